@@ -9,10 +9,38 @@ from __future__ import annotations
 import logging
 
 from . import exception
+from ._bot import Bot
+from ._flavor import (
+    all_content_types,
+    chat_flavors,
+    fleece,
+    flance,
+    flavor,
+    flavor_router,
+    glance,
+    inline_flavors,
+    is_event,
+    message_identifier,
+    origin_identifier,
+    peel,
+)
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "exception",
+    "flavor",
+    "glance",
+    "flance",
+    "peel",
+    "fleece",
+    "is_event",
+    "message_identifier",
+    "origin_identifier",
+    "flavor_router",
+    "all_content_types",
+    "chat_flavors",
+    "inline_flavors",
+    "Bot",
     # >>> re-exports (each part adds its names above this line)
 ]

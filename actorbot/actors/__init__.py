@@ -1,0 +1,32 @@
+"""actorbot's engine: the supervisor actor, delegate actors, the event scheduler, the clock.
+
+Private machinery behind :class:`actorbot.DelegatorBot`; the names re-exported here
+are what other parts of actorbot (``Bot.scheduler``, ``actorbot.testing``) use.
+"""
+
+from __future__ import annotations
+
+from ._activity import Activity
+from ._clock import Deadline, now, real_monotonic
+from ._delegate import DelegateActor, HandlerDelegate
+from ._engine import Engine, EngineMicrophone, ListenerBinding
+from ._matching import Capture, CaptureIndex, match, match_all
+from ._scheduler import Event, EventScheduler
+
+__all__ = [
+    "Activity",
+    "Capture",
+    "CaptureIndex",
+    "Deadline",
+    "DelegateActor",
+    "Engine",
+    "EngineMicrophone",
+    "Event",
+    "EventScheduler",
+    "HandlerDelegate",
+    "ListenerBinding",
+    "match",
+    "match_all",
+    "now",
+    "real_monotonic",
+]

@@ -1,0 +1,139 @@
+"""Delegate actors: a user's handler object (``ChatHandler`` and friends) run by a pykka actor.
+
+A :class:`DelegateActor` owns one handler object. Its thread (the actor's own) runs
+``handler.open(initial_msg, seed)`` (then ``on_message(initial_msg)`` unless ``open``
+returned a true value) when it starts, ``handler.on_message(msg)`` for each
+:class:`~actorbot.actors._messages.Deliver`, in arrival order, and ``handler.on_close(ex)``
+exactly once when it closes. It never blocks waiting for its next message.
+
+Closing (idle timeout, :class:`~actorbot.exception.StopListening`, any other exception):
+the actor runs ``on_close(ex)``, marks itself closed and tells the supervisor
+:class:`Closing`. Updates that still arrive are kept, not handled. The supervisor, once
+it has stopped routing to this delegate, sends :class:`Drain`; the actor answers
+:class:`Drained` with the kept updates and stops. The supervisor hands those to a fresh
+delegate, so nothing routed here is lost. The actor never stops itself otherwise (pykka
+drops whatever is still in a stopping actor's inbox).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from ..exception import IdleTerminate, StopListening
+from ._messages import Closing, Deliver, Drain, Drained, Shutdown
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+__all__ = ["HandlerDelegate", "DelegateActor"]
+
+logger = logging.getLogger(__name__)
+
+
+class HandlerDelegate:
+    """What ``create_open``'s delegator returns: a handler object for the engine to run as an actor.
+
+    It has ``start()`` and ``is_alive()`` like any telepot delegate; only a
+    ``DelegatorBot`` starts it (as a :class:`DelegateActor`).
+    """
+
+    __slots__ = ("handler", "initial_msg", "seed")
+
+    def __init__(self, handler: Any, initial_msg: Any, seed: Any) -> None:
+        self.handler = handler
+        self.initial_msg = initial_msg
+        self.seed = seed
+
+    def start(self) -> None:
+        raise RuntimeError("a handler delegate is started by the DelegatorBot that created it")
+
+    def is_alive(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"HandlerDelegate({type(self.handler).__name__}, seed={self.seed!r})"
+
+
+class DelegateActor(pykka.ThreadingActor):
+    """Runs one handler object. Every message it receives was counted by its sender."""
+
+    def __init__(self, engine: "Engine", delegate_id: int, delegate: HandlerDelegate) -> None:
+        super().__init__()
+        self._engine = engine
+        self._id = delegate_id
+        self._handler = delegate.handler
+        self._initial = delegate.initial_msg
+        self._seed = delegate.seed
+        self._closed = False
+        self._bounced: list[Any] = []
+
+    def __str__(self) -> str:
+        return f"delegate {self._id} ({type(self._handler).__name__}, seed {self._seed!r})"
+
+    # -- actor hooks (this actor's thread) ---------------------------------------------------
+    def on_start(self) -> None:
+        self._engine.local.delegate_id = self._id
+        try:
+            initial, self._initial = self._initial, None
+            self._guarded(self._open, initial)
+        finally:
+            self._engine.activity.end()
+
+    def on_receive(self, message: Any) -> Any:
+        try:
+            if isinstance(message, Deliver):
+                if self._closed:
+                    self._bounced.append(message.update)
+                else:
+                    self._guarded(self._handler.on_message, message.update)
+            elif isinstance(message, Drain):
+                self._engine.tell_supervisor(Drained(self._id, tuple(self._bounced)))
+                self._bounced = []
+                self.stop()
+            elif isinstance(message, Shutdown):
+                if not self._closed:
+                    self._close(StopListening("the bot is stopping"), notify=False)
+                if self._bounced:
+                    logger.info("%s: %d update(s) not handled: the bot stopped", self, len(self._bounced))
+                self.stop()
+        except Exception:  # our own bug: never let pykka stop the actor behind the protocol
+            logger.exception("%s: internal error", self)
+        finally:
+            self._engine.activity.end()
+
+    # -- handling ------------------------------------------------------------------------------
+    def _open(self, initial: Any) -> None:
+        opener = getattr(self._handler, "open", None)
+        handled = opener(initial, self._seed) if opener is not None else False
+        if not handled:
+            self._handler.on_message(initial)
+
+    def _guarded(self, fn: Any, msg: Any) -> None:
+        try:
+            fn(msg)
+        except IdleTerminate as ex:
+            logger.info("%s closed: idle for %s s", self, ex.seconds)
+            self._close(ex)
+        except StopListening as ex:
+            logger.info("%s closed: %s", self, ex or "stopped listening")
+            self._close(ex)
+        except Exception as ex:
+            logger.error("%s failed handling %r", self, _brief(msg), exc_info=True)
+            self._close(ex)
+
+    def _close(self, ex: BaseException, *, notify: bool = True) -> None:
+        self._closed = True
+        try:
+            self._handler.on_close(ex)
+        except Exception:
+            logger.exception("%s: on_close raised", self)
+        if notify:
+            self._engine.tell_supervisor(Closing(self._id))
+
+
+def _brief(msg: Any) -> str:
+    text = repr(msg)
+    return text if len(text) <= 300 else text[:300] + "..."

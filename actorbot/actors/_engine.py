@@ -1,0 +1,327 @@
+"""The engine behind a ``DelegatorBot``: supervisor, scheduler, work accounting, lifecycle.
+
+One :class:`Engine` per bot. Its methods are called from many threads (the loop's
+thread calls :meth:`route`; delegates call :meth:`tell_supervisor`; tests call
+:meth:`settle`); each says what it touches. The supervisor actor and the event
+scheduler start lazily, with the first update, listener or event, so a bot that
+never runs leaves no thread behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import weakref
+from typing import Any, Callable
+
+import pykka
+
+from . import _clock
+from ._activity import Activity
+from ._matching import Capture
+from ._messages import AddCapture, AttachListener, Broadcast, RemoveCapture, Route, Shutdown
+from ._scheduler import EventScheduler
+from ._supervisor import SHUTDOWN_SENTINEL, Kind, SupervisorActor
+
+__all__ = ["Engine", "ListenerBinding", "EngineMicrophone"]
+
+logger = logging.getLogger(__name__)
+
+
+class Engine:
+    """Owns one supervisor actor and one event scheduler for ``bot``."""
+
+    def __init__(
+        self,
+        bot: Any,
+        patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
+        *,
+        stop_timeout: float = 5.0,
+    ) -> None:
+        self.bot = bot
+        self.stop_timeout = stop_timeout
+        self.activity = Activity()
+        self.local = threading.local()  # .delegate_id: the delegate a thread works for
+        self.kinds: dict[int, Kind] = {}  # written by the supervisor, read by listener bindings
+        self.scheduler = EventScheduler(self._on_event, activity=self.activity)
+        self._patterns = list(patterns)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._state = "new"
+        self._ref: pykka.ActorRef[Any] | None = None
+        self._supervisor: SupervisorActor | None = None
+        self._supervisor_thread: threading.Thread | None = None
+        self._busy: set[int] = set()
+        self._busy_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._stoppables: list[weakref.ref[Any]] = []
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def stopped(self) -> bool:
+        return self._state == "stopped"
+
+    @property
+    def supervisor(self) -> SupervisorActor | None:
+        """The supervisor object (read its tables only from its thread, or after ``settle()``)."""
+        return self._supervisor
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def supervisor_started(self, supervisor: SupervisorActor, thread: threading.Thread) -> None:
+        """Called by the supervisor on its own thread as it starts."""
+        self._supervisor = supervisor
+        self._supervisor_thread = thread
+
+    def on_supervisor_thread(self) -> bool:
+        return threading.current_thread() is self._supervisor_thread
+
+    def _ensure_started(self) -> pykka.ActorRef[Any]:
+        # Caller holds self._lock.
+        if self._state == "stopped":
+            raise RuntimeError("the bot has been stopped")
+        if self._ref is None:
+            self._ref = SupervisorActor.start(self, self._patterns)
+            self._state = "running"
+        return self._ref
+
+    # -- entry points ------------------------------------------------------------------------------
+    def route(self, update: Any) -> None:
+        """Hand ``update`` to the supervisor; return once it has been seeded and routed.
+
+        Runs on the caller's thread (a loop's, usually) and blocks until the supervisor
+        has taken the update into its tables. Raises ``RuntimeError`` after :meth:`stop`.
+        """
+        if self.on_supervisor_thread():  # a seeder or delegator calling bot.handle()
+            assert self._supervisor is not None
+            self.activity.begin()
+            self._supervisor.on_receive(Route(update))
+            return
+        with self._lock:
+            ref = self._ensure_started()
+            self.activity.begin()
+            future = ref.ask(Route(update), block=False)
+        future.get()  # the supervisor always answers (pykka fails the future if it dies)
+
+    def broadcast(self, update: Any) -> None:
+        """Deliver ``update`` to every delegate whose captures match (no seeding)."""
+        self.tell_supervisor(Broadcast(update))
+
+    def _on_event(self, data: Any) -> None:
+        # Scheduler thread: a fired event is routed like an update.
+        self.tell_supervisor(Route(data))
+
+    def tell(self, ref: pykka.ActorRef[Any], message: Any) -> bool:
+        """Tell an engine actor ``message``, counting it as work. False if the actor is dead."""
+        self.activity.begin()
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:
+            self.activity.end()
+            return False
+        return True
+
+    def tell_supervisor(self, message: Any) -> bool:
+        with self._lock:
+            if self._state == "stopped":
+                return False
+            ref = self._ensure_started()
+            return self.tell(ref, message)
+
+    # -- captures and listeners (any thread) ---------------------------------------------------
+    def add_capture(self, capture: Capture) -> None:
+        if self.on_supervisor_thread():
+            assert self._supervisor is not None
+            self._supervisor.add_capture(capture)
+        else:
+            self.tell_supervisor(AddCapture(capture))
+
+    def remove_capture(self, capture: Capture) -> None:
+        if self.on_supervisor_thread():
+            assert self._supervisor is not None
+            self._supervisor.remove_capture(capture)
+        else:
+            self.tell_supervisor(RemoveCapture(capture))
+
+    def bind_listener(self, listener: Any) -> None:
+        """Attach a new listener to the delegate the calling thread works for (or a new owner)."""
+        owner = getattr(self.local, "delegate_id", None)
+        if owner is None:
+            owner = self.next_id()
+            self.kinds[owner] = Kind.LISTENER
+        kind = self.kinds.get(owner)
+        if kind is not None and kind is not Kind.ACTOR and listener._queue is None:
+            import queue
+
+            listener._queue = queue.Queue()
+        listener._binding = ListenerBinding(self, owner)
+        if self.on_supervisor_thread():
+            assert self._supervisor is not None
+            self._supervisor.attach_listener(owner, listener)
+        else:
+            self.tell_supervisor(AttachListener(owner, listener))
+
+    # -- busy accounting for run-style delegates (their threads) -----------------------------------
+    def mark_busy(self, owner: int) -> None:
+        with self._busy_lock:
+            if owner in self._busy:
+                return
+            self._busy.add(owner)
+        self.activity.begin()
+
+    def release_busy(self, owner: int) -> None:
+        with self._busy_lock:
+            if owner not in self._busy:
+                return
+            self._busy.discard(owner)
+        self.activity.end()
+
+    def take_item(self, owner: int) -> None:
+        """A queued item (one counted unit) was taken for handling: it becomes the busy unit."""
+        with self._busy_lock:
+            if owner not in self._busy:
+                self._busy.add(owner)
+                return
+        self.activity.end()
+
+    def forget_delegate(self, owner: int) -> None:
+        self.release_busy(owner)
+
+    def track_thread(self, thread: threading.Thread) -> None:
+        self._threads = [t for t in self._threads if t.is_alive() or not t.ident]
+        self._threads.append(thread)
+
+    def register_stoppable(self, obj: Any) -> None:
+        """Remember ``obj`` (e.g. an Answerer) so :meth:`stop` calls its ``_stop()``."""
+        with self._lock:
+            self._stoppables = [r for r in self._stoppables if r() is not None]
+            self._stoppables.append(weakref.ref(obj))
+
+    # -- quiescence ------------------------------------------------------------------------------
+    def settle(self, timeout: float = 5.0) -> None:
+        """Return once the engine is quiescent; ``TimeoutError`` if it is not within ``timeout`` s.
+
+        Quiescent: no update in flight at the supervisor, every delegate's mailbox empty
+        and no delegate handling, no event due (by the engine clock, frozen or not) that
+        has not fired, and ``bot.requests_in_flight == 0``. First pokes the scheduler,
+        so after moving a frozen clock the events now due fire and their handling is
+        awaited too. Waits on a condition (real time); never sleeps.
+        """
+        deadline = _clock.Deadline(timeout)
+        while not self.stopped:
+            self.scheduler.poke()
+            if not self.activity.wait_idle(deadline):
+                raise TimeoutError(f"the engine was still busy after {timeout} s ({self.activity.pending} pending)")
+            if self.scheduler.has_due():
+                if deadline.expired():
+                    raise TimeoutError(f"an event was still due after {timeout} s")
+                continue
+            in_flight = getattr(self.bot, "requests_in_flight", 0)
+            if not in_flight and self.activity.pending == 0:
+                return
+            if deadline.expired():
+                raise TimeoutError(f"{in_flight} request(s) still in flight after {timeout} s")
+            # A request made outside the engine's accounting (another thread of the
+            # program): re-check when work ends, at most every 10 ms, within the bound.
+            remaining = deadline.remaining()
+            self.activity.wait_change(0.01 if remaining is None else min(0.01, remaining))
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the scheduler, answerers, every delegate (``on_close`` runs) and the supervisor.
+
+        Idempotent. Returns once their threads ended (each wait bounded by ``stop_timeout``).
+        """
+        with self._lock:
+            if self._state == "stopped":
+                return
+            self._state = "stopped"
+            ref = self._ref
+        self.scheduler.stop(self.stop_timeout)
+        for weak in list(self._stoppables):
+            obj = weak()
+            if obj is not None:
+                try:
+                    obj._stop()
+                except Exception:
+                    logger.exception("stopping %r failed", obj)
+        if ref is not None:
+            self.activity.begin()
+            try:
+                ref.ask(Shutdown(), block=False).get()
+            except pykka.ActorDeadError:
+                pass
+            ref.stop(block=False)
+            if not ref.actor_stopped.wait(self.stop_timeout):
+                logger.warning("the supervisor did not stop within %s s", self.stop_timeout)
+        deadline = _clock.Deadline(self.stop_timeout)
+        for thread in self._threads:
+            if thread.ident is not None:
+                thread.join(deadline.remaining())
+                if thread.is_alive():
+                    logger.warning("thread %s did not end within %s s", thread.name, self.stop_timeout)
+        self._threads = []
+        self.activity.reset()
+
+
+class ListenerBinding:
+    """Connects a :class:`~actorbot.helper.Listener` to the engine (captures, waits)."""
+
+    __slots__ = ("engine", "owner")
+
+    def __init__(self, engine: Engine, owner: int) -> None:
+        self.engine = engine
+        self.owner = owner
+
+    def capture(self, pattern: Any) -> Capture:
+        capture = Capture.of(self.owner, pattern)
+        self.engine.add_capture(capture)
+        return capture
+
+    def uncapture(self, capture: Capture) -> None:
+        self.engine.remove_capture(capture)
+
+    def wait(self, listener: Any, matches: Callable[[Any], bool]) -> Any:
+        """Block (the run-style delegate's thread) until a matching message arrives."""
+        from ..exception import StopListening
+
+        q = listener._queue
+        if q is None:
+            raise RuntimeError(
+                "listener.wait() is for run-style delegates (create_run, call); "
+                "a handler run by create_open receives its messages in on_message()"
+            )
+        engine = self.engine
+        engine.release_busy(self.owner)
+        while True:
+            item = q.get()
+            if item is SHUTDOWN_SENTINEL:
+                q.put(item)
+                raise StopListening("the bot is stopping")
+            try:
+                matched = matches(item)
+            except BaseException:
+                engine.take_item(self.owner)
+                raise
+            if matched:
+                engine.take_item(self.owner)
+                return item
+            engine.activity.end()
+
+
+class EngineMicrophone:
+    """``bot.mic`` of a DelegatorBot: ``send(msg)`` delivers to every delegate capturing ``msg``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def send(self, msg: Any) -> None:
+        self._engine.broadcast(msg)
+
+    def add(self, q: Any) -> None:  # telepot's Microphone interface; queues are engine-managed
+        pass
+
+    def remove(self, q: Any) -> None:
+        pass

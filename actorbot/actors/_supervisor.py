@@ -1,0 +1,425 @@
+"""The supervisor actor: seed tables, the capture index, routing, and the close protocol.
+
+Everything here runs on the supervisor's own thread (a pykka actor), including the
+user's seeders and delegators (telepot ran them on the thread calling ``handle``) and
+the constructors of handler objects (``create_open``). Keep those cheap: do I/O in
+``open()``/``on_message()``, which run on the delegate's own thread.
+
+Routing one update (telepot's ``DelegatorBot.handle`` semantics, without the broadcast):
+
+1. the capture index gives the live delegates whose patterns match the update;
+2. each delegation pattern's seeder runs, in order: ``None`` does nothing; a hashable
+   seed maps to at most one live delegate, started on demand; a non-hashable seed
+   always starts a new delegate. A started delegate receives the update as its initial
+   message (not again through its captures);
+3. the update is delivered to every delegate found in 1 (and, for run-style delegates,
+   to the holder of a matching seed: their ``listener.wait()`` filters, as in telepot).
+
+A delegate that reported :class:`Closing` gets nothing more: what would go to it is
+buffered until it has :class:`Drained`; then its entries are removed and the updates it
+bounced, then the buffered ones, go (in order) to a fresh delegate for the same seed.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import pykka
+
+from .._flavor import flavor as _flavor
+from ._clock import Deadline
+from ._delegate import DelegateActor, HandlerDelegate
+from ._matching import Capture, CaptureIndex
+from ._messages import (
+    AddCapture,
+    AttachListener,
+    Broadcast,
+    Closing,
+    Deliver,
+    Drain,
+    Drained,
+    RemoveCapture,
+    Route,
+    Shutdown,
+)
+from ._run import RunDelegate
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+__all__ = ["Kind", "SupervisorActor"]
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_SENTINEL = object()
+"""Put in a run-style listener's queue when the bot stops: ``wait()`` raises StopListening."""
+
+
+class Kind(enum.Enum):
+    ACTOR = "actor"  # a handler object run by a DelegateActor
+    RUN = "run"  # a function on its own thread (RunDelegate)
+    FOREIGN = "foreign"  # a user object with start()/is_alive()
+    LISTENER = "listener"  # a listener created outside any delegate
+
+
+@dataclass(eq=False)
+class _Record:
+    id: int
+    pattern: int | None
+    seed: Any
+    key: tuple[int, Any] | None
+    kind: Kind | None = None
+    closing: bool = False
+    ref: pykka.ActorRef[Any] | None = None
+    runner: Any = None  # RunDelegate or the user's startable object
+    listeners: list[Any] = field(default_factory=list)  # queue-based listeners
+    pending: list[Any] = field(default_factory=list)  # for a run-style delegate without a listener yet
+    buffer: list[Any] = field(default_factory=list)  # routed while closing
+
+    def describe(self) -> str:
+        return f"delegate {self.id} (pattern {self.pattern}, seed {self.seed!r})"
+
+
+def _is_hashable(value: Any) -> bool:
+    if not isinstance(value, Hashable):
+        return False
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _startable(obj: Any) -> bool:
+    return callable(getattr(obj, "start", None)) and callable(getattr(obj, "is_alive", None))
+
+
+def _valid_call_tuple(obj: Any) -> bool:
+    return (
+        type(obj) is tuple
+        and len(obj) == 3
+        and callable(obj[0])
+        and type(obj[1]) in (list, tuple)
+        and type(obj[2]) is dict
+    )
+
+
+def _is_idle_event(update: Any) -> bool:
+    return isinstance(update, dict) and len(update) == 1 and "_idle" in update
+
+
+class SupervisorActor(pykka.ThreadingActor):
+    """Owns the delegation patterns, the seed table, the records and the capture index."""
+
+    def __init__(self, engine: "Engine", patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]]) -> None:
+        super().__init__()
+        self._engine = engine
+        self._patterns = list(patterns)
+        self._seeds: dict[tuple[int, Any], int] = {}
+        self._records: dict[int, _Record] = {}
+        self.index = CaptureIndex()
+
+    # -- pykka hooks ---------------------------------------------------------------------------
+    def on_start(self) -> None:
+        self._engine.supervisor_started(self, threading.current_thread())
+
+    def on_receive(self, message: Any) -> Any:
+        try:
+            if isinstance(message, Route):
+                self._route(message.update)
+            elif isinstance(message, Closing):
+                self._on_closing(message.delegate_id)
+            elif isinstance(message, Drained):
+                self._on_drained(message.delegate_id, message.bounced)
+            elif isinstance(message, AddCapture):
+                self.add_capture(message.capture)
+            elif isinstance(message, RemoveCapture):
+                self.remove_capture(message.capture)
+            elif isinstance(message, AttachListener):
+                self.attach_listener(message.delegate_id, message.listener)
+            elif isinstance(message, Broadcast):
+                for rid in self.index.matching_owners(message.update):
+                    self._deliver(self._records[rid], message.update)
+            elif isinstance(message, Shutdown):
+                self._shutdown()
+            else:
+                logger.warning("supervisor: unexpected message %r", message)
+        except Exception:  # keep routing whatever happened; never let pykka stop us
+            logger.exception("supervisor: error while handling %s", type(message).__name__)
+        finally:
+            self._engine.activity.end()
+
+    # -- introspection (supervisor thread, or tests after settle) -------------------------------
+    @property
+    def live_count(self) -> int:
+        return sum(1 for r in self._records.values() if r.kind is not Kind.LISTENER)
+
+    def seed_table(self) -> dict[tuple[int, Any], int]:
+        return dict(self._seeds)
+
+    # -- routing ---------------------------------------------------------------------------------
+    def _route(self, update: Any) -> None:
+        targets: dict[int, None] = dict.fromkeys(self.index.matching_owners(update))
+        starts: list[tuple[int, Any]] = []
+        for p, (seeder, _) in enumerate(self._patterns):
+            try:
+                seed = seeder(update)
+            except Exception:
+                logger.exception("seeder %d raised; the update is not seeded by it", p)
+                continue
+            if seed is None:
+                continue
+            if not _is_hashable(seed):
+                starts.append((p, seed))
+                continue
+            rid = self._seeds.get((p, seed))
+            if rid is not None:
+                rec = self._records[rid]
+                if rec.kind is Kind.FOREIGN and not self._foreign_alive(rec):
+                    self._forget(rec)
+                    rid = None
+                elif rec.closing or rec.kind is not Kind.ACTOR:
+                    targets[rid] = None  # buffered while closing; run-style listeners filter
+            if rid is None:
+                starts.append((p, seed))
+        for rid in targets:
+            rec = self._records.get(rid)
+            if rec is not None:
+                self._deliver(rec, update)
+        for p, seed in starts:
+            self._start(p, seed, update)
+
+    def _deliver(self, rec: _Record, update: Any) -> None:
+        if rec.closing:
+            rec.buffer.append(update)
+        elif rec.kind is Kind.ACTOR:
+            assert rec.ref is not None
+            if not self._engine.tell(rec.ref, Deliver(update)):
+                logger.warning("%s died outside the close protocol", rec.describe())
+                self._finish(rec, [update])
+        elif rec.listeners:
+            for listener in rec.listeners:
+                self._engine.activity.begin()
+                listener._queue.put(update)
+        else:
+            rec.pending.append(update)
+            self._engine.activity.begin()
+
+    # -- starting delegates ------------------------------------------------------------------------
+    def _start(self, p: int, seed: Any, update: Any) -> _Record | None:
+        rid = self._engine.next_id()
+        key = (p, seed) if _is_hashable(seed) else None
+        rec = _Record(rid, p, seed, key)
+        self._records[rid] = rec
+        if key is not None:
+            self._seeds[key] = rid
+        engine = self._engine
+        delegator = self._patterns[p][1]
+        previous = getattr(engine.local, "delegate_id", None)
+        engine.local.delegate_id = rid
+        try:
+            made = delegator((engine.bot, update, seed))
+            self._launch(rec, made)
+        except Exception:
+            logger.exception("could not start a delegate for pattern %d, seed %r", p, seed)
+            self._forget(rec)
+            return None
+        finally:
+            engine.local.delegate_id = previous
+        logger.debug("started %s as %s", rec.describe(), rec.kind.value if rec.kind else "?")
+        return rec
+
+    def _launch(self, rec: _Record, made: Any) -> None:
+        engine = self._engine
+        if isinstance(made, HandlerDelegate):
+            self._set_kind(rec, Kind.ACTOR)
+            engine.activity.begin()  # released by the actor once it handled the initial message
+            try:
+                rec.ref = DelegateActor.start(engine, rec.id, made)
+            except BaseException:
+                engine.activity.end()
+                raise
+            return
+        if _startable(made):
+            self._set_kind(rec, Kind.FOREIGN)
+            rec.runner = made
+            made.start()
+            return
+        if callable(made):
+            runner = RunDelegate(engine, rec.id, made)
+        elif _valid_call_tuple(made):
+            func, args, kwargs = made
+            runner = RunDelegate(engine, rec.id, func, tuple(args), kwargs)
+        else:
+            raise RuntimeError(
+                "a delegator must return an object with start() and is_alive(), a function, "
+                f"or a (function, args, kwargs) tuple, not {type(made).__name__}"
+            )
+        self._set_kind(rec, Kind.RUN)
+        rec.runner = runner
+        engine.mark_busy(rec.id)  # busy until its first wait() or its end
+        engine.track_thread(runner.thread)
+        runner.start()
+
+    def _set_kind(self, rec: _Record, kind: Kind) -> None:
+        rec.kind = kind
+        self._engine.kinds[rec.id] = kind
+        if kind is not Kind.ACTOR:
+            for listener in rec.listeners:
+                if listener._queue is None:
+                    listener._queue = queue.Queue()
+        else:
+            rec.listeners.clear()  # an actor delegate's listeners only carry its captures
+
+    @staticmethod
+    def _foreign_alive(rec: _Record) -> bool:
+        try:
+            return bool(rec.runner.is_alive())
+        except Exception:
+            logger.exception("is_alive() of %s raised; taken as dead", rec.describe())
+            return False
+
+    # -- captures and listeners ------------------------------------------------------------------
+    def add_capture(self, capture: Capture) -> None:
+        if capture.owner in self._records:
+            self.index.add(capture)
+
+    def remove_capture(self, capture: Capture) -> None:
+        self.index.remove(capture)
+
+    def attach_listener(self, delegate_id: int, listener: Any) -> None:
+        rec = self._records.get(delegate_id)
+        if rec is None:
+            if self._engine.kinds.get(delegate_id) is not Kind.LISTENER:
+                return  # its delegate is gone already
+            rec = _Record(delegate_id, None, None, None, kind=Kind.LISTENER)
+            self._records[delegate_id] = rec
+        if rec.kind is Kind.ACTOR:
+            return
+        if rec.kind is not None and listener._queue is None:
+            listener._queue = queue.Queue()
+        rec.listeners.append(listener)
+        if rec.pending and listener._queue is not None:
+            pending, rec.pending = rec.pending, []
+            for update in pending:
+                listener._queue.put(update)  # already counted
+
+    # -- the close protocol ------------------------------------------------------------------------
+    def _on_closing(self, rid: int) -> None:
+        rec = self._records.get(rid)
+        if rec is None or rec.closing:
+            return
+        rec.closing = True
+        if rec.kind is Kind.ACTOR:
+            assert rec.ref is not None
+            self._engine.tell(rec.ref, Drain())
+            return
+        # A run-style delegate's thread has ended: take back what it did not consume.
+        bounced: list[Any] = list(rec.pending)
+        released = len(rec.pending)
+        rec.pending = []
+        seen = {id(item) for item in bounced}
+        for listener in rec.listeners:
+            q = listener._queue
+            while q is not None:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is SHUTDOWN_SENTINEL:
+                    continue
+                released += 1
+                if id(item) not in seen:  # the same update sits in each of its listeners' queues
+                    seen.add(id(item))
+                    bounced.append(item)
+        self._finish(rec, bounced)
+        self._engine.activity.end(released)
+
+    def _on_drained(self, rid: int, bounced: tuple[Any, ...]) -> None:
+        rec = self._records.get(rid)
+        if rec is None:
+            return
+        self._finish(rec, list(bounced))
+
+    def _finish(self, rec: _Record, bounced: list[Any]) -> None:
+        """Remove ``rec`` and hand what it did not handle to a fresh delegate for its seed."""
+        buffered, rec.buffer = rec.buffer, []
+        self._forget(rec)
+        for update in bounced + buffered:
+            self._redeliver(rec, update)
+
+    def _forget(self, rec: _Record) -> None:
+        self._records.pop(rec.id, None)
+        self._engine.kinds.pop(rec.id, None)
+        if rec.key is not None and self._seeds.get(rec.key) == rec.id:
+            del self._seeds[rec.key]
+        self.index.remove_owner(rec.id)
+        self._engine.forget_delegate(rec.id)
+
+    def _redeliver(self, gone: _Record, update: Any) -> None:
+        if _is_idle_event(update):
+            return  # a stale idle timeout of the delegate that closed
+        if gone.pattern is None:
+            logger.info("%s closed; an update it had not handled is dropped", gone.describe())
+            return
+        try:
+            seed = self._patterns[gone.pattern][0](update)
+        except Exception:
+            logger.exception("seeder %d raised while redelivering", gone.pattern)
+            seed = None
+        if gone.key is not None:
+            if seed is not None and _is_hashable(seed) and seed == gone.seed:
+                rid = self._seeds.get(gone.key)
+                if rid is None:
+                    self._start(gone.pattern, gone.seed, update)
+                else:
+                    self._deliver(self._records[rid], update)
+                return
+            rid = self._seeds.get(gone.key)
+            if rid is not None and self.index.owner_matches(rid, update):
+                self._deliver(self._records[rid], update)
+                return
+        elif seed is not None and not _is_hashable(seed):
+            self._start(gone.pattern, seed, update)
+            return
+        logger.info(
+            "%s closed before handling a %s update; no delegate for it now",
+            gone.describe(),
+            _safe_flavor(update),
+        )
+
+    # -- shutdown --------------------------------------------------------------------------------------
+    def _shutdown(self) -> None:
+        engine = self._engine
+        actors: list[pykka.ActorRef[Any]] = []
+        for rec in list(self._records.values()):
+            if rec.kind is Kind.ACTOR and rec.ref is not None:
+                try:
+                    engine.tell(rec.ref, Shutdown())
+                    actors.append(rec.ref)
+                except pykka.ActorDeadError:
+                    pass
+            for listener in rec.listeners:
+                if listener._queue is not None:
+                    listener._queue.put(SHUTDOWN_SENTINEL)
+        deadline = Deadline(engine.stop_timeout)
+        for ref in actors:
+            if not ref.actor_stopped.wait(deadline.remaining()):
+                logger.warning("a delegate did not stop within %s s", engine.stop_timeout)
+                break
+        self._records.clear()
+        self._seeds.clear()
+        self.index = CaptureIndex()
+
+
+def _safe_flavor(update: Any) -> str:
+    try:
+        return _flavor(update)
+    except Exception:
+        return "unknown"

@@ -1,0 +1,312 @@
+"""The HTTP client: one urllib3 pool manager shared by every call of a bot.
+
+:class:`HttpClient` is thread-safe: any number of threads (delegate actors, the
+update loop, the scheduler) call :meth:`HttpClient.request` at once. The pool keeps
+up to ``pool_size`` connections per host and is *blocking*: when all are busy, a
+caller waits for one to be returned instead of opening a throwaway connection.
+Every method runs entirely on the calling thread; retries wait through the
+policy's interruptible wait function.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from typing import IO, Any, Mapping
+
+import urllib3
+from urllib3.exceptions import ConnectTimeoutError, EmptyPoolError, HTTPError, ProxyError
+
+from ..exception import BadHTTPResponse, NetworkError, ServerError, TelegramError, TooManyRequestsError
+from ._encoding import encode_json, encode_multipart
+from ._redact import install_log_filter, redact, scrub_exception
+from ._retry import RetryPolicy, WaitFunction
+from ._settings import ProxySettings
+
+__all__ = ["HttpClient", "DEFAULT_POOL_SIZE"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POOL_SIZE = 64
+"""Connections kept per host: enough for many delegates sending at once (Telegram's own
+limits, ~30 messages a second, are reached long before the pool is exhausted)."""
+
+# Failures that happen before any byte of the request left this process.
+_NOT_SENT = (ConnectTimeoutError, EmptyPoolError, ProxyError)
+
+# urllib3 must not retry on its own (it cannot tell whether a body reached the server);
+# an instance, not ``False``, so urllib3 does not log a conversion on every call.
+_NO_RETRIES = urllib3.Retry(total=False, redirect=0, raise_on_redirect=False)
+
+install_log_filter()
+
+
+def _never_interrupted(seconds: float) -> bool:
+    """A wait for a client used without a bot: an un-settable event's wait."""
+    threading.Event().wait(seconds)
+    return False
+
+
+class HttpClient:
+    """Owns one ``urllib3.PoolManager`` (or ``ProxyManager``) and performs Bot API calls.
+
+    :param pool_size: connections kept per host (``maxsize``); callers beyond it queue.
+    :param num_pools: hosts kept (the API host and, when different, the file host).
+    :param connect_timeout: seconds to establish a connection.
+    :param read_timeout: seconds to wait for an answer to a plain call; ``getUpdates``
+        adds its long-poll ``timeout`` to it.
+    :param upload_timeout: read timeout for calls that upload files.
+    :param pool_timeout: seconds to wait for a free connection (None: as long as it takes).
+    :param proxy: a :class:`~actorbot.api.ProxySettings` or a proxy URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        num_pools: int = 4,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        upload_timeout: float | None = 300.0,
+        pool_timeout: float | None = None,
+        proxy: ProxySettings | str | None = None,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError("pool_size must be >= 1")
+        self.pool_size = pool_size
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.upload_timeout = upload_timeout
+        self.pool_timeout = pool_timeout
+        if isinstance(proxy, str):
+            proxy = ProxySettings(proxy)
+        self.proxy = proxy
+        kw: dict[str, Any] = dict(
+            num_pools=num_pools,
+            maxsize=pool_size,
+            block=True,
+            retries=_NO_RETRIES,
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            headers={"User-Agent": "actorbot"},
+        )
+        self._manager: urllib3.PoolManager
+        if proxy is not None:
+            proxy_headers = None
+            if proxy.basic_auth is not None:
+                proxy_headers = urllib3.make_headers(proxy_basic_auth=":".join(proxy.basic_auth))
+            self._manager = urllib3.ProxyManager(proxy.url, proxy_headers=proxy_headers, **kw)
+        else:
+            self._manager = urllib3.PoolManager(**kw)
+
+    def __repr__(self) -> str:
+        via = f", proxy={self.proxy!r}" if self.proxy else ""
+        return f"HttpClient(pool_size={self.pool_size}{via})"
+
+    # -- calls ------------------------------------------------------------------------------
+    def _timeout(self, read: float | urllib3.Timeout | None, uploading: bool) -> urllib3.Timeout:
+        if isinstance(read, urllib3.Timeout):
+            return read
+        if read is None:
+            read = self.upload_timeout if uploading else self.read_timeout
+        return urllib3.Timeout(connect=self.connect_timeout, read=read)
+
+    def request(
+        self,
+        api_url: str,
+        token: str,
+        method: str,
+        fields: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | urllib3.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        wait: WaitFunction | None = None,
+    ) -> Any:
+        """POST ``method`` and return the ``result`` of the answer.
+
+        :param fields: the parameters (None values are dropped).
+        :param files: ``{form name: file spec}``; any file makes the body multipart.
+        :param timeout: read timeout in seconds for this call.
+        :param retry: the policy (default :class:`RetryPolicy()`).
+        :param wait: the wait used between retries when the policy has none.
+        :raises TelegramError: (or a subclass) for an error answer.
+        :raises BadHTTPResponse: for an answer that is not Bot API JSON.
+        :raises NetworkError: when no answer could be had.
+        """
+        policy = retry or RetryPolicy()
+        do_wait = policy.wait or wait or _never_interrupted
+        fields = {k: v for k, v in (fields or {}).items() if v is not None}
+        if files:
+            body, content_type = encode_multipart(fields, files)
+        else:
+            body, content_type = encode_json(fields), "application/json"
+        url = f"{api_url}/bot{token}/{method}"
+        headers = {"Content-Type": content_type}
+        read_timeout = self._timeout(timeout, bool(files))
+        connect_failures = flood_retries = server_retries = 0
+        while True:
+            log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
+            try:
+                response = self._manager.request(
+                    "POST",
+                    url,
+                    body=body,
+                    headers=headers,
+                    timeout=read_timeout,
+                    retries=_NO_RETRIES,
+                    redirect=False,
+                    pool_timeout=self.pool_timeout,
+                )
+            except _NOT_SENT as exc:
+                scrub_exception(exc, token)
+                if connect_failures < policy.connect_retries:
+                    delay = policy.backoff(connect_failures)
+                    connect_failures += 1
+                    log.warning("%s: cannot connect (%s); retry %d in %.2fs",
+                                method, redact(str(exc), token), connect_failures, delay)
+                    if not do_wait(delay):
+                        continue
+                raise NetworkError(
+                    f"{method}: cannot connect to the Bot API (request not sent): {redact(str(exc), token)}",
+                    sent=False,
+                ) from exc
+            except HTTPError as exc:
+                scrub_exception(exc, token)
+                raise NetworkError(
+                    f"{method}: connection failed after the request may have been sent: "
+                    f"{redact(str(exc), token)}",
+                    sent=True,
+                ) from exc
+            log.debug("<- %s HTTP %d", method, response.status)
+            try:
+                return self._parse(response, token)
+            except TooManyRequestsError as exc:
+                delay = policy.flood_wait(exc.retry_after, flood_retries)
+                if delay is None:
+                    raise
+                flood_retries += 1
+                log.warning("%s: flood control, waiting %.1fs (retry %d)", method, delay, flood_retries)
+                if do_wait(delay):
+                    raise
+            except (ServerError, BadHTTPResponse) as exc:
+                if isinstance(exc, BadHTTPResponse) and exc.status < 500:
+                    raise
+                if server_retries >= policy.server_error_retries or not policy.retries_server_errors(method):
+                    raise
+                delay = policy.backoff(server_retries)
+                server_retries += 1
+                log.warning("%s: server error; retry %d in %.2fs", method, server_retries, delay)
+                if do_wait(delay):
+                    raise
+
+    @staticmethod
+    def _parse(response: Any, token: str) -> Any:
+        raw: bytes = response.data or b""
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError:  # includes UnicodeDecodeError
+            data = None
+        if not isinstance(data, dict) or "ok" not in data:
+            text = redact(raw.decode("utf-8", errors="replace"), token)
+            raise BadHTTPResponse(response.status, text, response)
+        if data["ok"] is True:
+            return data.get("result")
+        raise TelegramError.create(data, response.status)
+
+    def download(
+        self,
+        api_url: str,
+        token: str,
+        file_path: str,
+        dest: str | os.PathLike[str] | IO[bytes],
+        *,
+        chunk_size: int = 65536,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        wait: WaitFunction | None = None,
+    ) -> None:
+        """Stream ``/file/bot<token>/<file_path>`` into ``dest`` (a path or a binary file).
+
+        The body is copied ``chunk_size`` bytes at a time, never held whole in memory.
+        A partially written file at a path is removed when the download fails.
+        """
+        policy = retry or RetryPolicy()
+        do_wait = policy.wait or wait or _never_interrupted
+        url = f"{api_url}/file/bot{token}/{file_path.lstrip('/')}"
+        attempts = 0
+        while True:
+            try:
+                response = self._manager.request(
+                    "GET",
+                    url,
+                    preload_content=False,
+                    timeout=self._timeout(timeout, False),
+                    retries=_NO_RETRIES,
+                    redirect=False,
+                    pool_timeout=self.pool_timeout,
+                )
+                break
+            except _NOT_SENT as exc:  # a GET may be repeated, but only connect errors are transient
+                scrub_exception(exc, token)
+                if attempts < policy.connect_retries:
+                    delay = policy.backoff(attempts)
+                    attempts += 1
+                    if not do_wait(delay):
+                        continue
+                raise NetworkError(f"download: cannot connect: {redact(str(exc), token)}", sent=False) from exc
+            except HTTPError as exc:
+                scrub_exception(exc, token)
+                raise NetworkError(f"download failed: {redact(str(exc), token)}", sent=True) from exc
+        try:
+            if response.status != 200:
+                body = response.read(1 << 16)  # bounded: an error page is small
+                raise self._error_from(response.status, body, token)
+            self._copy(response, dest, chunk_size, token)
+        finally:
+            response.release_conn()
+
+    def _error_from(self, status: int, body: bytes, token: str) -> Exception:
+        try:
+            self._parse(_Snapshot(status, body), token)
+        except (TelegramError, BadHTTPResponse) as exc:
+            return exc
+        return BadHTTPResponse(status, redact(body.decode("utf-8", errors="replace"), token), None)
+
+    @staticmethod
+    def _copy(response: Any, dest: Any, chunk_size: int, token: str) -> None:
+        opened = None
+        try:
+            if isinstance(dest, (str, bytes, os.PathLike)):
+                opened = open(dest, "wb")
+                out = opened
+            else:
+                out = dest
+            for chunk in response.stream(chunk_size):
+                out.write(chunk)
+        except HTTPError as exc:
+            scrub_exception(exc, token)
+            if opened is not None:
+                opened.close()
+                os.unlink(opened.name)
+                opened = None
+            raise NetworkError(f"download interrupted: {redact(str(exc), token)}", sent=True) from exc
+        finally:
+            if opened is not None:
+                opened.close()
+
+    def close(self) -> None:
+        """Close every pooled connection. Idempotent; later calls open new connections."""
+        self._manager.clear()
+
+
+class _Snapshot:
+    """Status and body of an already-read response, for :meth:`HttpClient._parse`."""
+
+    def __init__(self, status: int, data: bytes) -> None:
+        self.status = status
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"<HTTP response {self.status}>"

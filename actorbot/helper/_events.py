@@ -1,0 +1,156 @@
+"""Events for delegates: the standard event format, its scheduler facade, and idle timeouts.
+
+A standard event is ``{'_flavor': {'source': {'space': event_space, 'id': source_id}, ...}}``:
+one top-level key (the flavor, starting with an underscore) whose value names the
+event's source. An *event space* is shared by a group of delegates (one delegation
+pattern, see :func:`actorbot.delegate.pave_event_space`); the *source id* is a
+delegate's id (its seed). Together they let a delegate capture its own events and
+nobody else's.
+
+The methods here run on the calling delegate's thread; scheduling and cancelling are
+synchronous (see :class:`actorbot.actors.EventScheduler`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from .._flavor import flavor, is_event
+from ..exception import EventNotFound, IdleTerminate
+
+__all__ = ["StandardEventScheduler", "StandardEventMixin", "IdleEventCoordinator", "IdleTerminateMixin"]
+
+_ANY_EVENT_FLAVOR = re.compile("^_.+")
+
+
+class StandardEventScheduler:
+    """The bot's scheduler, with every event's ``source`` fixed to this delegate's."""
+
+    def __init__(self, scheduler: Any, event_space: Any, source_id: Any) -> None:
+        self._base = scheduler
+        self._event_space = event_space
+        self._source_id = source_id
+
+    @property
+    def event_space(self) -> Any:
+        return self._event_space
+
+    def configure(self, listener: Any) -> None:
+        """Make ``listener`` capture the events of this event space and source id."""
+        listener.capture([{_ANY_EVENT_FLAVOR: {"source": {"space": self._event_space, "id": self._source_id}}}])
+
+    def make_event_data(self, flavor: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A standard event of ``flavor`` (must start with ``_``) carrying ``data``."""
+        if not flavor.startswith("_"):
+            raise ValueError("Event flavor must start with _underscore")
+        d: dict[str, Any] = {"source": {"space": self._event_space, "id": self._source_id}}
+        d.update(data)
+        return {flavor: d}
+
+    def event_at(self, when: float, data_tuple: tuple[str, dict[str, Any]]) -> Any:
+        """Emit the event ``(flavor, data)`` at the absolute time ``when``; returns the event."""
+        return self._base.event_at(when, self.make_event_data(*data_tuple))
+
+    def event_later(self, delay: float, data_tuple: tuple[str, dict[str, Any]]) -> Any:
+        """Emit the event ``(flavor, data)`` after ``delay`` seconds; returns the event."""
+        return self._base.event_later(delay, self.make_event_data(*data_tuple))
+
+    def event_now(self, data_tuple: tuple[str, dict[str, Any]]) -> Any:
+        """Emit the event ``(flavor, data)`` as soon as possible; returns the event."""
+        return self._base.event_now(self.make_event_data(*data_tuple))
+
+    def cancel(self, event: Any) -> None:
+        """Cancel an event (:class:`~actorbot.exception.EventNotFound` if it already fired)."""
+        return self._base.cancel(event)
+
+
+class StandardEventMixin:
+    """Gives a delegate a :class:`StandardEventScheduler` (``self.scheduler``) and captures its events."""
+
+    StandardEventScheduler = StandardEventScheduler
+
+    def __init__(self, event_space: Any, *args: Any, **kwargs: Any) -> None:
+        self._scheduler = self.StandardEventScheduler(self.bot.scheduler, event_space, self.id)  # type: ignore[attr-defined]
+        self._scheduler.configure(self.listener)  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
+
+    @property
+    def scheduler(self) -> StandardEventScheduler:
+        return self._scheduler
+
+
+class IdleEventCoordinator:
+    """Keeps one ``_idle`` event scheduled ``timeout`` seconds after the last external message.
+
+    ``timeout=None`` means never: no idle event is ever scheduled.
+    """
+
+    def __init__(self, scheduler: Any, timeout: float | None) -> None:
+        self._scheduler = scheduler
+        self._timeout_seconds = timeout
+        self._timeout_event: Any = None
+
+    def refresh(self) -> None:
+        """Restart the idle timer."""
+        try:
+            if self._timeout_event is not None:
+                self._scheduler.cancel(self._timeout_event)
+        except EventNotFound:
+            pass  # it fired already; its event will be ignored (see augment_on_message)
+        finally:
+            if self._timeout_seconds is None:
+                self._timeout_event = None
+            else:
+                self._timeout_event = self._scheduler.event_later(
+                    self._timeout_seconds, ("_idle", {"seconds": self._timeout_seconds})
+                )
+
+    def augment_on_message(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``handler`` that refreshes the timer for every non-event message and drops stale idle events."""
+
+        def augmented(msg: Any) -> Any:
+            if not is_event(msg):
+                self.refresh()
+            if flavor(msg) == "_idle" and (self._timeout_event is None or msg is not self._timeout_event.data):
+                return None
+            return handler(msg)
+
+        return augmented
+
+    def augment_on_close(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``handler`` that first cancels the pending idle event."""
+
+        def augmented(ex: Any) -> Any:
+            try:
+                if self._timeout_event is not None:
+                    self._scheduler.cancel(self._timeout_event)
+            except EventNotFound:
+                pass  # closing because of that very event
+            finally:
+                self._timeout_event = None
+            return handler(ex)
+
+        return augmented
+
+
+class IdleTerminateMixin:
+    """Closes the delegate after ``timeout`` idle seconds (``on__idle`` raises ``IdleTerminate``)."""
+
+    IdleEventCoordinator = IdleEventCoordinator
+
+    def __init__(self, timeout: float | None, *args: Any, **kwargs: Any) -> None:
+        self._idle_event_coordinator = self.IdleEventCoordinator(self.scheduler, timeout)  # type: ignore[attr-defined]
+        idlec = self._idle_event_coordinator
+        idlec.refresh()
+        self.on_message = idlec.augment_on_message(self.on_message)  # type: ignore[attr-defined,has-type]
+        self.on_close = idlec.augment_on_close(self.on_close)  # type: ignore[attr-defined,has-type]
+        super().__init__(*args, **kwargs)
+
+    @property
+    def idle_event_coordinator(self) -> IdleEventCoordinator:
+        return self._idle_event_coordinator
+
+    def on__idle(self, event: dict[str, Any]) -> None:
+        """Raise :class:`~actorbot.exception.IdleTerminate` to close the delegate."""
+        raise IdleTerminate(event["_idle"]["seconds"])

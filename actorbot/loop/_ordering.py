@@ -1,0 +1,157 @@
+"""Putting webhook updates back in ``update_id`` order: :class:`Reorderer`, a pure state machine.
+
+It does no I/O, starts no thread and reads no clock: the caller passes ``now``.
+:class:`~actorbot.loop.OrderedWebhook` drives it from its loop thread.
+
+The rules are telepot's ``maxhold`` rules:
+
+* the first update ever seen is released at once and fixes the expected next id;
+* an update whose id is the next expected one is released, followed by every
+  held update that now continues the sequence;
+* an update that skips ids is held; each missing id is waited for at most
+  ``maxhold`` seconds from the moment the gap was first seen, then given up,
+  and the held updates behind it are released;
+* an update whose id is below the next expected one (a duplicate, or one whose
+  turn was given up) is rejected.
+
+One deliberate addition: the Bot API picks a *random* next ``update_id`` after a
+week without updates, so after ``idle_reset`` seconds without any update (and
+nothing held) the next update is treated as the first one again instead of
+being rejected as "too old" forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = ["Reorderer", "PushResult"]
+
+log = logging.getLogger("actorbot.loop")
+
+T = TypeVar("T")
+
+#: Default of ``idle_reset``: a day (the Bot API's random jump needs a week of silence).
+DEFAULT_IDLE_RESET = 24 * 60 * 60.0
+
+
+@dataclass(frozen=True)
+class PushResult(Generic[T]):
+    """What one :meth:`Reorderer.push` decided."""
+
+    #: Items now released, in ``update_id`` order.
+    ready: tuple[T, ...]
+    #: The pushed item when it came too late (id below the next expected one).
+    rejected: T | None = None
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """Missing ids below ``end`` (not yet released) are given up at ``deadline``."""
+
+    end: int
+    deadline: float
+
+
+class Reorderer(Generic[T]):
+    """Holds out-of-order items and releases them in ``update_id`` order (see the module doc).
+
+    Not thread-safe: one thread drives it.
+    """
+
+    def __init__(self, maxhold: float = 3.0, *, idle_reset: float = DEFAULT_IDLE_RESET) -> None:
+        if maxhold < 0:
+            raise ValueError("maxhold must not be negative")
+        self.maxhold = float(maxhold)
+        self.idle_reset = float(idle_reset)
+        self._next: int | None = None  # the id released next
+        self._frontier = 0  # one past the highest id seen (valid once _next is set)
+        self._held: dict[int, T] = {}
+        self._gaps: list[_Gap] = []  # increasing ``end`` and non-decreasing ``deadline``
+        self._last_seen: float | None = None
+
+    # -- queries -------------------------------------------------------------------
+    @property
+    def next_id(self) -> int | None:
+        """The ``update_id`` released next (None before the first update)."""
+        return self._next
+
+    def held(self, update_id: int) -> T | None:
+        """The item held for ``update_id``, if any."""
+        return self._held.get(update_id)
+
+    @property
+    def held_ids(self) -> list[int]:
+        return sorted(self._held)
+
+    def next_deadline(self) -> float | None:
+        """When the earliest missing id will be given up (None if nothing waits for a gap)."""
+        if self._next is None or self._next >= self._frontier or self._next in self._held:
+            return None
+        for gap in self._gaps:
+            if gap.end > self._next:
+                return gap.deadline
+        return None  # unreachable while the invariants hold
+
+    # -- transitions ---------------------------------------------------------------
+    def push(self, update_id: int, item: T, now: float) -> PushResult[T]:
+        """Take one item (whose id is not held already) at time ``now``."""
+        if (
+            self._last_seen is not None
+            and now - self._last_seen >= self.idle_reset
+            and not self._held
+            and self._next is not None
+        ):
+            log.info("no update for %.0f s: update_id %d starts a new sequence", now - self._last_seen, update_id)
+            self._next = None
+            self._gaps.clear()
+        self._last_seen = now
+        if self._next is None:
+            self._next = update_id
+            self._frontier = update_id
+        if update_id < self._next or update_id in self._held:
+            return PushResult((), item)
+        self._held[update_id] = item
+        if update_id > self._frontier:
+            self._gaps.append(_Gap(update_id, now + self.maxhold))
+        self._frontier = max(self._frontier, update_id + 1)
+        return PushResult(self._collect(now))
+
+    def release(self, now: float) -> tuple[T, ...]:
+        """Give up missing ids whose deadline passed and return what that released."""
+        if self._next is None:
+            return ()
+        return self._collect(now)
+
+    def drain(self) -> list[T]:
+        """Remove and return every held item (in id order), e.g. when the loop stops."""
+        items = [self._held[k] for k in sorted(self._held)]
+        self._held.clear()
+        return items
+
+    def _collect(self, now: float) -> tuple[T, ...]:
+        assert self._next is not None
+        ready: list[T] = []
+        while True:
+            if self._next in self._held:
+                ready.append(self._held.pop(self._next))
+                self._next += 1
+                continue
+            if self._next >= self._frontier:
+                break
+            while self._gaps and self._gaps[0].end <= self._next:
+                self._gaps.pop(0)
+            if not self._gaps or self._gaps[0].deadline > now:
+                break
+            stop_at = min(self._gaps[0].end, min(self._held, default=self._frontier))
+            if stop_at - self._next == 1:
+                log.warning("update %d did not arrive within maxhold=%g s: given up", self._next, self.maxhold)
+            else:
+                log.warning(
+                    "updates %d..%d did not arrive within maxhold=%g s: given up", self._next, stop_at - 1, self.maxhold
+                )
+            self._next = stop_at
+        while self._gaps and self._gaps[0].end <= self._next:
+            self._gaps.pop(0)
+        return tuple(ready)

@@ -1,0 +1,229 @@
+"""Polling ``getUpdates``: :class:`MessageLoop`.
+
+Threads: everything runs on the loop's thread (the caller of
+:meth:`MessageLoop.run_forever`, or the daemon thread :meth:`run_as_thread`
+starts): the ``getUpdates`` call, ``handle`` for each update in order, and the
+waits between polls. :meth:`stop` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..exception import (
+    BadHTTPResponse,
+    ConflictError,
+    NetworkError,
+    ServerError,
+    TelegramError,
+    TooManyRequestsError,
+    UnauthorizedError,
+)
+from ._backoff import Backoff
+from ._handling import Handler, dispatch, resolve_handler, update_id_of
+from ._runner import LoopRunner
+
+__all__ = ["MessageLoop"]
+
+log = logging.getLogger("actorbot.loop")
+
+#: ``wait(seconds)``: block up to ``seconds``; its result is ignored (the loop re-checks ``stop``).
+Wait = Callable[[float], object]
+
+
+class MessageLoop(LoopRunner):
+    """Fetches updates with ``getUpdates`` and hands their messages to ``handle``, in order.
+
+    :param bot: a :class:`~actorbot.Bot` (anything with ``getUpdates`` and, when
+        ``handle`` is None, ``handle``).
+    :param handle: a function taking one message, a routing table by flavor
+        (a dict, see :func:`actorbot.flavor_router`), or None for ``bot.handle``.
+    :param backoff: delays after failed ``getUpdates`` calls.
+    :param wait: the function the loop waits with (relax, backoff, ``retry_after``);
+        by default an interruptible wait on the loop's stop event. Tests inject a
+        recording function so nothing really sleeps.
+
+    **Acknowledgement.** The ``offset`` sent to ``getUpdates`` moves past an update
+    only once ``handle`` returned for it, so updates in flight when the program
+    dies are fetched again by the next run. When the loop stops (``stop()``, or an
+    exception out of ``handle``), it confirms what it handled with one last
+    ``getUpdates(offset, limit=1, timeout=0)``, so a restart does not see handled
+    updates again.
+
+    **Bad updates and handler errors.** An update that cannot be read is logged
+    (WARNING) and skipped; an update of a kind this version does not know is
+    delivered with a flavor named after its key. When ``handle`` raises an
+    ``Exception``, it is logged with its traceback, the update counts as handled
+    and the loop goes on: an exception in a user handler is that handler's bug
+    (and the engine's ``DelegatorBot.handle`` raises only when it cannot accept).
+    A ``BaseException`` such as ``KeyboardInterrupt`` ends the loop instead.
+
+    **Failures of getUpdates.** Network errors, 5xx answers, non-JSON answers and
+    other errors are logged and retried after a bounded exponential backoff;
+    409 Conflict (another poller, or a webhook is set) is logged at ERROR and
+    retried the same way; 429 waits ``retry_after``; 401 Unauthorized is logged at
+    ERROR and ends the loop: :meth:`run_forever` raises
+    :class:`~actorbot.exception.UnauthorizedError` (with :meth:`run_as_thread` it
+    is kept in :attr:`error`).
+
+    **Stopping.** :meth:`stop` interrupts every wait at once; a ``getUpdates``
+    already in flight is not cut short (its answer is not handled), so the thread
+    ends when that call returns, at most the long-poll ``timeout`` later.
+    """
+
+    thread_name = "actorbot-message-loop"
+
+    def __init__(
+        self,
+        bot: Any,
+        handle: Handler | Mapping[str, Handler] | None = None,
+        *,
+        backoff: Backoff = Backoff(),
+        wait: Wait | None = None,
+    ) -> None:
+        super().__init__()
+        self._bot = bot
+        self._handle = resolve_handler(bot, handle)
+        self._backoff = backoff
+        self._injected_wait = wait
+        self._offset: int | None = None
+
+    @property
+    def offset(self) -> int | None:
+        """One past the last update handled (the next ``getUpdates`` offset), or None."""
+        return self._offset
+
+    def run_forever(  # type: ignore[override]
+        self,
+        relax: float = 0.1,
+        offset: int | None = None,
+        timeout: int = 20,
+        allowed_updates: Iterable[str] | None = None,
+    ) -> None:
+        """Poll and handle updates on the calling thread until :meth:`stop`. Blocks.
+
+        :param relax: seconds to wait between two ``getUpdates`` calls.
+        :param offset: the first ``offset`` sent to ``getUpdates``.
+        :param timeout: the long-poll ``timeout`` sent to ``getUpdates``.
+        :param allowed_updates: update kinds to receive; sent with the first
+            successful call only (Telegram remembers it).
+        :raises actorbot.exception.UnauthorizedError: the token was refused.
+        """
+        super().run_forever(relax, offset, timeout, allowed_updates)
+
+    def run_as_thread(  # type: ignore[override]
+        self,
+        relax: float = 0.1,
+        offset: int | None = None,
+        timeout: int = 20,
+        allowed_updates: Iterable[str] | None = None,
+    ) -> threading.Thread:
+        """Run :meth:`run_forever` on a new daemon thread and return that thread."""
+        return super().run_as_thread(relax, offset, timeout, allowed_updates)
+
+    # -- the loop thread -----------------------------------------------------------
+    def _pause(self, seconds: float) -> None:
+        if self._injected_wait is not None:
+            if seconds > 0 and not self.stopping:
+                self._injected_wait(seconds)
+            return
+        self._wait(seconds)
+
+    def _run(  # type: ignore[override]
+        self,
+        relax: float,
+        offset: int | None,
+        timeout: int,
+        allowed_updates: Iterable[str] | None,
+    ) -> None:
+        self._offset = offset
+        confirmed = offset  # the offset Telegram last saw
+        allowed = list(allowed_updates) if allowed_updates is not None else None
+        failures = 0
+        fatal = False
+        try:
+            while not self.stopping:
+                sent = self._offset
+                try:
+                    updates = self._bot.getUpdates(offset=sent, timeout=timeout, allowed_updates=allowed)
+                    if isinstance(updates, dict) and updates.get("ok") is False:
+                        # a bot made with raise_errors=False returns error answers
+                        raise TelegramError.create(updates)
+                    if not isinstance(updates, list):
+                        raise TypeError(f"getUpdates returned a {type(updates).__name__}, not a list")
+                except UnauthorizedError:
+                    fatal = True
+                    log.error(
+                        "getUpdates was refused with 401 Unauthorized: the bot token is wrong or was revoked;"
+                        " the message loop stops"
+                    )
+                    raise
+                except TooManyRequestsError as exc:
+                    failures += 1
+                    delay = exc.retry_after if exc.retry_after is not None else self._backoff.delay(failures)
+                    log.warning("getUpdates hit flood control (429): waiting %.1f s as asked", delay)
+                    self._pause(delay)
+                    continue
+                except ConflictError as exc:
+                    failures += 1
+                    delay = self._backoff.delay(failures)
+                    log.error(
+                        "getUpdates was refused with 409 Conflict (%s): another getUpdates is running for this"
+                        " bot (a second copy of the program?) or a webhook is set (call deleteWebhook to poll);"
+                        " retrying in %.1f s",
+                        exc.description,
+                        delay,
+                    )
+                    self._pause(delay)
+                    continue
+                except (NetworkError, ServerError, BadHTTPResponse) as exc:
+                    failures += 1
+                    delay = self._backoff.delay(failures)
+                    log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
+                    self._pause(delay)
+                    continue
+                except TelegramError as exc:
+                    failures += 1
+                    delay = self._backoff.delay(failures)
+                    log.error("getUpdates was refused (%s); retrying in %.1f s", exc, delay)
+                    self._pause(delay)
+                    continue
+                except Exception:
+                    failures += 1
+                    delay = self._backoff.delay(failures)
+                    log.exception("getUpdates failed unexpectedly; retrying in %.1f s", delay)
+                    self._pause(delay)
+                    continue
+                failures = 0
+                confirmed = sent
+                allowed = None  # Telegram keeps the setting of the last call that carried it
+                self._handle_batch(updates)
+                self._pause(relax)
+        finally:
+            if not fatal and self._offset is not None and self._offset != confirmed:
+                self._confirm(self._offset)
+
+    def _handle_batch(self, updates: list[Any]) -> None:
+        for update in updates:
+            if self.stopping:
+                return  # the rest stays unconfirmed: Telegram sends it again next time
+            update_id = update_id_of(update)
+            if update_id is None:
+                log.warning("skipping an update without an integer update_id")
+                continue
+            if self._offset is not None and update_id < self._offset:
+                continue  # already handled
+            dispatch(update, self._handle)  # logs and skips what cannot be handled
+            self._offset = update_id + 1
+
+    def _confirm(self, offset: int) -> None:
+        """Tell Telegram that every update below ``offset`` was handled (best effort)."""
+        try:
+            self._bot.getUpdates(offset=offset, limit=1, timeout=0)
+        except Exception as exc:
+            log.warning(
+                "could not confirm the handled updates (%s); updates from %d may be delivered again", exc, offset
+            )

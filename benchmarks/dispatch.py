@@ -1,0 +1,193 @@
+"""Dispatch benchmark: actorbot's engine against telepot 12.7, same workload, same run.
+
+The workload is the seed documents' per-chat message counter: a DelegatorBot with
+``pave_event_space()(per_chat_id(), create_open, Counter, timeout=3600)`` where each
+delegate counts its chat's messages and replies with the count. HTTP is stubbed at
+``Bot._api_request`` in both libraries, so what is measured is seeding, routing,
+mailboxes and handler dispatch (plus the idle-timer refresh each message causes).
+
+For each library and each number of live delegates N, a fresh subprocess:
+  1. starts N delegates (one message to each of N chats) and waits for their replies;
+  2. measures RSS growth per live delegate;
+  3. sends ``--updates`` messages spread round-robin over the N chats and times how long
+     until every reply was sent (updates/s, and microseconds per update).
+
+Usage (telepot needs ``pip install -r benchmarks/requirements.txt``):
+
+    python benchmarks/dispatch.py                      # the full table
+    python benchmarks/dispatch.py --sizes 100 1000 --updates 5000
+
+telepot 12.7 does not import on Python >= 3.10 (``collections.Hashable``); the
+benchmark restores that alias before importing it, nothing else is patched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+TOKEN = "123456:BENCHMARK"
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class Replies:
+    """Counts stubbed sendMessage calls; wakes a waiter when a target is reached."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.count = 0
+
+    def record(self) -> None:
+        with self._cond:
+            self.count += 1
+            self._cond.notify_all()
+
+    def wait_for(self, target: int, timeout: float) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.count >= target, timeout):
+                raise SystemExit(f"only {self.count} of {target} replies within {timeout}s")
+
+
+def make_update(chat_id: int, n: int) -> dict[str, Any]:
+    return {
+        "message_id": n,
+        "date": 1_700_000_000,
+        "chat": {"id": chat_id, "type": "private", "first_name": "u"},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "u"},
+        "text": "hello",
+    }
+
+
+def build(library: str, replies: Replies) -> tuple[Any, Callable[[], None]]:
+    """Return (bot, stop) for the counter workload on ``library``."""
+    if library == "telepot":
+        import collections
+        import collections.abc
+
+        collections.Hashable = collections.abc.Hashable  # type: ignore[attr-defined]
+        import telepot as lib
+        from telepot.delegate import create_open, pave_event_space, per_chat_id
+        from telepot.helper import ChatHandler
+    else:
+        import actorbot as lib  # type: ignore[no-redef]
+        from actorbot.delegate import create_open, pave_event_space, per_chat_id  # type: ignore[no-redef]
+        from actorbot.helper import ChatHandler  # type: ignore[no-redef]
+
+    def stub(self: Any, method: str, params: Any = None, files: Any = None, **kwargs: Any) -> Any:
+        if method == "sendMessage":
+            replies.record()
+        return {"message_id": 1}
+
+    class Counter(ChatHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._count = 0
+
+        def on_chat_message(self, msg: dict[str, Any]) -> None:
+            self._count += 1
+            self.sender.sendMessage(str(self._count))
+
+    class StubbedBot(lib.DelegatorBot):  # type: ignore[misc,name-defined]
+        _api_request = stub
+
+    bot = StubbedBot(TOKEN, [pave_event_space()(per_chat_id(), create_open, Counter, timeout=3600)])
+    if library == "telepot":
+        bot.scheduler.daemon = True
+        bot.scheduler.start()  # telepot's idle timers need its scheduler thread
+
+        def stop() -> None:  # telepot has no way to stop its delegate threads
+            pass
+
+    else:
+
+        def stop() -> None:
+            bot.stop()
+
+    return bot, stop
+
+
+def run_one(library: str, delegates: int, updates: int) -> dict[str, Any]:
+    replies = Replies()
+    bot, stop = build(library, replies)
+    base_rss = rss_bytes()
+    t0 = time.perf_counter()
+    for chat in range(1, delegates + 1):
+        bot.handle(make_update(chat, 1))
+    replies.wait_for(delegates, timeout=600)
+    spawn_s = time.perf_counter() - t0
+    per_delegate = (rss_bytes() - base_rss) / delegates
+
+    t0 = time.perf_counter()
+    for n in range(updates):
+        bot.handle(make_update(1 + n % delegates, 2 + n))
+    replies.wait_for(delegates + updates, timeout=600)
+    elapsed = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    stop()
+    return {
+        "library": library,
+        "delegates": delegates,
+        "updates": updates,
+        "updates_per_s": updates / elapsed,
+        "us_per_update": elapsed / updates * 1e6,
+        "kib_per_delegate": per_delegate / 1024,
+        "spawn_s": spawn_s,
+        "stop_s": time.perf_counter() - t1,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--updates", type=int, default=20000)
+    parser.add_argument("--telepot-sizes", type=int, nargs="+", default=[100, 1000],
+                        help="telepot broadcasts each update to every delegate; 10,000 takes very long")
+    parser.add_argument("--telepot-updates", type=int, default=2000)
+    parser.add_argument("--libraries", nargs="+", default=["actorbot", "telepot"])
+    parser.add_argument("--one", nargs=3, metavar=("LIBRARY", "DELEGATES", "UPDATES"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.one:
+        library, delegates, updates = args.one
+        print(json.dumps(run_one(library, int(delegates), int(updates))), flush=True)
+        os._exit(0)  # telepot's delegate threads cannot be stopped; leave without joining them
+
+    rows = []
+    for library in args.libraries:
+        sizes = args.telepot_sizes if library == "telepot" else args.sizes
+        updates = args.telepot_updates if library == "telepot" else args.updates
+        for n in sizes:
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", library, str(n), str(updates)],
+                capture_output=True, text=True, timeout=1800,
+            )
+            if out.returncode != 0:
+                print(f"{library} at {n}: failed\n{out.stderr[-2000:]}", file=sys.stderr)
+                continue
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            r = rows[-1]
+            print(f"{r['library']:>9} {r['delegates']:>6} delegates: {r['updates_per_s']:>9.0f} updates/s "
+                  f"{r['us_per_update']:>8.1f} us/update {r['kib_per_delegate']:>6.1f} KiB/delegate "
+                  f"(spawn {r['spawn_s']:.2f}s, stop {r['stop_s']:.2f}s)", flush=True)
+
+    by = {(r["library"], r["delegates"]): r for r in rows}
+    a100, a10k = by.get(("actorbot", 100)), by.get(("actorbot", 10000))
+    if a100 and a10k:
+        print(f"actorbot cost at 10,000 / cost at 100: {a10k['us_per_update'] / a100['us_per_update']:.2f}x (target <= 1.5x)")
+    a1k, t1k = by.get(("actorbot", 1000)), by.get(("telepot", 1000))
+    if a1k and t1k:
+        print(f"actorbot / telepot throughput at 1,000 delegates: {a1k['updates_per_s'] / t1k['updates_per_s']:.1f}x (target >= 20x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Requests per second the emulator serves on loopback (sendMessage and getUpdates).
+
+    python benchmarks/emulator.py [--threads 2] [--seconds 3]
+
+Clients are urllib3 PoolManagers (keep-alive), one per thread, sending JSON bodies
+as a modern client does. getUpdates is measured with a queue kept non-empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import urllib3
+
+from actorbot.emulator import Emulator
+
+
+def _run(url: str, method: str, body: dict, threads: int, seconds: float) -> float:
+    counts = [0] * threads
+    stop = threading.Event()
+    payload = json.dumps(body).encode()
+
+    def client(n: int) -> None:
+        http = urllib3.PoolManager(maxsize=1)
+        headers = {"Content-Type": "application/json"}
+        while not stop.is_set():
+            response = http.request("POST", url + method, body=payload, headers=headers)
+            assert response.status == 200, response.data
+            counts[n] += 1
+        http.clear()
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    stop.wait(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.perf_counter() - start)
+
+
+def _measure(url: str, token: str, user_id: int, threads_list: list[int], seconds: float, feed) -> None:
+    base = f"{url}/bot{token}/"
+    for threads in threads_list:
+        rate = _run(base, "sendMessage", {"chat_id": user_id, "text": "hello"}, threads, seconds)
+        print(f"sendMessage  threads={threads}: {rate:8.0f} req/s")
+    for threads in threads_list:
+        feed()
+        rate = _run(base, "getUpdates", {"limit": 1, "timeout": 0}, threads, seconds)
+        print(f"getUpdates   threads={threads}: {rate:8.0f} req/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, nargs="*", default=[2, 4])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the emulator in this process (clients then compete with it for the GIL)")
+    args = parser.parse_args()
+    if args.in_process:
+        with Emulator(call_log_size=1000) as emu:
+            user = emu.sim.create_user("alice")
+            _measure(emu.url, emu.token, user.id, args.threads, args.seconds,
+                     lambda: [user.send("hi") for _ in range(200)])
+        return
+    port = 18_000 + int(time.time()) % 1000
+    token = "123456789:EMULATOR-token"
+    proc = subprocess.Popen([sys.executable, "-m", "actorbot.emulator", "--port", str(port), "--token", token],
+                            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        http = urllib3.PoolManager()
+        for _ in range(200):
+            try:
+                user = json.loads(http.request("POST", url + "/sim/users", json={"first_name": "alice"}).data)["result"]
+                break
+            except urllib3.exceptions.HTTPError:
+                time.sleep(0.05)  # waiting for a child process to listen: nothing to wait on but the port
+        else:
+            raise SystemExit("emulator did not start")
+
+        def feed() -> None:
+            for _ in range(50):
+                http.request("POST", url + "/sim/send", json={"user_id": user["id"], "text": "hi"})
+
+        # keep the update queue non-empty: a feeder thread adds updates while getUpdates drains them
+        _measure(url, token, user["id"], args.threads, args.seconds, feed)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
