@@ -10,6 +10,7 @@ import logging
 
 from . import exception
 from ._bot import Bot
+from ._delegator import DelegatorBot
 from ._flavor import (
     all_content_types,
     chat_flavors,
@@ -42,5 +43,6 @@ __all__ = [
     "chat_flavors",
     "inline_flavors",
     "Bot",
+    "DelegatorBot",
     # >>> re-exports (each part adds its names above this line)
 ]

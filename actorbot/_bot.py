@@ -206,10 +206,8 @@ class Bot:
     def _api_request(
         self,
         method: str,
-        params: dict[str,
-        Any] | None = None,
-        files: dict[str,
-        Any] | None = None,
+        params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
         *,
         timeout: float | None = None,
         raise_errors: bool | None = None,
@@ -247,8 +245,7 @@ class Bot:
     def _call(
         self,
         method: str,
-        params: dict[str,
-        Any],
+        params: dict[str, Any],
         *,
         timeout: float | None = None,
         raise_errors: bool | None = None,

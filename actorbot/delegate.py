@@ -329,9 +329,6 @@ class _OriginMap:
         else:
             self.map.pop(origin, None)
 
-    def __len__(self) -> int:
-        return len(self.map)
-
 
 def intercept_callback_query_origin(fn: Callable[..., Any] = pair, origins: Any = "all") -> Callable[..., Any]:
     """A pair producer enabling dynamic callback-query capture.

@@ -25,14 +25,18 @@ def _run(url: str, method: str, body: dict, threads: int, seconds: float) -> flo
     stop = threading.Event()
     payload = json.dumps(body).encode()
 
+    parsed = urllib3.util.parse_url(url)
+    path = parsed.path + method
+
     def client(n: int) -> None:
-        http = urllib3.PoolManager(maxsize=1)
+        # one keep-alive connection per thread; HTTPConnectionPool skips PoolManager's per-call URL routing
+        pool = urllib3.HTTPConnectionPool(parsed.host, parsed.port, maxsize=1, retries=False)
         headers = {"Content-Type": "application/json"}
         while not stop.is_set():
-            response = http.request("POST", url + method, body=payload, headers=headers)
+            response = pool.urlopen("POST", path, body=payload, headers=headers)
             assert response.status == 200, response.data
             counts[n] += 1
-        http.clear()
+        pool.close()
 
     workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
     start = time.perf_counter()

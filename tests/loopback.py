@@ -91,6 +91,14 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
     return {}, {}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many delegates connect at once; the default 5 resets them
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up (tests do that on purpose) is not news
+
+
 class LoopbackApi:
     """A threaded HTTP server on 127.0.0.1 with an ephemeral port."""
 
@@ -194,9 +202,9 @@ class LoopbackApi:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="loopback-api", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="loopback-api", daemon=True)
         self._thread.start()
         return self
 

@@ -442,3 +442,21 @@ def test_running_twice_at_once_is_refused(bot: Bot, loopback_api: LoopbackApi) -
     with running(loop, telegram, relax=0):
         with pytest.raises(RuntimeError):
             loop.run_as_thread()
+
+
+def test_stop_cuts_a_long_poll_short(loopback_api: LoopbackApi) -> None:
+    # The server holds the long poll (as Telegram does for `timeout` seconds).
+    release = threading.Event()
+    loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=release))
+    bot = Bot(TOKEN, api_url=loopback_api.url)
+    loop = MessageLoop(bot, lambda msg: None)
+    try:
+        loop.run_as_thread(timeout=30)
+        loopback_api.wait_request("getUpdates")
+        started = time.monotonic()
+        assert loop.stop(timeout=3.0), "the loop thread still waits for its long poll"
+        assert time.monotonic() - started < 2.0
+        assert loop.error is None
+    finally:
+        release.set()
+        bot.stop()

@@ -20,6 +20,7 @@ import urllib3
 from urllib3.exceptions import ConnectTimeoutError, EmptyPoolError, HTTPError, ProxyError
 
 from ..exception import BadHTTPResponse, NetworkError, ServerError, TelegramError, TooManyRequestsError
+from ._abort import InflightRegistry, tracked_pool_classes
 from ._encoding import encode_json, encode_multipart
 from ._redact import install_log_filter, redact, scrub_exception
 from ._retry import RetryPolicy, WaitFunction
@@ -99,6 +100,8 @@ class HttpClient:
             self._manager = urllib3.ProxyManager(proxy.url, proxy_headers=proxy_headers, **kw)
         else:
             self._manager = urllib3.PoolManager(**kw)
+        self._inflight = InflightRegistry()
+        self._manager.pool_classes_by_scheme = tracked_pool_classes(self._inflight)
 
     def __repr__(self) -> str:
         via = f", proxy={self.proxy!r}" if self.proxy else ""
@@ -149,16 +152,17 @@ class HttpClient:
         while True:
             log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
             try:
-                response = self._manager.request(
-                    "POST",
-                    url,
-                    body=body,
-                    headers=headers,
-                    timeout=read_timeout,
-                    retries=_NO_RETRIES,
-                    redirect=False,
-                    pool_timeout=self.pool_timeout,
-                )
+                with self._inflight.calling(method):
+                    response = self._manager.request(
+                        "POST",
+                        url,
+                        body=body,
+                        headers=headers,
+                        timeout=read_timeout,
+                        retries=_NO_RETRIES,
+                        redirect=False,
+                        pool_timeout=self.pool_timeout,
+                    )
             except _NOT_SENT as exc:
                 scrub_exception(exc, token)
                 if connect_failures < policy.connect_retries:
@@ -295,6 +299,15 @@ class HttpClient:
         finally:
             if opened is not None:
                 opened.close()
+
+    def abort(self, method: str) -> int:
+        """Cut every call of ``method`` now waiting for its answer; return how many.
+
+        The interrupted calls raise :class:`~actorbot.exception.NetworkError` with
+        ``sent=True`` on their own threads. Used to stop a long-polled ``getUpdates``
+        at once. Callable from any thread.
+        """
+        return self._inflight.abort(method)
 
     def close(self) -> None:
         """Close every pooled connection. Idempotent; later calls open new connections."""

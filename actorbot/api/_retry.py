@@ -14,7 +14,10 @@ never delivered twice by a retry. Concretely:
   ``backoff_initial * backoff_factor ** n`` capped at ``backoff_max``.
 * **Failures after the request may have been sent** (connection reset or dropped
   while waiting for the answer, read timeout) are never retried: they raise
-  :class:`~actorbot.exception.NetworkError` with ``sent=True``.
+  :class:`~actorbot.exception.NetworkError` with ``sent=True``. This includes a
+  kept-alive connection that the server closed just as it was reused: urllib3
+  discards connections it can see are dropped before reusing them, and the rare
+  remaining race is reported rather than risk a duplicate.
 * **5xx answers** (Bot API errors or non-JSON gateway pages) are retried only for read-only methods (names starting with one
   of ``read_only_prefixes``, default ``get``, except ``getUpdates``, whose caller
   already loops), at most ``server_error_retries`` times with the same backoff.

@@ -110,7 +110,7 @@ class Emulator:
         """End long polls, stop webhook delivery, close connections, join every thread. Idempotent."""
         with self.world.lock:
             self.world.closing = True
-            self.world.notify()
+            self.world.notify_updates()
         self._stopping.set()
         self._webhook.stop()
         if self._server is not None:

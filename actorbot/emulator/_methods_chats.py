@@ -42,7 +42,7 @@ def make_member(user: dict[str, Any], status: str, **fields: Any) -> dict[str, A
     member["status"] = status
     member["user"] = dict(user)
     if status == "administrator":
-        member.update({right: True for right in ADMIN_RIGHTS if right in member})
+        member.update({right: True for right in ADMIN_RIGHTS})
         member["can_be_edited"] = False
     member.update(fields)
     return member

@@ -60,7 +60,7 @@ def set_webhook(world: World, p: Params) -> Described:
     unchanged = world.webhook == config
     world.webhook = config
     world.webhook_error = None
-    world.notify()
+    world.notify_updates()
     if world.on_webhook_change is not None:
         world.on_webhook_change()
     return Described(True, "Webhook is already set" if unchanged else "Webhook was set")
@@ -73,7 +73,7 @@ def delete_webhook(world: World, p: Params) -> Described:
     if p.bool("drop_pending_updates"):
         world.pending.clear()
         world.update_keys.clear()
-    world.notify()
+    world.notify_updates()
     if world.on_webhook_change is not None:
         world.on_webhook_change()
     return Described(True, "Webhook was deleted" if had else "Webhook is already deleted")

@@ -98,9 +98,11 @@ def validate(method: str, params: dict[str, Any], uploads: dict[str, Upload]) ->
     _returns, fields = _spec.METHODS[method]
     for name, types, required in fields:
         value = params.get(name)
-        if not _present(value):
+        if value is None or value == "":
             if required and name not in uploads:
                 raise missing(name)
+            continue
+        if "String" in types and not isinstance(value, (dict, list)):
             continue
         if not any(_accepts(t, value, name, uploads) for t in types):
             raise _type_error(name, types)

@@ -2,8 +2,10 @@
 
 One :class:`World` per emulator. Every read or write happens with ``world.lock``
 held (HTTP handler threads, the webhook workers and the caller's thread of the
-simulation API all take it); ``world.changed`` is the condition that is notified
-after every change, so waiters (long polls, webhook workers, test helpers) wake up.
+simulation API all take it). Two conditions share that lock: ``changed`` is
+notified after every change (test helpers wait on it); ``updates_changed`` only
+when the update queue, the webhook or the closing flag changes (long polls and
+webhook workers wait on it, so ordinary calls do not wake them).
 Message dicts are never mutated once stored: an edit stores a new dict, so an
 update or transcript entry that refers to an older version stays a snapshot.
 """
@@ -130,6 +132,7 @@ class World:
     def __init__(self, bot_user: dict[str, Any], clock: Clock, *, call_log_size: int, seed: int) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
+        self.updates_changed = threading.Condition(self.lock)
         self.me = dict(bot_user)
         self.bot_user = {k: bot_user[k] for k in ("id", "is_bot", "first_name", "username") if k in bot_user}
         self.clock = clock
@@ -173,6 +176,13 @@ class World:
         return f"{prefix}{n:06d}{self.random.randrange(16**6):06x}"
 
     def notify(self) -> None:
+        """Wake waiters on ``changed`` (simulation helpers)."""
+        self.changed.notify_all()
+
+    def notify_updates(self) -> None:
+        """Wake long polls and webhook workers (and ``changed`` waiters): the update queue,
+        the webhook or the closing flag changed."""
+        self.updates_changed.notify_all()
         self.changed.notify_all()
 
     # ------------------------------------------------------------------ chats
@@ -351,7 +361,7 @@ class World:
         self._next_update_id += 1
         self.pending.append({"update_id": update_id, kind: payload})
         self.update_keys[update_id] = key
-        self.notify()
+        self.notify_updates()
         return update_id
 
     def acknowledge(self, offset: int | None) -> None:
@@ -367,12 +377,12 @@ class World:
             if update["update_id"] not in kept:
                 self.update_keys.pop(update["update_id"], None)
         self.pending = keep
-        self.notify()
+        self.notify_updates()
 
     def remove_update(self, update_id: int) -> None:
         self.pending = [u for u in self.pending if u["update_id"] != update_id]
         self.update_keys.pop(update_id, None)
-        self.notify()
+        self.notify_updates()
 
     def poll(self, offset: int | None, limit: int, timeout: float) -> list[dict[str, Any]]:
         """getUpdates: acknowledge, then wait (real time, bounded) for updates. Lock held."""
@@ -380,13 +390,14 @@ class World:
             raise conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         self.poll_generation += 1
         generation = self.poll_generation
+        self.notify_updates()
         self.acknowledge(offset)
         deadline = real_monotonic() + max(timeout, 0.0)
         while not self.pending and not self.closing:
             remaining = deadline - real_monotonic()
             if remaining <= 0:
                 break
-            self.changed.wait(remaining)
+            self.updates_changed.wait(remaining)
             if generation != self.poll_generation:
                 raise conflict("terminated by other getUpdates request; make sure that only one bot instance is running")
             if self.webhook is not None:

@@ -65,7 +65,7 @@ class WebhookDelivery:
     def stop(self, timeout: float = 5.0) -> None:
         with self._world.lock:
             self._stopping = True
-            self._world.notify()
+            self._world.notify_updates()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -105,7 +105,7 @@ class WebhookDelivery:
                     update, wake = self._pick()
                     if update is not None:
                         break
-                    world.changed.wait(None if wake is None else max(wake - real_monotonic(), 0.001))
+                    world.updates_changed.wait(None if wake is None else max(wake - real_monotonic(), 0.001))
                 config = world.webhook
                 assert config is not None
                 update_id = update["update_id"]
@@ -130,7 +130,7 @@ class WebhookDelivery:
                     delay = min(self._retry_delay * 2 ** (attempt - 1), self._max_retry_delay)
                     self._retry_at[update_id] = real_monotonic() + delay
                     world.webhook_error = (world.clock.date(), error)
-                    world.notify()
+                    world.notify_updates()
             if reply is not None:
                 method = reply.pop("method")
                 try:

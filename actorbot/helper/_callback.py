@@ -15,6 +15,7 @@ The wrappers run on the thread calling the bot method (the delegate's own).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -204,6 +205,7 @@ class CallbackQueryCoordinator:
     def augment_send(self, send_func: Callable[..., Any]) -> Callable[..., Any]:
         """``send_func`` that captures the sent message's origin when it has callback buttons."""
 
+        @functools.wraps(send_func)
         def augmented(*aa: Any, **kw: Any) -> Any:
             sent = send_func(*aa, **kw)
             if self._enable_chat and isinstance(sent, dict):
@@ -221,6 +223,7 @@ class CallbackQueryCoordinator:
         """``edit_func`` that captures the message's origin if the new keyboard has callback
         buttons, and stops capturing it otherwise."""
 
+        @functools.wraps(edit_func)
         def augmented(*aa: Any, **kw: Any) -> Any:
             edited = edit_func(*aa, **kw)
             if (edited is True and self._enable_inline) or (isinstance(edited, dict) and self._enable_chat):
@@ -238,6 +241,7 @@ class CallbackQueryCoordinator:
     def augment_delete(self, delete_func: Callable[..., Any]) -> Callable[..., Any]:
         """``delete_func`` that stops capturing the deleted message(s)."""
 
+        @functools.wraps(delete_func)
         def augmented(*aa: Any, **kw: Any) -> Any:
             deleted = delete_func(*aa, **kw)
             if deleted is True:

@@ -69,9 +69,9 @@ class MessageLoop(LoopRunner):
     :class:`~actorbot.exception.UnauthorizedError` (with :meth:`run_as_thread` it
     is kept in :attr:`error`).
 
-    **Stopping.** :meth:`stop` interrupts every wait at once; a ``getUpdates``
-    already in flight is not cut short (its answer is not handled), so the thread
-    ends when that call returns, at most the long-poll ``timeout`` later.
+    **Stopping.** :meth:`stop` interrupts every wait at once, including a long-polled
+    ``getUpdates`` under way (through ``bot.client.abort``), so the thread ends
+    promptly; updates that poll would have returned are sent again next time.
     """
 
     thread_name = "actorbot-message-loop"
@@ -123,6 +123,13 @@ class MessageLoop(LoopRunner):
     ) -> threading.Thread:
         """Run :meth:`run_forever` on a new daemon thread and return that thread."""
         return super().run_as_thread(relax, offset, timeout, allowed_updates)
+
+    def _wake(self) -> None:
+        # cut a long poll under way short: its answer would be ignored anyway
+        client = getattr(self._bot, "client", None)
+        abort = getattr(client, "abort", None)
+        if abort is not None:
+            abort("getUpdates")
 
     # -- the loop thread -----------------------------------------------------------
     def _pause(self, seconds: float) -> None:
@@ -180,6 +187,8 @@ class MessageLoop(LoopRunner):
                     self._pause(delay)
                     continue
                 except (NetworkError, ServerError, BadHTTPResponse) as exc:
+                    if self.stopping:
+                        break  # the poll was cut short by stop()
                     failures += 1
                     delay = self._backoff.delay(failures)
                     log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)

@@ -1,0 +1,114 @@
+"""``DelegatorBot``: a Bot that hands each update to delegates, one actor per conversation.
+
+``handle(msg)`` gives the update to the engine's supervisor actor (see
+:mod:`actorbot.actors._supervisor`) and returns once the supervisor has seeded and
+routed it; delegates then handle it on their own threads. See :mod:`actorbot.delegate`
+for the delegation patterns and :mod:`actorbot.helper` for the handlers.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from ._bot import Bot
+from .actors._engine import Engine, EngineMicrophone
+from .actors._scheduler import EventScheduler
+from .helper._listener import Listener
+
+__all__ = ["DelegatorBot"]
+
+
+class _OriginStore:
+    """Callback-query origins captured per delegate id, kept across delegate restarts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sets: dict[Any, set[Any]] = {}
+
+    def setdefault_set(self, delegate_id: Any) -> set[Any]:
+        with self._lock:
+            return self._sets.setdefault(delegate_id, set())
+
+
+class DelegatorBot(Bot):
+    """A :class:`~actorbot.Bot` that creates delegates by ``delegation_patterns``.
+
+    :param delegation_patterns: a list of ``(seeder, delegator)`` pairs (see
+        :mod:`actorbot.delegate`). For every update each seeder runs, in order: a
+        hashable seed maps to at most one live delegate (started on demand, replaced
+        when it has closed); a non-hashable seed always starts a new one; ``None`` does
+        nothing. A delegator returns an object with ``start()`` and ``is_alive()``, a
+        function, or a ``(function, args, kwargs)`` tuple; ``create_open`` handlers run
+        as actors.
+
+    Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
+    first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        delegation_patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(token, **kwargs)
+        self._engine = Engine(self, list(delegation_patterns))
+        self._mic = EngineMicrophone(self._engine)
+        self._callback_origins = _OriginStore()
+
+    # -- telepot's interface ------------------------------------------------------------------
+    @property
+    def scheduler(self) -> EventScheduler:
+        """The event scheduler; fired events are routed to delegates like updates."""
+        return self._engine.scheduler
+
+    @property
+    def mic(self) -> EngineMicrophone:
+        """``mic.send(msg)`` gives ``msg`` to every delegate capturing it (no seeding)."""
+        return self._mic
+
+    def create_listener(self) -> Listener:
+        """A :class:`~actorbot.helper.Listener` for the delegate the calling thread works for."""
+        listener = Listener(self._mic, None)
+        self._engine.bind_listener(listener)
+        return listener
+
+    def handle(self, msg: Any) -> None:
+        """Give ``msg`` (an update's payload, or an event) to the supervisor.
+
+        Returns once the supervisor has seeded and routed it (so a loop may then
+        acknowledge the update). Raises ``RuntimeError`` after :meth:`stop`.
+        """
+        self._engine.route(msg)
+
+    # -- engine primitives ---------------------------------------------------------------------
+    def settle(self, timeout: float = 5.0) -> None:
+        """Return once the engine is quiescent; raise ``TimeoutError`` after ``timeout`` s.
+
+        Quiescent: no update being routed, every delegate's mailbox empty and no delegate
+        (or inline-query answerer) working, no scheduled event due by the engine clock
+        that has not fired, and no Bot API request in flight. The scheduler is poked
+        first, so events made due by moving a frozen clock fire and are awaited.
+        Bounded; waits on a condition, never sleeps. Call from a test's thread, not
+        from a delegate.
+        """
+        self._engine.settle(timeout)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (supervisor, scheduler, accounting); for tests and tools."""
+        return self._engine
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the loops this bot started, every delegate (``on_close`` runs), the scheduler,
+        the answerers and the supervisor, then close HTTP. Idempotent."""
+        stop_loops = getattr(self, "_stop_loops", None)
+        if callable(stop_loops):
+            stop_loops()
+        self._engine.stop()
+        super().stop()
+
+    def __enter__(self) -> "DelegatorBot":
+        return self
