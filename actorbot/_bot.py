@@ -114,6 +114,7 @@ class Bot:
         self._closed = False
         self._router: Any = None
         self._file_chunk_size = 65536
+        self._loops: list[Any] = []
 
     def __repr__(self) -> str:
         bot_id = self._token.split(":", 1)[0]
@@ -154,11 +155,55 @@ class Bot:
     def stop(self) -> None:
         """Stop what the bot started and close HTTP. Idempotent.
 
-        Interrupts retry waits under way on other threads (they raise the error they
-        were waiting to retry).
+        Stops the loops :meth:`message_loop` started (a long poll under way is cut
+        short), then interrupts retry waits under way on other threads (they raise
+        the error they were waiting to retry), then closes HTTP.
         """
+        self._stop_loops()
         self._stopping.set()
         self.close()
+
+    def _stop_loops(self) -> None:
+        with self._lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            if not loop.stop(timeout=10.0):
+                log.warning("an update loop did not stop within 10 s")
+
+    def message_loop(
+        self,
+        callback: Any = None,
+        relax: float = 0.1,
+        timeout: int = 20,
+        allowed_updates: Any = None,
+        source: Any = None,
+        ordered: bool = True,
+        maxhold: float = 3,
+        run_forever: bool | str = False,
+    ) -> Any:
+        """Start an update loop on a thread of its own (telepot's one-call loop); return it.
+
+        ``callback`` is a function, a routing table by flavor, or None for
+        :meth:`handle`. ``source`` None polls ``getUpdates``; a ``queue.Queue`` is fed by a
+        webhook. See :func:`actorbot.loop.start_message_loop`. :meth:`stop` stops it.
+        """
+        from .loop import start_message_loop
+
+        loop = start_message_loop(
+            self, callback, relax, timeout, allowed_updates, source, ordered, maxhold, run_forever=False
+        )
+        with self._lock:
+            self._loops.append(loop)
+        if run_forever:
+            if isinstance(run_forever, str):
+                log.info("%s", run_forever)
+            try:
+                loop.join()
+            finally:
+                loop.stop()
+            if loop.error is not None:
+                raise loop.error
+        return loop
 
     def __enter__(self) -> "Bot":
         return self

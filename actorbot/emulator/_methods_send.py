@@ -11,7 +11,6 @@ from typing import Any, Callable
 from . import _spec
 from ._content import (
     caption_fields,
-    formatted_text,
     input_file,
     media_fields,
     message_text,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any, Callable
+from typing import Any
 
 from loopback import LoopbackApi, Reply, Request
 

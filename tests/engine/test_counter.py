@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from freezegun import freeze_time
@@ -10,8 +9,6 @@ from freezegun import freeze_time
 from actorbot import helper
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
 from enginekit import chat_message
-
-CLOSED: list[Any] = []
 
 
 class MessageCounter(helper.ChatHandler):

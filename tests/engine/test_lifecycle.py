@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actorbot import exception, helper
+from actorbot import helper
 from actorbot.actors._delegate import DelegateActor
 from actorbot.actors._messages import Drain
 from actorbot.delegate import (

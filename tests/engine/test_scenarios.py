@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -21,7 +20,6 @@ from actorbot.delegate import (
 )
 from actorbot.loop import MessageLoop
 from enginekit import callback_query, chat_message, chosen_inline_result, inline_query
-from loopback import Reply
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}, {"text": "No", "callback_data": "no"}]]}
 
@@ -146,7 +144,7 @@ def test_callback_queries_captured_statically_by_chat(make_bot, telegram) -> Non
         bot = make_bot([include_callback_query_chat_id(pave_event_space())(per_chat_id(), create_open, Voter, timeout=10)])
         bot.handle(chat_message(1, "start"))
         bot.settle()
-        message_id = telegram.api.calls("sendMessage")[0]
+        question = telegram.api.calls("sendMessage")[0]
         bot.handle(callback_query(1, "yes", chat_id=1, message_id=1000))
         bot.settle()
         assert telegram.texts_to(1) == ["Vote?", "voted yes"]
@@ -156,7 +154,7 @@ def test_callback_queries_captured_statically_by_chat(make_bot, telegram) -> Non
         bot.handle(callback_query(1, "no", chat_id=1, message_id=1000))
         bot.settle()
         assert telegram.texts_to(1) == ["Vote?", "voted yes", "voted no"]
-        assert message_id.params["reply_markup"] == KEYBOARD
+        assert question.params["reply_markup"] == KEYBOARD
 
 
 # -- callback queries, dynamic (intercepted origins) ----------------------------------------------------------------
