@@ -233,6 +233,22 @@ class EventScheduler:
         due = self._table.next_due()
         return due is not None and due <= _clock.now()
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Poke, then return once no event is due and every fired one was handed to the sink.
+
+        For a scheduler used on its own (a plain ``Bot``'s); ``DelegatorBot.settle()``
+        covers its scheduler. Raises ``TimeoutError`` after ``timeout`` real seconds.
+        """
+        deadline = _clock.Deadline(timeout)
+        while True:
+            self.poke()
+            if not self._activity.wait_idle(deadline):
+                raise TimeoutError(f"the scheduler was still busy after {timeout} s")
+            if not self.has_due() or not self.is_running:
+                return
+            if deadline.expired():
+                raise TimeoutError(f"an event was still due after {timeout} s")
+
     def __len__(self) -> int:
         return len(self._table)
 

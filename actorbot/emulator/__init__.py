@@ -6,7 +6,8 @@
 inline queries, payments, transcripts, the call log, bounded waits). Faults are
 injected with :class:`Fault`. Run it standalone with ``python -m actorbot.emulator``.
 
-This package does not depend on the rest of actorbot (only on ``actorbot.exception``).
+It uses only the generated Bot API tables and ``actorbot.exception`` from the rest of
+actorbot: a bot written with any library can be tested against it.
 """
 
 from ._emulator import DEFAULT_TOKEN, Emulator

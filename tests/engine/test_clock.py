@@ -106,3 +106,21 @@ def test_cancel_and_event_not_found() -> None:
             assert len(scheduler) == 0
     finally:
         scheduler.stop()
+
+
+def test_a_plain_bots_scheduler_hands_events_to_its_sink_and_settles() -> None:
+    got: list[Any] = []
+    scheduler = EventScheduler(got.append)
+    try:
+        with freeze_time("2024-01-01 00:00:00") as frozen:
+            scheduler.event_later(5, {"_a": {"n": 1}})
+            scheduler.event_later(10, lambda: {"_b": {"n": 2}})  # telepot's data-producing function
+            scheduler.event_later(10, lambda: None)  # produces nothing: nothing is emitted
+            frozen.tick(6)
+            scheduler.settle()
+            assert got == [{"_a": {"n": 1}}]
+            frozen.tick(5)
+            scheduler.settle()
+            assert got == [{"_a": {"n": 1}}, {"_b": {"n": 2}}]
+    finally:
+        scheduler.stop()

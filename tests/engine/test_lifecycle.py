@@ -282,3 +282,28 @@ def test_settle_times_out_while_a_delegate_is_busy(make_bot, telegram) -> None:
         bot.settle(timeout=0.1)
     gate.set()
     bot.settle()
+
+
+def test_a_delegator_may_return_its_own_startable_object(make_bot, telegram) -> None:
+    """telepot's third delegate form: an object with start() and is_alive() (a Thread here)."""
+
+    class Worker(threading.Thread):
+        def __init__(self, seed_tuple: Any) -> None:
+            super().__init__(daemon=True)
+            self.bot, self.msg, self.chat_id = seed_tuple
+            self.listener = self.bot.create_listener()
+            self.listener.capture([{"chat": {"id": self.chat_id}}])
+
+        def run(self) -> None:
+            try:
+                self.bot.sendMessage(self.chat_id, f"first {self.msg['text']}")
+                msg = self.listener.wait()
+                self.bot.sendMessage(self.chat_id, f"then {msg['text']}")
+            except Exception:  # StopListening when the bot stops first
+                pass
+
+    bot = make_bot([(per_chat_id(), Worker)])
+    bot.handle(chat_message(1, "a"))
+    bot.handle(chat_message(1, "b"))
+    telegram.wait("sendMessage", count=2)
+    assert telegram.texts_to(1) == ["first a", "then b"]
