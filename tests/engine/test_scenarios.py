@@ -18,7 +18,6 @@ from actorbot.delegate import (
     per_inline_from_id,
     per_invoice_payload,
 )
-from actorbot.loop import MessageLoop
 from enginekit import callback_query, chat_message, chosen_inline_result, inline_query
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}, {"text": "No", "callback_data": "no"}]]}
@@ -293,14 +292,12 @@ def test_polling_loop_to_delegates_and_back(make_bot, telegram) -> None:
     updates = [{"update_id": 10 + i, "message": chat_message(1 + i % 2, f"m{i}")} for i in range(6)]
     telegram.api.reply("getUpdates", updates)
     bot = make_bot([pave_event_space()(per_chat_id(), create_open, Echo, timeout=60)])
-    loop = MessageLoop(bot)
-    loop.run_as_thread(relax=0, timeout=0)
-    try:
-        telegram.wait("sendMessage", count=6)
-        telegram.wait("getUpdates", count=2)
-    finally:
-        loop.stop()
+    loop = bot.message_loop(relax=0, timeout=0)
+    telegram.wait("sendMessage", count=6)
+    telegram.wait("getUpdates", count=2)
     bot.settle()
+    bot.stop()  # stops the loop it started, then the engine
+    assert not loop.running
     assert telegram.texts_to(1) == ["M0", "M2", "M4"]
     assert telegram.texts_to(2) == ["M1", "M3", "M5"]
     assert int(telegram.api.calls("getUpdates")[1].params["offset"]) == 16
