@@ -115,6 +115,7 @@ class Bot:
         self._router: Any = None
         self._file_chunk_size = 65536
         self._loops: list[Any] = []
+        self._scheduler: Any = None
 
     def __repr__(self) -> str:
         bot_id = self._token.split(":", 1)[0]
@@ -160,8 +161,26 @@ class Bot:
         the error they were waiting to retry), then closes HTTP.
         """
         self._stop_loops()
+        with self._lock:
+            scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.stop()
         self._stopping.set()
         self.close()
+
+    @property
+    def scheduler(self) -> Any:
+        """telepot's ``Bot.scheduler``: events scheduled on it are handed to :meth:`handle`.
+
+        An :class:`actorbot.actors.EventScheduler`, created on first use; its actor
+        thread runs ``handle`` for each fired event. :meth:`stop` stops it.
+        """
+        with self._lock:
+            if self._scheduler is None:
+                from .actors import EventScheduler
+
+                self._scheduler = EventScheduler(self.handle)
+            return self._scheduler
 
     def _stop_loops(self) -> None:
         with self._lock:

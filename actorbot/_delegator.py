@@ -104,9 +104,7 @@ class DelegatorBot(Bot):
     def stop(self) -> None:
         """Stop the loops this bot started, every delegate (``on_close`` runs), the scheduler,
         the answerers and the supervisor, then close HTTP. Idempotent."""
-        stop_loops = getattr(self, "_stop_loops", None)
-        if callable(stop_loops):
-            stop_loops()
+        self._stop_loops()
         self._engine.stop()
         super().stop()
 

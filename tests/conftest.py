@@ -12,6 +12,8 @@ from loopback import LoopbackApi
 
 TOKEN = "123456:TEST-token-secret"
 
+pytest_plugins = ["actorbot.testing"]  # the kit users get: `emulator` and `run_bot` fixtures
+
 
 @pytest.fixture
 def loopback_api():

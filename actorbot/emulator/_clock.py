@@ -1,23 +1,20 @@
 """Time for the emulator: an injectable wall clock for dates, real monotonic time for waits.
 
-Message dates are stamped from the wall clock (by default ``time.time`` looked up
-at each call, so freezegun's frozen time is honoured). Long polls, slow answers and
-webhook retries wait on real time: ``time.clock_gettime(CLOCK_MONOTONIC)`` is not
-replaced by freezegun and ``threading.Condition.wait`` uses real timeouts, so a frozen
-clock never hangs the server.
+Message dates are stamped from the wall clock: by default actorbot's one clock path
+(:func:`actorbot.actors.now`, frozen under freezegun on every thread, so a bot and
+the emulator it talks to agree on the date), or a callable given to the emulator.
+Long polls, slow answers and webhook retries wait on real time
+(:func:`actorbot.actors.real_monotonic` and ``Condition.wait``), so a frozen clock
+never hangs the server.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
+from ..actors._clock import now, real_monotonic
+
 __all__ = ["Clock", "real_monotonic"]
-
-
-def real_monotonic() -> float:
-    """Seconds of a monotonic clock that freezegun does not freeze."""
-    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 class Clock:
@@ -27,8 +24,8 @@ class Clock:
         self._now = now
 
     def time(self) -> float:
-        """Epoch seconds from the injected callable, or ``time.time()``."""
-        return self._now() if self._now is not None else time.time()
+        """Epoch seconds from the injected callable, or actorbot's clock."""
+        return self._now() if self._now is not None else now()
 
     def date(self) -> int:
         """Whole epoch seconds, as Telegram stamps ``date`` fields."""

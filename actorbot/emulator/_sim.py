@@ -307,6 +307,13 @@ class Simulation:
             self._user(uid)
             return SimChat(uid, "private", None, self)
 
+    def chat_label(self, chat: SimChat | int) -> str:
+        """A chat's title, or the user's name for a private chat (for printing transcripts)."""
+        with self.world.lock:
+            info = self._chat(_id(chat)).chat
+        name = " ".join(part for part in (info.get("first_name"), info.get("last_name")) if part)
+        return info.get("title") or name or str(_id(chat))
+
     def chat(self, chat_id: int) -> SimChat:
         with self.world.lock:
             state = self._chat(chat_id)
@@ -636,6 +643,25 @@ class Simulation:
         """The Bot API call log (optionally one method's calls), oldest first."""
         with self.world.lock:
             return [c for c in self.world.calls if method is None or c.method == method]
+
+    def on_transcript(self, listener: Callable[[TranscriptEntry], None]) -> Callable[[], None]:
+        """Call ``listener(entry)`` for every transcript entry from now on, in order; return a
+        function that unsubscribes it.
+
+        Runs on the thread that made the entry (a server thread for the bot's calls, the
+        caller's for simulated users) with the emulator's state locked: keep it short
+        (print a line, append to a list); it may read the simulation (the lock is
+        reentrant) but must not act in it.
+        """
+        with self.world.lock:
+            self.world.transcript_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self.world.lock:
+                if listener in self.world.transcript_listeners:
+                    self.world.transcript_listeners.remove(listener)
+
+        return unsubscribe
 
     def mark(self) -> int:
         """A cursor: pass it as ``after=`` to wait only for what happens from now on."""

@@ -155,6 +155,7 @@ class World:
         self.webhook: WebhookConfig | None = None
         self.webhook_error: tuple[int, str] | None = None
         self.on_webhook_change: Callable[[], None] | None = None
+        self.transcript_listeners: list[Callable[[TranscriptEntry], None]] = []
         self.poll_generation = 0
         self.in_progress = 0
         self.closing = False
@@ -308,6 +309,8 @@ class World:
         chat.transcript.append(entry)
         if not entry.from_bot:
             chat.last_user_seq = entry.seq
+        for listener in self.transcript_listeners:
+            listener(entry)
         self.notify()
         return entry
 
