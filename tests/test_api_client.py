@@ -530,3 +530,10 @@ def test_non_json_gateway_error_is_retried_for_a_read_only_method(loopback_api):
         assert bot.getMe()["username"] == "loopback_bot"
     assert wait.waits == [0.5]
     assert len(loopback_api.calls("getMe")) == 2
+
+
+def test_url_token_segment_is_redacted_whatever_the_token_looks_like() -> None:
+    from actorbot.api import redact
+
+    assert redact("POST /bot123:abc/getUpdates HTTP/1.1") == "POST /bot<token>/getUpdates HTTP/1.1"
+    assert redact("GET http://h/file/botXYZ/photos/1.jpg") == "GET http://h/file/bot<token>/photos/1.jpg"

@@ -26,7 +26,6 @@ import enum
 import logging
 import queue
 import threading
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -35,7 +34,7 @@ import pykka
 from .._flavor import flavor as _flavor
 from ._clock import Deadline
 from ._delegate import DelegateActor, HandlerDelegate
-from ._matching import Capture, CaptureIndex
+from ._matching import Capture, CaptureIndex, _hashable
 from ._messages import (
     AddCapture,
     AttachListener,
@@ -84,16 +83,6 @@ class _Record:
 
     def describe(self) -> str:
         return f"delegate {self.id} (pattern {self.pattern}, seed {self.seed!r})"
-
-
-def _is_hashable(value: Any) -> bool:
-    if not isinstance(value, Hashable):
-        return False
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _startable(obj: Any) -> bool:
@@ -175,7 +164,7 @@ class SupervisorActor(pykka.ThreadingActor):
                 continue
             if seed is None:
                 continue
-            if not _is_hashable(seed):
+            if not _hashable(seed):
                 starts.append((p, seed))
                 continue
             rid = self._seeds.get((p, seed))
@@ -214,7 +203,7 @@ class SupervisorActor(pykka.ThreadingActor):
     # -- starting delegates ------------------------------------------------------------------------
     def _start(self, p: int, seed: Any, update: Any) -> _Record | None:
         rid = self._engine.next_id()
-        key = (p, seed) if _is_hashable(seed) else None
+        key = (p, seed) if _hashable(seed) else None
         rec = _Record(rid, p, seed, key)
         self._records[rid] = rec
         if key is not None:
@@ -374,7 +363,7 @@ class SupervisorActor(pykka.ThreadingActor):
             logger.exception("seeder %d raised while redelivering", gone.pattern)
             seed = None
         if gone.key is not None:
-            if seed is not None and _is_hashable(seed) and seed == gone.seed:
+            if seed is not None and _hashable(seed) and seed == gone.seed:
                 rid = self._seeds.get(gone.key)
                 if rid is None:
                     self._start(gone.pattern, gone.seed, update)
@@ -385,7 +374,7 @@ class SupervisorActor(pykka.ThreadingActor):
             if rid is not None and self.index.owner_matches(rid, update):
                 self._deliver(self._records[rid], update)
                 return
-        elif seed is not None and not _is_hashable(seed):
+        elif seed is not None and not _hashable(seed):
             self._start(gone.pattern, seed, update)
             return
         logger.info(

@@ -21,11 +21,15 @@ REDACTED = "<token>"
 # ``<bot id>:<secret>`` as Telegram issues them, and the ``bot<token>`` path segment.
 TOKEN_PATTERN = re.compile(r"(?<![A-Za-z0-9])(bot)?\d{3,}:[A-Za-z0-9_-]{6,}")
 
+# The ``/bot<token>/`` (or ``/file/bot<token>/``) segment of a Bot API URL, whatever the token looks like.
+URL_TOKEN_PATTERN = re.compile(r"(/bot)[^/\s?#]+(?=/)")
+
 
 def redact(text: str, token: str | None = None) -> str:
     """Return ``text`` with ``token`` (and anything shaped like a bot token) replaced."""
     if token:
         text = text.replace(token, REDACTED)
+    text = URL_TOKEN_PATTERN.sub(lambda m: m.group(1) + REDACTED, text)
     return TOKEN_PATTERN.sub(lambda m: (m.group(1) or "") + REDACTED, text)
 
 
