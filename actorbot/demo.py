@@ -23,22 +23,32 @@ import argparse
 import logging
 import os
 import sys
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, ContextManager
 
 from .emulator import Emulator, TranscriptEntry
 from .testing import BotFactory, serve_bot
 
-__all__ = ["main", "run_simulated", "TOKEN_ENV"]
+__all__ = ["main", "run_simulated", "TOKEN_ENV", "Connect"]
 
 TOKEN_ENV = "BOT_TOKEN"
 """The environment variable an example reads its token from."""
 
 Simulate = Callable[[Any, Any], None]
+_SETTLE_SECONDS = 5.0
 
 
-def run_simulated(build: BotFactory, simulate: Simulate, *, out: IO[str] | None = None) -> None:
+Connect = Callable[[Any, Emulator], ContextManager[Any]]
+"""``connect(bot, emulator)``: a context manager that feeds the bot its updates while it is open."""
+
+
+def run_simulated(build: BotFactory, simulate: Simulate, *, out: IO[str] | None = None,
+                  connect: Connect | None = None) -> None:
     """Run ``build``'s bot against a fresh emulator, let ``simulate(sim, bot)`` play the users,
-    and write the transcript to ``out`` (default stdout) as it happens."""
+    and write the transcript to ``out`` (default stdout) as it happens.
+
+    The bot polls the emulator, unless ``connect`` is given: then ``connect(bot, emulator)``
+    delivers the updates some other way (a webhook server, say) while it is open.
+    """
     stream = out if out is not None else sys.stdout
     with Emulator() as emu:
         titles: dict[int, str] = {}
@@ -52,11 +62,28 @@ def run_simulated(build: BotFactory, simulate: Simulate, *, out: IO[str] | None 
 
         unsubscribe = emu.sim.on_transcript(show)
         try:
-            with serve_bot(build, emu) as harness:
-                simulate(emu.sim, harness.bot)
-                harness.settle()
+            if connect is None:
+                with serve_bot(build, emu) as harness:
+                    simulate(emu.sim, harness.bot)
+                    harness.settle()
+            else:
+                _run_connected(build, simulate, emu, connect)
         finally:
             unsubscribe()
+
+
+def _run_connected(build: BotFactory, simulate: Simulate, emu: Emulator, connect: Connect) -> None:
+    """``run_simulated`` with ``connect`` instead of polling; waits (bounded) until all is done."""
+    bot = build(emu.token, api_url=emu.url)
+    try:
+        with connect(bot, emu):
+            simulate(emu.sim, bot)
+            emu.sim.wait_until(emu.idle, _SETTLE_SECONDS, what="the emulator to be idle")
+            settle = getattr(bot, "settle", None)  # a DelegatorBot's engine
+            if settle is not None:
+                settle(timeout=_SETTLE_SECONDS)
+    finally:
+        bot.stop()
 
 
 def main(build: BotFactory, simulate: Simulate, description: str | None = None,

@@ -48,9 +48,11 @@ def test_a_missing_update_is_given_up_after_maxhold(caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.WARNING, logger="actorbot.loop"):
         assert r.release(13.0) == ("u3",)
     assert any("update 2 did not arrive within maxhold=3" in m for m in caplog.messages)
-    # The late one is rejected when it finally comes, and so is a duplicate.
+    # The late one is released when it finally comes (out of order: never lost) ...
     late = r.push(2, "u2", now=14.0)
-    assert late.ready == () and late.rejected == "u2"
+    assert late.ready == ("u2",) and late.rejected is None
+    # ... but a duplicate of anything released is rejected.
+    assert r.push(2, "u2 again", now=14.0).rejected == "u2 again"
     assert r.push(3, "u3 again", now=14.0).rejected == "u3 again"
     assert push(r, 4, now=14.0) == ["u4"]
 
@@ -88,7 +90,8 @@ def test_maxhold_zero_never_holds() -> None:
     r: Reorderer[str] = Reorderer(maxhold=0)
     push(r, 1)
     assert push(r, 3) == ["u3"]
-    assert r.push(2, "u2", 0.0).rejected == "u2"
+    assert r.push(2, "u2", 0.0).ready == ("u2",)  # late, released out of order
+    assert r.push(3, "u3", 0.0).rejected == "u3"  # a duplicate
 
 
 def test_a_huge_jump_costs_no_memory_per_missing_id() -> None:
@@ -103,9 +106,25 @@ def test_after_a_long_silence_a_lower_id_starts_a_new_sequence() -> None:
     # The Bot API picks a random next update_id after a week without updates.
     r: Reorderer[str] = Reorderer(maxhold=3, idle_reset=3600)
     push(r, 500, now=0.0)
-    assert r.push(400, "u400", now=10.0).rejected == "u400"  # too soon: a stray old update
+    assert r.push(400, "u400", now=10.0).ready == ("u400",)  # never seen: released late, not lost
     assert push(r, 77, now=10.0 + 3600) == ["u77"]
     assert r.next_id == 78
+
+
+def test_an_update_overtaken_by_the_first_one_is_released_late() -> None:
+    r: Reorderer[str] = Reorderer(maxhold=3)
+    assert push(r, 2) == ["u2"]  # two POSTs at once: 2 won the race
+    assert push(r, 1) == ["u1"]
+    assert r.push(1, "dup", 0.0).rejected == "dup"
+
+
+def test_duplicates_are_remembered_within_the_memory_window() -> None:
+    r: Reorderer[str] = Reorderer(maxhold=3, memory=2)
+    for i in (1, 2, 3):
+        push(r, i)
+    assert r.push(3, "dup", 0.0).rejected == "dup"
+    assert r.push(2, "dup", 0.0).rejected == "dup"
+    assert r.push(1, "old", 0.0).ready == ("old",)  # beyond the window: taken as never seen
 
 
 def test_drain_returns_everything_held_in_order() -> None:

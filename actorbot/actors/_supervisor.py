@@ -26,13 +26,14 @@ import enum
 import logging
 import queue
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 import pykka
 
 from .._flavor import flavor as _flavor
-from ._clock import Deadline
+from ._clock import Deadline, real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
 from ._messages import (
@@ -57,6 +58,16 @@ __all__ = ["Kind", "SupervisorActor"]
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_SENTINEL = object()
+
+ORPHAN_HOLD_SECONDS = 10.0
+"""How long a callback query that no conversation captures yet waits for one to capture it.
+
+A handler captures a message's origin (``intercept_callback_query_origin``) only once
+``sendMessage`` has returned to it, or once it handled the ``chosen_inline_result`` of
+an inline message; a user (or a simulated one) can press a button before that. Such a
+press is held here and delivered as soon as a matching capture is added."""
+
+ORPHANS_KEPT = 1000
 """Put in a run-style listener's queue when the bot stops: ``wait()`` raises StopListening."""
 
 
@@ -113,6 +124,7 @@ class SupervisorActor(pykka.ThreadingActor):
         self._seeds: dict[tuple[int, Any], int] = {}
         self._records: dict[int, _Record] = {}
         self.index = CaptureIndex()
+        self._orphans: deque[tuple[float, Any]] = deque(maxlen=ORPHANS_KEPT)
 
     # -- pykka hooks ---------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -183,6 +195,9 @@ class SupervisorActor(pykka.ThreadingActor):
                 self._deliver(rec, update)
         for p, seed in starts:
             self._start(p, seed, update)
+        if not targets and not starts and _safe_flavor(update) == "callback_query":
+            self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, update))
+            logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
 
     def _deliver(self, rec: _Record, update: Any) -> None:
         if rec.closing:
@@ -278,6 +293,24 @@ class SupervisorActor(pykka.ThreadingActor):
     def add_capture(self, capture: Capture) -> None:
         if capture.owner in self._records:
             self.index.add(capture)
+            if self._orphans:
+                self._adopt_orphans()
+
+    def _adopt_orphans(self) -> None:
+        """Deliver held callback queries that a capture now matches; forget expired ones."""
+        now, kept = real_monotonic(), deque(maxlen=ORPHANS_KEPT)
+        for expires, update in self._orphans:
+            owners = self.index.matching_owners(update)
+            if owners:
+                for rid in owners:
+                    rec = self._records.get(rid)
+                    if rec is not None:
+                        self._deliver(rec, update)
+            elif expires > now:
+                kept.append((expires, update))
+            else:
+                logger.info("a callback query matched no conversation within %gs: dropped", ORPHAN_HOLD_SECONDS)
+        self._orphans = kept
 
     def remove_capture(self, capture: Capture) -> None:
         self.index.remove(capture)

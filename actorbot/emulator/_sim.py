@@ -490,7 +490,10 @@ class Simulation:
                 state, current, inline_id = world.chats[ref[0]], world.chats[ref[0]].messages.get(ref[1]), message
             else:
                 state = self._chat(int(message["chat"]["id"]))
-                current, inline_id = state.messages.get(int(message["message_id"])), None
+                current = state.messages.get(int(message["message_id"]))
+                # A message posted through inline mode: its buttons report the inline_message_id.
+                inline_id = next((k for k, ref in world.inline_messages.items()
+                                  if ref == (state.id, int(message["message_id"]))), None)
             if current is None:
                 raise SimulationError("the message was deleted")
             button = self._find_button(current, label, data)
@@ -686,7 +689,6 @@ class Simulation:
                              timeout: float = 5.0, *, after: int | None = None) -> dict[str, Any]:
         """The first bot message in ``chat`` matching ``predicate`` sent after the user's last action
         there (or after the ``after`` cursor). Edits count too: the edited message is returned."""
-        world = self.world
         chat_id = _id(chat)
 
         def probe() -> dict[str, Any] | None:

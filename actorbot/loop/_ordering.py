@@ -11,8 +11,11 @@ The rules are telepot's ``maxhold`` rules:
 * an update that skips ids is held; each missing id is waited for at most
   ``maxhold`` seconds from the moment the gap was first seen, then given up,
   and the held updates behind it are released;
-* an update whose id is below the next expected one (a duplicate, or one whose
-  turn was given up) is rejected.
+* an update whose id is below the next expected one is released at once, out of
+  order, if it was never released (it came after its turn was given up, or it was
+  overtaken by the very first update): nothing acknowledged is ever dropped. Only a
+  duplicate of an update already released (Telegram retrying a delivery) is
+  rejected; the ids released recently (``memory`` of them) are remembered for that.
 
 One deliberate addition: the Bot API picks a *random* next ``update_id`` after a
 week without updates, so after ``idle_reset`` seconds without any update (and
@@ -23,6 +26,7 @@ being rejected as "too old" forever.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -42,7 +46,7 @@ class PushResult(Generic[T]):
 
     #: Items now released, in ``update_id`` order.
     ready: tuple[T, ...]
-    #: The pushed item when it came too late (id below the next expected one).
+    #: The pushed item when it is a duplicate of an update already released.
     rejected: T | None = None
 
 
@@ -60,9 +64,12 @@ class Reorderer(Generic[T]):
     Not thread-safe: one thread drives it.
     """
 
-    def __init__(self, maxhold: float = 3.0, *, idle_reset: float = DEFAULT_IDLE_RESET) -> None:
+    def __init__(self, maxhold: float = 3.0, *, idle_reset: float = DEFAULT_IDLE_RESET, memory: int = 10_000) -> None:
         if maxhold < 0:
             raise ValueError("maxhold must not be negative")
+        self._released: set[int] = set()
+        self._release_order: deque[int] = deque()
+        self._memory = memory
         self.maxhold = float(maxhold)
         self.idle_reset = float(idle_reset)
         self._next: int | None = None  # the id released next
@@ -110,8 +117,12 @@ class Reorderer(Generic[T]):
         if self._next is None:
             self._next = update_id
             self._frontier = update_id
-        if update_id < self._next or update_id in self._held:
-            return PushResult((), item)
+        if update_id in self._held or update_id in self._released:
+            return PushResult((), item)  # a duplicate
+        if update_id < self._next:
+            log.warning("update %d arrived after its turn: released late, out of order", update_id)
+            self._remember(update_id)
+            return PushResult((item,))
         self._held[update_id] = item
         if update_id > self._frontier:
             self._gaps.append(_Gap(update_id, now + self.maxhold))
@@ -130,12 +141,19 @@ class Reorderer(Generic[T]):
         self._held.clear()
         return items
 
+    def _remember(self, update_id: int) -> None:
+        self._released.add(update_id)
+        self._release_order.append(update_id)
+        if len(self._release_order) > self._memory:
+            self._released.discard(self._release_order.popleft())
+
     def _collect(self, now: float) -> tuple[T, ...]:
         assert self._next is not None
         ready: list[T] = []
         while True:
             if self._next in self._held:
                 ready.append(self._held.pop(self._next))
+                self._remember(self._next)
                 self._next += 1
                 continue
             if self._next >= self._frontier:

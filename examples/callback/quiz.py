@@ -15,6 +15,7 @@ Run it:
 
 from __future__ import annotations
 
+import operator
 import random
 import re
 from dataclasses import dataclass
@@ -28,20 +29,23 @@ from actorbot.namedtuple import InlineKeyboardButton, InlineKeyboardMarkup
 OFFER_IDLE_SECONDS = 60
 QUIZ_IDLE_SECONDS = 10
 ROUNDS = 3
+OPERATIONS = {"+": operator.add, "-": operator.sub, "x": operator.mul}
 START = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="START", callback_data="start")]])
 
 
 @dataclass(frozen=True)
 class Question:
+    """A sum to solve and the four choices offered (one of them right)."""
+
     text: str
     answer: int
     choices: tuple[int, ...]
 
     @classmethod
-    def random(cls, rng: random.Random) -> Question:
+    def draw(cls, rng: random.Random) -> Question:
         x, y = rng.randint(1, 50), rng.randint(1, 50)
-        sign = rng.choice("+-x")
-        answer = x + y if sign == "+" else x - y if sign == "-" else x * y
+        sign = rng.choice(list(OPERATIONS))
+        answer = OPERATIONS[sign](x, y)
         wrong = rng.sample([n for n in range(answer - 20, answer + 21) if n != answer], 3)
         return cls(f"{x} {sign} {y} = ?", answer, tuple(sorted([answer, *wrong])))
 
@@ -80,7 +84,7 @@ class Quizzer(CallbackQueryOriginHandler):
         if self._asked == ROUNDS:
             self._finish("Done!")
             return
-        self._question = Question.random(self._rng)
+        self._question = Question.draw(self._rng)
         self.editor.editMessageText(self._question.text, reply_markup=self._question.keyboard())
 
     def on__idle(self, event: dict[str, Any]) -> None:
@@ -99,14 +103,14 @@ def build(token: str, **bot_kwargs: Any) -> DelegatorBot:
 
 
 def solve(question_text: str) -> int:
-    """The answer to a question as the quiz words it (``"12 x 3 = ?"``)."""
+    """The simulated player's arithmetic: the answer to a question worded ``"12 x 3 = ?"``."""
     match = re.fullmatch(r"(\d+) ([-+x]) (\d+) = \?", question_text)
     assert match is not None, question_text
-    x, sign, y = int(match[1]), match[2], int(match[3])
-    return x + y if sign == "+" else x - y if sign == "-" else x * y
+    return OPERATIONS[match[2]](int(match[1]), int(match[3]))
 
 
 def choices(question: dict[str, Any]) -> list[int]:
+    """The numbers on a question's buttons."""
     return [int(button["callback_data"]) for row in question["reply_markup"]["inline_keyboard"] for button in row]
 
 

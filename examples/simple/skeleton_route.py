@@ -77,7 +77,7 @@ class RoutedSkeleton(Bot):
             InlineQueryResultArticle(id=voice, title=in_voice(voice, query),
                                      input_message_content=InputTextMessageContent(message_text=in_voice(voice, query)))
             for voice in ("shout", "whisper")
-        ] if query else []
+        ] if query.strip() else []
         self.answerInlineQuery(query_id, results, cache_time=0)
 
     def on_chosen_inline_result(self, msg: dict[str, Any]) -> None:
