@@ -23,10 +23,10 @@ import argparse
 import logging
 import os
 import sys
-from typing import IO, Any, Callable, ContextManager
+from typing import IO, Any, Callable
 
 from .emulator import Emulator, TranscriptEntry
-from .testing import BotFactory, serve_bot
+from .testing import BotFactory, Connect, serve_bot
 
 __all__ = ["main", "run_simulated", "TOKEN_ENV", "Connect"]
 
@@ -34,11 +34,6 @@ TOKEN_ENV = "BOT_TOKEN"
 """The environment variable an example reads its token from."""
 
 Simulate = Callable[[Any, Any], None]
-_SETTLE_SECONDS = 5.0
-
-
-Connect = Callable[[Any, Emulator], ContextManager[Any]]
-"""``connect(bot, emulator)``: a context manager that feeds the bot its updates while it is open."""
 
 
 def run_simulated(build: BotFactory, simulate: Simulate, *, out: IO[str] | None = None,
@@ -62,28 +57,11 @@ def run_simulated(build: BotFactory, simulate: Simulate, *, out: IO[str] | None 
 
         unsubscribe = emu.sim.on_transcript(show)
         try:
-            if connect is None:
-                with serve_bot(build, emu) as harness:
-                    simulate(emu.sim, harness.bot)
-                    harness.settle()
-            else:
-                _run_connected(build, simulate, emu, connect)
+            with serve_bot(build, emu, connect=connect) as harness:
+                simulate(emu.sim, harness.bot)
+                harness.settle()
         finally:
             unsubscribe()
-
-
-def _run_connected(build: BotFactory, simulate: Simulate, emu: Emulator, connect: Connect) -> None:
-    """``run_simulated`` with ``connect`` instead of polling; waits (bounded) until all is done."""
-    bot = build(emu.token, api_url=emu.url)
-    try:
-        with connect(bot, emu):
-            simulate(emu.sim, bot)
-            emu.sim.wait_until(emu.idle, _SETTLE_SECONDS, what="the emulator to be idle")
-            settle = getattr(bot, "settle", None)  # a DelegatorBot's engine
-            if settle is not None:
-                settle(timeout=_SETTLE_SECONDS)
-    finally:
-        bot.stop()
 
 
 def main(build: BotFactory, simulate: Simulate, description: str | None = None,

@@ -32,12 +32,12 @@ and waits on conditions with a bound (``TimeoutError`` when the bound passes).
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, ContextManager, Iterator, Protocol
 
 from .actors._clock import Deadline
 from .emulator import Emulator, SimulationTimeout
 
-__all__ = ["BotHarness", "BotFactory", "serve_bot", "emulator", "run_bot"]
+__all__ = ["BotHarness", "BotFactory", "Connect", "serve_bot", "emulator", "run_bot"]
 
 
 class BotFactory(Protocol):
@@ -53,10 +53,10 @@ class BotHarness:
     :ivar emulator: the emulator; :attr:`sim` plays the users.
     """
 
-    def __init__(self, emulator: Emulator, bot: Any, *, poll_timeout: int = 20) -> None:
+    def __init__(self, emulator: Emulator, bot: Any, *, poll: bool = True, poll_timeout: int = 20) -> None:
         self.emulator = emulator
         self.bot = bot
-        self.loop = bot.message_loop(relax=0, timeout=poll_timeout)
+        self.loop = bot.message_loop(relax=0, timeout=poll_timeout) if poll else None
 
     @property
     def sim(self) -> Any:
@@ -111,18 +111,31 @@ def _remaining(deadline: Deadline) -> float:
     return 0.0 if remaining is None else remaining
 
 
+Connect = Callable[[Any, Emulator], ContextManager[Any]]
+"""``connect(bot, emulator)``: a context manager that feeds the bot its updates while it is open
+(a webhook server, say) instead of polling."""
+
+
 @contextmanager
-def serve_bot(build: BotFactory, emulator: Emulator | None = None, **harness_kwargs: Any) -> Iterator[BotHarness]:
-    """Start ``build(token, api_url=...)`` polling an emulator (a new one unless given); stop both after."""
+def serve_bot(build: BotFactory, emulator: Emulator | None = None, *, connect: Connect | None = None,
+              **harness_kwargs: Any) -> Iterator[BotHarness]:
+    """Start ``build(token, api_url=...)`` against an emulator (a new one unless given); stop both after.
+
+    The bot polls, unless ``connect`` is given: then the harness runs inside
+    ``connect(bot, emulator)``, which delivers the updates.
+    """
     own = emulator is None
     emu = Emulator().start() if emulator is None else emulator
     try:
         bot = build(emu.token, api_url=emu.url)
-        harness = BotHarness(emu, bot, **harness_kwargs)
         try:
-            yield harness
+            if connect is None:
+                yield BotHarness(emu, bot, **harness_kwargs)
+            else:
+                with connect(bot, emu):
+                    yield BotHarness(emu, bot, poll=False, **harness_kwargs)
         finally:
-            harness.stop()
+            bot.stop()
     finally:
         if own:
             emu.stop()
