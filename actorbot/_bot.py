@@ -28,6 +28,7 @@ import inspect
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import IO, Any, Callable
 
@@ -116,6 +117,7 @@ class Bot:
         self._file_chunk_size = 65536
         self._loops: list[Any] = []
         self._scheduler: Any = None
+        self._stoppables: list[weakref.ref[Any]] = []
 
     def __repr__(self) -> str:
         bot_id = self._token.split(":", 1)[0]
@@ -165,6 +167,12 @@ class Bot:
             scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.stop()
+        with self._lock:
+            stoppables, self._stoppables = self._stoppables, []
+        for ref in stoppables:
+            obj = ref()
+            if obj is not None:
+                obj._stop()
         self._stopping.set()
         self.close()
 
@@ -181,6 +189,12 @@ class Bot:
 
                 self._scheduler = EventScheduler(self.handle)
             return self._scheduler
+
+    def _register_stoppable(self, obj: Any) -> None:
+        """Have :meth:`stop` call ``obj._stop()`` (an ``Answerer`` made for this bot, say)."""
+        with self._lock:
+            self._stoppables = [r for r in self._stoppables if r() is not None]
+            self._stoppables.append(weakref.ref(obj))
 
     def _stop_loops(self) -> None:
         with self._lock:

@@ -7,8 +7,8 @@ computation: its answer is never sent. If ``compute_fn`` accepts a keyword param
 named ``cancel``, it receives a :class:`threading.Event` that is set when the
 computation is superseded (or the bot stops), so it can stop early.
 
-Workers are counted by the engine (``DelegatorBot.settle()`` waits for them) and
-stopped by ``bot.stop()``.
+Workers are stopped by ``bot.stop()``; with a ``DelegatorBot`` they are also counted
+by the engine (``DelegatorBot.settle()`` waits for them).
 """
 
 from __future__ import annotations
@@ -106,6 +106,10 @@ class Answerer:
         self._engine = _engine_of(bot)
         if self._engine is not None:
             self._engine.register_stoppable(self)
+        else:  # a plain Bot (telepot's global Answerer): stopped with it
+            register = getattr(_unproxied(bot), "_register_stoppable", None)
+            if register is not None:
+                register(self)
 
     def answer(outerself, inline_query: dict[str, Any], compute_fn: Callable[..., Any], *compute_args: Any, **compute_kwargs: Any) -> None:
         """Compute an answer to ``inline_query`` on a worker thread and send it with ``answerInlineQuery``.
@@ -169,8 +173,10 @@ class AnswererMixin:
         return self._answerer
 
 
-def _engine_of(bot: Any) -> Any:
+def _unproxied(bot: Any) -> Any:
     proxied = getattr(bot, "_proxied", None)
-    if proxied is not None:
-        bot = proxied
-    return getattr(bot, "_engine", None)
+    return bot if proxied is None else proxied
+
+
+def _engine_of(bot: Any) -> Any:
+    return getattr(_unproxied(bot), "_engine", None)
