@@ -2,21 +2,34 @@
 
 ``handle(msg)`` gives the update to the engine's supervisor actor (see
 :mod:`actorbot.actors._supervisor`) and returns once the supervisor has seeded and
-routed it; delegates then handle it on their own threads. See :mod:`actorbot.delegate`
-for the delegation patterns and :mod:`actorbot.helper` for the handlers.
+routed it; delegates then handle it on their own actors (a thread each, or a shared
+worker pool: see ``runtime``). See :mod:`actorbot.delegate` for the delegation patterns
+and :mod:`actorbot.helper` for the handlers.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable
 
 from ._bot import Bot
-from .actors._engine import Engine, EngineMicrophone
+from .actors._engine import RUNTIMES, Engine, EngineMicrophone
 from .actors._scheduler import EventScheduler
 from .helper._listener import Listener
 
 __all__ = ["DelegatorBot"]
+
+RUNTIME_ENV = "ACTORBOT_RUNTIME"
+"""The environment variable giving ``DelegatorBot``'s runtime when none is passed."""
+
+
+def _default_runtime() -> str:
+    # The one place the environment is read: lets a whole test suite run on either runtime.
+    runtime = os.environ.get(RUNTIME_ENV, "").strip() or "pool"
+    if runtime not in RUNTIMES:
+        raise ValueError(f"{RUNTIME_ENV} must be one of {RUNTIMES}, not {runtime!r}")
+    return runtime
 
 
 class _OriginStore:
@@ -42,6 +55,17 @@ class DelegatorBot(Bot):
         function, or a ``(function, args, kwargs)`` tuple; ``create_open`` handlers run
         as actors.
 
+    :param runtime: how ``create_open`` delegates run. ``"pool"`` (the default): each is
+        a :class:`~actorbot.actors.PooledActor`; delegates share an elastic set of worker
+        threads, one per delegate busy at that moment (cheap with thousands of live
+        delegates: no idle thread per conversation). ``"threads"``: each is a pykka
+        ``ThreadingActor`` with a thread of its own. Default: the ``ACTORBOT_RUNTIME``
+        environment variable, else ``"pool"``. Run-style delegates (``create_run``,
+        ``call``) have a thread each under both.
+    :param max_workers: a limit on the pool's threads (``runtime="pool"`` only); ``None``
+        (the default) means none, so a slow delegate never delays another. With a limit,
+        once that many handlers block at once, other delegates wait for a free worker.
+
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
     """
@@ -50,10 +74,16 @@ class DelegatorBot(Bot):
         self,
         token: str,
         delegation_patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
+        *,
+        runtime: str | None = None,
+        max_workers: int | None = None,
         **kwargs: Any,
     ) -> None:
+        runtime = _default_runtime() if runtime is None else runtime
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         super().__init__(token, **kwargs)
-        self._engine = Engine(self, list(delegation_patterns))
+        self._engine = Engine(self, list(delegation_patterns), runtime=runtime, max_workers=max_workers)
         self._mic = EngineMicrophone(self._engine)
         self._callback_origins = _OriginStore()
 

@@ -16,6 +16,11 @@ Usage (telepot needs ``pip install -r benchmarks/requirements.txt``):
 
     python benchmarks/dispatch.py                      # the full table
     python benchmarks/dispatch.py --sizes 100 1000 --updates 5000
+    python benchmarks/dispatch.py --libraries actorbot --runtime pool
+
+``--runtime`` picks actorbot's delegate runtime (``DelegatorBot(..., runtime=...)``):
+``threads`` (a thread per delegate), ``pool`` (delegates multiplexed on a worker pool)
+or ``both`` (the default: a row for each).
 
 telepot 12.7 does not import on Python >= 3.10 (``collections.Hashable``); the
 benchmark restores that alias before importing it, nothing else is patched.
@@ -69,7 +74,8 @@ def make_update(chat_id: int, n: int) -> dict[str, Any]:
 
 
 def build(library: str, replies: Replies) -> tuple[Any, Callable[[], None]]:
-    """Return (bot, stop) for the counter workload on ``library``."""
+    """Return (bot, stop) for the counter workload on ``library`` ("telepot", "actorbot:RUNTIME")."""
+    library, _, runtime = library.partition(":")
     if library == "telepot":
         import collections
         import collections.abc
@@ -100,7 +106,11 @@ def build(library: str, replies: Replies) -> tuple[Any, Callable[[], None]]:
     class StubbedBot(lib.DelegatorBot):  # type: ignore[misc,name-defined]
         _api_request = stub
 
-    bot = StubbedBot(TOKEN, [pave_event_space()(per_chat_id(), create_open, Counter, timeout=3600)])
+    patterns = [pave_event_space()(per_chat_id(), create_open, Counter, timeout=3600)]
+    if library == "telepot":
+        bot = StubbedBot(TOKEN, patterns)
+    else:
+        bot = StubbedBot(TOKEN, patterns, runtime=runtime or "threads")
     if library == "telepot":
         bot.scheduler.daemon = True
         bot.scheduler.start()  # telepot's idle timers need its scheduler thread
@@ -154,6 +164,8 @@ def main() -> None:
                         help="telepot broadcasts each update to every delegate; 10,000 takes very long")
     parser.add_argument("--telepot-updates", type=int, default=2000)
     parser.add_argument("--libraries", nargs="+", default=["actorbot", "telepot"])
+    parser.add_argument("--runtime", choices=["threads", "pool", "both"], default="both",
+                        help="actorbot's delegate runtime (default: a row for each)")
     parser.add_argument("--one", nargs=3, metavar=("LIBRARY", "DELEGATES", "UPDATES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -162,8 +174,11 @@ def main() -> None:
         print(json.dumps(run_one(library, int(delegates), int(updates))), flush=True)
         os._exit(0)  # telepot's delegate threads cannot be stopped; leave without joining them
 
+    runtimes = ["threads", "pool"] if args.runtime == "both" else [args.runtime]
+    libraries = [f"actorbot:{r}" if lib == "actorbot" else lib for lib in args.libraries for r in
+                 (runtimes if lib == "actorbot" else [None])]
     rows = []
-    for library in args.libraries:
+    for library in libraries:
         sizes = args.telepot_sizes if library == "telepot" else args.sizes
         updates = args.telepot_updates if library == "telepot" else args.updates
         for n in sizes:
@@ -176,17 +191,21 @@ def main() -> None:
                 continue
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = rows[-1]
-            print(f"{r['library']:>9} {r['delegates']:>6} delegates: {r['updates_per_s']:>9.0f} updates/s "
+            print(f"{r['library']:>16} {r['delegates']:>6} delegates: {r['updates_per_s']:>9.0f} updates/s "
                   f"{r['us_per_update']:>8.1f} us/update {r['kib_per_delegate']:>6.1f} KiB/delegate "
                   f"(spawn {r['spawn_s']:.2f}s, stop {r['stop_s']:.2f}s)", flush=True)
 
     by = {(r["library"], r["delegates"]): r for r in rows}
-    a100, a10k = by.get(("actorbot", 100)), by.get(("actorbot", 10000))
-    if a100 and a10k:
-        print(f"actorbot cost at 10,000 / cost at 100: {a10k['us_per_update'] / a100['us_per_update']:.2f}x (target <= 1.5x)")
-    a1k, t1k = by.get(("actorbot", 1000)), by.get(("telepot", 1000))
-    if a1k and t1k:
-        print(f"actorbot / telepot throughput at 1,000 delegates: {a1k['updates_per_s'] / t1k['updates_per_s']:.1f}x (target >= 20x)")
+    for runtime in runtimes:
+        name = f"actorbot:{runtime}"
+        a100, a10k = by.get((name, 100)), by.get((name, 10000))
+        if a100 and a10k:
+            print(f"{name} cost at 10,000 / cost at 100: "
+                  f"{a10k['us_per_update'] / a100['us_per_update']:.2f}x (target <= 1.5x)")
+        a1k, t1k = by.get((name, 1000)), by.get(("telepot", 1000))
+        if a1k and t1k:
+            print(f"{name} / telepot throughput at 1,000 delegates: "
+                  f"{a1k['updates_per_s'] / t1k['updates_per_s']:.1f}x (target >= 20x)")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from ._activity import Activity
 from ._clock import Deadline, now, real_monotonic
-from ._delegate import DelegateActor, HandlerDelegate
-from ._engine import Engine, EngineMicrophone, ListenerBinding
+from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
+from ._engine import RUNTIMES, Engine, EngineMicrophone, ListenerBinding
 from ._matching import Capture, CaptureIndex, match, match_all
+from ._pool import PoolClosed, PooledActor, WorkerPool
 from ._scheduler import Event, EventScheduler
 
 __all__ = [
@@ -25,6 +26,11 @@ __all__ = [
     "EventScheduler",
     "HandlerDelegate",
     "ListenerBinding",
+    "PoolClosed",
+    "PooledActor",
+    "PooledDelegateActor",
+    "RUNTIMES",
+    "WorkerPool",
     "match",
     "match_all",
     "now",

@@ -1,10 +1,18 @@
 """Delegate actors: a user's handler object (``ChatHandler`` and friends) run by a pykka actor.
 
-A :class:`DelegateActor` owns one handler object. Its thread (the actor's own) runs
+A delegate actor owns one handler object. Its actor runs
 ``handler.open(initial_msg, seed)`` (then ``on_message(initial_msg)`` unless ``open``
 returned a true value) when it starts, ``handler.on_message(msg)`` for each
 :class:`~actorbot.actors._messages.Deliver`, in arrival order, and ``handler.on_close(ex)``
-exactly once when it closes. It never blocks waiting for its next message.
+exactly once when it closes. It never blocks waiting for its next message, so it can run
+on either runtime:
+
+- :class:`DelegateActor` (``runtime="threads"``): a :class:`pykka.ThreadingActor`; all of
+  the above runs on the actor's own thread.
+- :class:`PooledDelegateActor` (``runtime="pool"``): a
+  :class:`~actorbot.actors._pool.PooledActor`; all of the above runs on one of the
+  engine's pool workers at a time (one message at a time, in order; not always the same
+  worker thread).
 
 Closing (idle timeout, :class:`~actorbot.exception.StopListening`, any other exception):
 the actor runs ``on_close(ex)``, marks itself closed and tells the supervisor
@@ -24,11 +32,12 @@ import pykka
 
 from ..exception import IdleTerminate, StopListening
 from ._messages import Closing, Deliver, Drain, Drained, Shutdown
+from ._pool import PooledActor
 
 if TYPE_CHECKING:
     from ._engine import Engine
 
-__all__ = ["HandlerDelegate", "DelegateActor"]
+__all__ = ["HandlerDelegate", "DelegateActor", "PooledDelegateActor"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +66,15 @@ class HandlerDelegate:
         return f"HandlerDelegate({type(self.handler).__name__}, seed={self.seed!r})"
 
 
-class DelegateActor(pykka.ThreadingActor):
-    """Runs one handler object. Every message it receives was counted by its sender."""
+class _DelegateBehaviour(pykka.Actor):
+    """Runs one handler object. Every message it receives was counted by its sender.
 
-    def __init__(self, engine: "Engine", delegate_id: int, delegate: HandlerDelegate) -> None:
-        super().__init__()
+    The runtime-independent part; combined with a pykka runtime below. ``runtime_kwargs``
+    go to that runtime's constructor.
+    """
+
+    def __init__(self, engine: "Engine", delegate_id: int, delegate: HandlerDelegate, **runtime_kwargs: Any) -> None:
+        super().__init__(**runtime_kwargs)
         self._engine = engine
         self._id = delegate_id
         self._handler = delegate.handler
@@ -73,7 +86,7 @@ class DelegateActor(pykka.ThreadingActor):
     def __str__(self) -> str:
         return f"delegate {self._id} ({type(self._handler).__name__}, seed {self._seed!r})"
 
-    # -- actor hooks (this actor's thread) ---------------------------------------------------
+    # -- actor hooks (the actor's thread, or the pool worker running it) --------------------
     def on_start(self) -> None:
         self._engine.local.delegate_id = self._id
         try:
@@ -83,6 +96,7 @@ class DelegateActor(pykka.ThreadingActor):
             self._engine.activity.end()
 
     def on_receive(self, message: Any) -> Any:
+        self._engine.local.delegate_id = self._id  # a pool worker serves many delegates
         try:
             if isinstance(message, Deliver):
                 if self._closed:
@@ -132,6 +146,19 @@ class DelegateActor(pykka.ThreadingActor):
             logger.exception("%s: on_close raised", self)
         if notify:
             self._engine.tell_supervisor(Closing(self._id))
+
+
+class DelegateActor(_DelegateBehaviour, pykka.ThreadingActor):
+    """A delegate on its own thread (``runtime="threads"``): every hook runs on that thread."""
+
+
+class PooledDelegateActor(_DelegateBehaviour, PooledActor):
+    """A delegate on the engine's worker pool (``runtime="pool"``): hooks run on a pool worker."""
+
+    def __init__(self, engine: "Engine", delegate_id: int, delegate: HandlerDelegate) -> None:
+        if engine.pool is None:
+            raise RuntimeError("this engine has no worker pool (runtime='threads')")
+        super().__init__(engine, delegate_id, delegate, pool=engine.pool)
 
 
 def _brief(msg: Any) -> str:

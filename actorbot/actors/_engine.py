@@ -5,6 +5,13 @@ thread calls :meth:`route`; delegates call :meth:`tell_supervisor`; tests call
 :meth:`settle`); each says what it touches. The supervisor actor and the event
 scheduler start lazily, with the first update, listener or event, so a bot that
 never runs leaves no thread behind.
+
+Runtimes: with ``runtime="threads"`` every ``create_open`` delegate is a
+:class:`~actorbot.actors._delegate.DelegateActor` on its own thread; with
+``runtime="pool"`` it is a :class:`~actorbot.actors._delegate.PooledDelegateActor` run by
+the engine's :class:`~actorbot.actors._pool.WorkerPool` (one per engine, shut down by
+:meth:`Engine.stop` after the delegates). The supervisor and the scheduler are
+``ThreadingActor`` s under both; run-style delegates always get a thread of their own.
 """
 
 from __future__ import annotations
@@ -19,12 +26,17 @@ import pykka
 
 from . import _clock
 from ._activity import Activity
+from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
 from ._matching import Capture
 from ._messages import AddCapture, AttachListener, Broadcast, RemoveCapture, Route, Shutdown
+from ._pool import WorkerPool
 from ._scheduler import EventScheduler
 from ._supervisor import SHUTDOWN_SENTINEL, Kind, SupervisorActor
 
-__all__ = ["Engine", "ListenerBinding", "EngineMicrophone"]
+__all__ = ["Engine", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
+
+RUNTIMES = ("threads", "pool")
+"""How ``create_open`` delegates run: a thread each, or multiplexed on a worker pool."""
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +50,16 @@ class Engine:
         patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
         *,
         stop_timeout: float = 5.0,
+        runtime: str = "threads",
+        max_workers: int | None = None,
     ) -> None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         self.bot = bot
+        self.runtime = runtime
+        self.pool: WorkerPool | None = (
+            WorkerPool(max_workers, name=f"actorbot-pool-{id(self):x}") if runtime == "pool" else None
+        )
         self.stop_timeout = stop_timeout
         self.activity = Activity()
         self.local = threading.local()  # .delegate_id: the delegate a thread works for
@@ -69,6 +89,15 @@ class Engine:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    @property
+    def delegate_class(self) -> type[DelegateActor] | type[PooledDelegateActor]:
+        """The actor class running ``create_open`` handlers on this engine's runtime."""
+        return PooledDelegateActor if self.pool is not None else DelegateActor
+
+    def start_delegate(self, delegate_id: int, delegate: HandlerDelegate) -> pykka.ActorRef[Any]:
+        """Start the actor running ``delegate`` on this engine's runtime (supervisor thread)."""
+        return self.delegate_class.start(self, delegate_id, delegate)
 
     def supervisor_started(self, supervisor: SupervisorActor, thread: threading.Thread) -> None:
         """Called by the supervisor on its own thread as it starts."""
@@ -230,7 +259,8 @@ class Engine:
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop the scheduler, answerers, every delegate (``on_close`` runs) and the supervisor.
+        """Stop the scheduler, answerers, every delegate (``on_close`` runs), the supervisor,
+        then the worker pool (``runtime="pool"``).
 
         Idempotent. Returns once their threads ended (each wait bounded by ``stop_timeout``).
         """
@@ -263,6 +293,8 @@ class Engine:
                 if thread.is_alive():
                     logger.warning("thread %s did not end within %s s", thread.name, self.stop_timeout)
         self._threads = []
+        if self.pool is not None:
+            self.pool.shutdown(deadline.remaining())
         self.activity.reset()
 
 

@@ -3,7 +3,8 @@
 Everything here runs on the supervisor's own thread (a pykka actor), including the
 user's seeders and delegators (telepot ran them on the thread calling ``handle``) and
 the constructors of handler objects (``create_open``). Keep those cheap: do I/O in
-``open()``/``on_message()``, which run on the delegate's own thread.
+``open()``/``on_message()``, which run on the delegate's actor (its own thread, or a
+pool worker under ``runtime="pool"``).
 
 Routing one update (telepot's ``DelegatorBot.handle`` semantics, without the broadcast):
 
@@ -34,7 +35,7 @@ import pykka
 
 from .._flavor import flavor as _flavor
 from ._clock import Deadline, real_monotonic
-from ._delegate import DelegateActor, HandlerDelegate
+from ._delegate import HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
 from ._messages import (
     AddCapture,
@@ -245,7 +246,7 @@ class SupervisorActor(pykka.ThreadingActor):
             self._set_kind(rec, Kind.ACTOR)
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
-                rec.ref = DelegateActor.start(engine, rec.id, made)
+                rec.ref = engine.start_delegate(rec.id, made)
             except BaseException:
                 engine.activity.end()
                 raise

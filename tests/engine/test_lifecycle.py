@@ -99,7 +99,9 @@ def test_update_arriving_between_closing_and_drained_is_buffered_and_redelivered
     closes: list[Any] = []
     drain_seen = threading.Event()
     release_drain = threading.Event()
-    original = DelegateActor.on_receive
+    bot = counter_bot(make_bot, closes=closes)
+    actor_class = bot.engine.delegate_class  # DelegateActor, or PooledDelegateActor (runtime="pool")
+    original = actor_class.on_receive
 
     def on_receive(self: DelegateActor, message: Any) -> Any:
         if isinstance(message, Drain) and not release_drain.is_set():
@@ -107,8 +109,7 @@ def test_update_arriving_between_closing_and_drained_is_buffered_and_redelivered
             release_drain.wait(5)
         return original(self, message)
 
-    monkeypatch.setattr(DelegateActor, "on_receive", on_receive)
-    bot = counter_bot(make_bot, closes=closes)
+    monkeypatch.setattr(actor_class, "on_receive", on_receive)
     bot.handle(chat_message(1, "a"))
     bot.handle(chat_message(1, "bye"))
     assert drain_seen.wait(5)  # the supervisor has processed Closing and asked for the drain

@@ -1,0 +1,369 @@
+"""A pykka runtime that multiplexes many actors onto a small, elastic set of worker threads.
+
+pykka's :class:`~pykka.ThreadingActor` gives every actor its own OS thread. That is
+simple, but with thousands of live actors the threads themselves (memory, the OS
+scheduler) dominate the cost of a message. A :class:`PooledActor` is a real pykka
+actor (``ActorRef``, ``tell``, ``ask``, ``stop``, proxies, ``ActorRegistry`` and
+:class:`~pykka.ThreadingFuture` all work as usual) that owns no thread: when a message
+arrives and the actor is not already scheduled, its inbox hands the actor to a shared
+:class:`WorkerPool`; a worker then runs the actor's messages one at a time, in order.
+
+Threads:
+
+- ``tell``/``ask``/``stop`` run on the caller's thread; they only enqueue (and, for an
+  actor that was idle, append it to the pool's ready queue).
+- ``on_start``, ``on_receive`` (and proxy calls), ``on_stop`` and ``on_failure`` run on
+  one of the pool's worker threads -- not always the same one, but never on two at once
+  for one actor, and ``on_start`` always before the first message.
+- A worker runs at most :attr:`PooledActor.batch_size` messages of one actor before
+  putting it back at the end of the ready queue, so a busy actor does not starve the
+  others.
+
+pykka's per-message semantics are kept: an exception while handling a ``tell`` goes
+through pykka's failure path (logged, the actor stops, ``on_failure`` runs); an
+exception while handling an ``ask`` goes to the caller's future and the actor goes on;
+``stop()`` is queued behind earlier messages and runs ``on_stop``; asks still queued
+when an actor stops fail with :class:`~pykka.ActorDeadError`; ``actor_stopped`` is set.
+Two deliberate differences: a ``BaseException`` in a handler stops every actor with
+``ActorRegistry.stop_all(block=False)`` (a blocking stop-all on a shared worker could
+wait for itself), and a message that races in after the actor stopped is failed at once
+(``ActorDeadError``) instead of being left unanswered in a dead inbox.
+
+Blocking: a handler that blocks (HTTP, ``Future.get()``, ``time.sleep``) holds its
+worker for that long. Other actors are not delayed while the pool can start another
+worker: with ``max_workers=None`` (the default) it always can, so the pool has as many
+threads as delegates are busy at once (and no more, once idle ones end). With a limit,
+once every worker is blocked further ready actors wait for one to come free, and
+actors that block waiting *for each other* can deadlock at that limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+import threading
+from collections import deque
+from typing import Any, Callable, ClassVar
+
+import pykka
+from pykka import ActorDeadError, ActorRegistry
+
+from ._clock import Deadline, real_monotonic
+
+__all__ = ["PoolClosed", "PooledActor", "WorkerPool"]
+
+logger = logging.getLogger(__name__)
+
+
+class PoolClosed(RuntimeError):
+    """Raised by :meth:`WorkerPool.submit` after :meth:`WorkerPool.shutdown` began."""
+
+
+class WorkerPool:
+    """Elastic worker threads that run submitted tasks (callables taking no argument).
+
+    A task is started on an idle worker if there is one; otherwise a new worker thread
+    starts, as long as fewer than ``max_workers`` exist (``None``: no limit, so a task
+    never waits behind blocked ones); otherwise the task waits in the ready queue
+    (first in, first out) for a worker to come free. A worker that
+    found nothing to do for ``idle_timeout`` seconds (real time) ends. Workers are not
+    daemon threads, like pykka's actor threads: :meth:`shutdown` ends them.
+
+    Thread-safe: any thread may submit. Tasks run on the worker threads; a task that
+    raises is logged and the worker goes on.
+    """
+
+    def __init__(self, max_workers: int | None = None, *, idle_timeout: float = 2.0,
+                 name: str = "actorbot-pool") -> None:
+        if max_workers is not None and max_workers < 1:
+            raise ValueError("max_workers must be at least 1 (or None: no limit)")
+        if idle_timeout <= 0:
+            raise ValueError("idle_timeout must be positive")
+        self.max_workers = max_workers
+        self.idle_timeout = idle_timeout
+        self.name = name
+        self._cond = threading.Condition(threading.Lock())
+        self._ready: deque[Callable[[], None]] = deque()
+        self._workers: set[threading.Thread] = set()
+        self._idle = 0  # workers waiting for a task
+        self._closing = False
+        self._numbers = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"WorkerPool({self.name!r}, workers={len(self._workers)}/{self.max_workers})"
+
+    # -- any thread --------------------------------------------------------------------------
+    @property
+    def worker_count(self) -> int:
+        """Worker threads alive now (busy or idle)."""
+        with self._cond:
+            return len(self._workers)
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+    def submit(self, task: Callable[[], None]) -> None:
+        """Queue ``task`` to run on a worker; start a worker if none is idle and the limit allows.
+
+        Raises :class:`PoolClosed` once :meth:`shutdown` has begun.
+        """
+        with self._cond:
+            if self._closing:
+                raise PoolClosed(f"{self.name} is shut down")
+            self._ready.append(task)
+            if self._idle:
+                self._cond.notify()
+            # A notified worker still counts as idle until it wakes: start another one
+            # when more tasks wait than idle workers could take.
+            if len(self._ready) > self._idle and (self.max_workers is None or len(self._workers) < self.max_workers):
+                self._spawn_locked()
+
+    def shutdown(self, timeout: float | None = 5.0) -> bool:
+        """Stop accepting tasks, let the workers finish what is queued, and join them.
+
+        Waits at most ``timeout`` seconds in all (real time). Returns True if every worker
+        ended; False (and logs a warning) if some were still busy. Idempotent.
+        """
+        deadline = Deadline(timeout)
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+            workers = list(self._workers)
+        current = threading.current_thread()
+        for thread in workers:
+            if thread is not current:
+                thread.join(deadline.remaining())
+        alive = [t.name for t in workers if t.is_alive() and t is not current]
+        if alive:
+            logger.warning("%s: %d worker(s) still busy after %s s: %s", self.name, len(alive), timeout, alive)
+        return not alive
+
+    # -- internals -------------------------------------------------------------------------------
+    def _spawn_locked(self) -> None:
+        # Caller holds self._cond. Starting under the lock keeps shutdown() from missing a
+        # worker; Thread.start() only waits for the new thread to boot, not for this lock.
+        thread = threading.Thread(target=self._work, name=f"{self.name}-{next(self._numbers)}")
+        self._workers.add(thread)
+        try:
+            thread.start()
+        except RuntimeError:  # the OS refused a thread: the existing workers carry on
+            self._workers.discard(thread)
+            logger.exception("%s: could not start a worker (%d running)", self.name, len(self._workers))
+            if not self._workers:
+                raise
+
+    def _work(self) -> None:
+        """A worker thread: take tasks until idle for ``idle_timeout`` or shut down."""
+        cond = self._cond
+        ready = self._ready
+        while True:
+            with cond:
+                if not ready:
+                    idle_until = real_monotonic() + self.idle_timeout
+                    while not ready:
+                        remaining = idle_until - real_monotonic()
+                        if self._closing or remaining <= 0:
+                            self._workers.discard(threading.current_thread())
+                            return
+                        self._idle += 1
+                        try:
+                            cond.wait(remaining)  # real time, even under freezegun
+                        finally:
+                            self._idle -= 1
+                task = ready.popleft()
+            try:
+                task()
+            except Exception:
+                logger.exception("%s: a task raised", self.name)
+
+
+class _PooledInbox:
+    """A :class:`PooledActor`'s mailbox: a FIFO plus the "scheduled on the pool" flag.
+
+    Invariant: ``_scheduled`` is true exactly while the actor sits in the pool's ready
+    queue or runs on a worker, so at most one worker ever runs the actor. ``put`` runs on
+    the sender's thread; ``take``/``release`` on the worker running the actor.
+    """
+
+    __slots__ = ("_actor", "_dead", "_items", "_lock", "_scheduled", "_started")
+
+    def __init__(self, actor: "PooledActor") -> None:
+        self._actor = actor
+        self._lock = threading.Lock()
+        self._items: deque[Any] = deque()
+        self._scheduled = False
+        self._started = False
+        self._dead = False
+
+    # pykka's ActorInbox protocol ---------------------------------------------------------------
+    def put(self, envelope: Any, /) -> None:
+        with self._lock:
+            if not self._dead:
+                self._items.append(envelope)
+                if self._scheduled or not self._started:
+                    return
+                self._scheduled = True
+                schedule = True
+            else:
+                schedule = False
+        if schedule:
+            self._actor._schedule()
+            return
+        # The actor stopped after the sender checked is_alive(): answer now, as pykka
+        # would have had the message arrived a moment later.
+        error = ActorDeadError(f"{self._actor.actor_ref} stopped before handling the message")
+        if envelope.reply_to is None:
+            raise error
+        envelope.reply_to.set_exception(exc_info=(ActorDeadError, error, None))
+
+    def get(self) -> Any:
+        """Next envelope, without blocking (pykka's teardown calls it only when not empty)."""
+        with self._lock:
+            return self._items.popleft()
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    # the runtime -----------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Mark the actor started and scheduled (for ``on_start``); False if already started."""
+        with self._lock:
+            if self._started:
+                return False
+            self._started = True
+            self._scheduled = True
+            return True
+
+    def take(self) -> Any:
+        """The next envelope, or None -- and then the actor is no longer scheduled."""
+        with self._lock:
+            if self._items:
+                return self._items.popleft()
+            self._scheduled = False
+            return None
+
+    def keep(self) -> bool:
+        """After a full batch: True (stay scheduled) if messages remain, else unschedule."""
+        with self._lock:
+            if self._items:
+                return True
+            self._scheduled = False
+            return False
+
+    def close(self) -> None:
+        """The actor stopped: later puts fail at once; what is queued stays for teardown."""
+        with self._lock:
+            self._dead = True
+            self._scheduled = False
+
+
+class PooledActor(pykka.Actor):
+    """A pykka actor run on a shared :class:`WorkerPool` instead of a thread of its own.
+
+    Subclass it like :class:`pykka.ThreadingActor`; pass the pool to the constructor::
+
+        class Greeter(PooledActor):
+            def __init__(self, pool: WorkerPool, greeting: str) -> None:
+                super().__init__(pool=pool)
+                self.greeting = greeting
+
+            def on_receive(self, message):
+                return f"{self.greeting}, {message}"
+
+        ref = Greeter.start(pool, "hello")
+
+    ``__init__`` runs on the thread calling ``start()``; every hook and handler runs on
+    a pool worker, one message at a time, in arrival order (see the module docstring).
+    """
+
+    batch_size: ClassVar[int] = 32
+    """Messages one worker handles for this actor before re-queueing it behind the others."""
+
+    _pool: WorkerPool
+    _mailbox: _PooledInbox
+
+    def __init__(self, *args: Any, pool: WorkerPool, **kwargs: Any) -> None:
+        self._pool = pool
+        self._set_up = False
+        self._slice = self._run_slice  # one bound method, submitted each time the actor is scheduled
+        super().__init__(*args, **kwargs)
+
+    # -- pykka's runtime hooks ---------------------------------------------------------------------
+    def _create_actor_inbox(self) -> _PooledInbox:  # type: ignore[override]
+        self._mailbox = _PooledInbox(self)
+        return self._mailbox
+
+    @staticmethod
+    def _create_future() -> pykka.Future[Any]:
+        return pykka.ThreadingFuture()
+
+    def _start_actor_loop(self) -> None:
+        # Caller's thread (Actor.start): no thread is started; the first slice runs on_start
+        # and then whatever was told before start() returned.
+        if self._mailbox.start():
+            self._schedule()
+
+    # -- scheduling (any thread) -----------------------------------------------------------------------
+    def _schedule(self) -> None:
+        """Put this actor (already marked scheduled) in the pool's ready queue."""
+        try:
+            self._pool.submit(self._slice)
+        except PoolClosed:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        # The pool is gone, so no worker will ever run this actor (it is marked scheduled,
+        # so none runs it now). Stop it where we are: on_stop cannot run on its runtime.
+        logger.warning("%s: its worker pool is shut down; stopped without on_stop", self)
+        ActorRegistry.unregister(self.actor_ref)
+        self.actor_stopped.set()
+        self._mailbox.close()
+        self._actor_loop_teardown()
+
+    # -- a worker's turn (one worker thread at a time) -------------------------------------------------
+    def _run_slice(self) -> None:
+        """Run ``on_start`` if not done yet, then up to :attr:`batch_size` messages."""
+        mailbox = self._mailbox
+        if not self._set_up:
+            self._set_up = True
+            self._actor_loop_setup()  # pykka's: on_start, a failure stops the actor
+        handled = 0
+        stopped = self.actor_stopped
+        while not stopped.is_set():
+            if handled >= self.batch_size:
+                if mailbox.keep():
+                    self._schedule()  # fairness: back of the ready queue
+                return
+            envelope = mailbox.take()
+            if envelope is None:
+                return
+            self._handle_envelope(envelope)
+            handled += 1
+        mailbox.close()
+        self._actor_loop_teardown()  # pykka's: fail the asks still queued
+
+    def _handle_envelope(self, envelope: Any) -> None:
+        """One message, with the outcomes of pykka's ``_actor_loop_running``."""
+        try:
+            response = self._handle_receive(envelope.message)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set(response)
+        except Exception:
+            if envelope.reply_to is not None:
+                logger.info("Exception returned from %s to caller:", self, exc_info=sys.exc_info())
+                envelope.reply_to.set_exception()
+            else:
+                self._handle_failure(*sys.exc_info())
+                try:
+                    self.on_failure(*sys.exc_info())
+                except Exception:
+                    self._handle_failure(*sys.exc_info())
+        except BaseException:
+            logger.debug("%r in %s. Stopping all actors.", sys.exc_info()[1], self)
+            self._stop()
+            ActorRegistry.stop_all(block=False)
