@@ -44,5 +44,4 @@ __all__ = [
     "inline_flavors",
     "Bot",
     "DelegatorBot",
-    # >>> re-exports (each part adds its names above this line)
 ]
