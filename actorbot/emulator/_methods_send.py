@@ -262,16 +262,18 @@ def forward_message(world: World, p: Params) -> dict[str, Any]:
     return world.new_message(chat, None, content)
 
 
-def forward_messages(world: World, p: Params) -> list[dict[str, int]]:
+def _each_message(world: World, p: Params, kind: str, make: Any) -> list[dict[str, int]]:
+    """``forwardMessages``/``copyMessages``: ``make(chat, source)`` for each of ``message_ids``."""
     ids = p.json("message_ids")
     if not isinstance(ids, list) or not ids:
         raise bad_request("message identifiers are not specified")
     chat = target_chat(world, p)
-    sent = []
-    for mid in ids:
-        _c, source = _source(world, p, "forward", int(mid))
-        sent.append({"message_id": world.new_message(chat, None, {**_origin(source), **_content_of(source)})["message_id"]})
-    return sent
+    return [{"message_id": make(chat, _source(world, p, kind, int(mid))[1])["message_id"]} for mid in ids]
+
+
+def forward_messages(world: World, p: Params) -> list[dict[str, int]]:
+    return _each_message(world, p, "forward", lambda chat, source: world.new_message(
+        chat, None, {**_origin(source), **_content_of(source)}))
 
 
 def _copy(world: World, p: Params, source: dict[str, Any], chat: ChatState, *, own: bool) -> dict[str, Any]:
@@ -292,15 +294,7 @@ def copy_message(world: World, p: Params) -> dict[str, int]:
 
 
 def copy_messages(world: World, p: Params) -> list[dict[str, int]]:
-    ids = p.json("message_ids")
-    if not isinstance(ids, list) or not ids:
-        raise bad_request("message identifiers are not specified")
-    chat = target_chat(world, p)
-    sent = []
-    for mid in ids:
-        _c, source = _source(world, p, "copy", int(mid))
-        sent.append({"message_id": _copy(world, p, source, chat, own=False)["message_id"]})
-    return sent
+    return _each_message(world, p, "copy", lambda chat, source: _copy(world, p, source, chat, own=False))
 
 
 def _delete_one(world: World, chat: ChatState, message_id: int) -> None:

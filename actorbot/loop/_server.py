@@ -70,14 +70,18 @@ class WebhookServer:
         host, port = self.server_address
         return f"http://{host}:{port}"
 
+    def _claim(self) -> None:
+        # Caller holds self._lock.
+        if self._closed:
+            raise RuntimeError("this server was stopped")
+        if self._serving:
+            raise RuntimeError("this server is already running")
+        self._serving = True
+
     def serve_forever(self) -> None:
         """Serve on the calling thread until :meth:`stop` is called from another thread."""
         with self._lock:
-            if self._closed:
-                raise RuntimeError("this server was stopped")
-            if self._serving:
-                raise RuntimeError("this server is already running")
-            self._serving = True
+            self._claim()
         try:
             self._server.serve_forever(poll_interval=_POLL_INTERVAL)
         finally:
@@ -86,11 +90,7 @@ class WebhookServer:
     def start(self) -> "WebhookServer":
         """Serve on a new daemon thread; returns self."""
         with self._lock:
-            if self._closed:
-                raise RuntimeError("this server was stopped")
-            if self._serving:
-                raise RuntimeError("this server is already running")
-            self._serving = True
+            self._claim()
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": _POLL_INTERVAL},

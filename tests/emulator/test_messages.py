@@ -61,6 +61,15 @@ def test_forward_copy_delete(api, alice, emu):
     assert api.error("copyMessage", chat_id=bob.id, from_chat_id=alice.id, message_id=99) == (
         400, "Bad Request: message to copy not found")
     assert api.ok("deleteMessage", chat_id=bob.id, message_id=fwd["message_id"]) is True
+    second = alice.send("and me")
+    ids = [original["message_id"], second["message_id"]]
+    forwarded = api.ok("forwardMessages", chat_id=bob.id, from_chat_id=alice.id, message_ids=ids)
+    copies = api.ok("copyMessages", chat_id=bob.id, from_chat_id=alice.id, message_ids=ids)
+    by_id = {m["message_id"]: m for m in emu.sim.messages(bob.chat)}
+    assert [by_id[r["message_id"]]["text"] for r in forwarded + copies] == ["forward me", "and me"] * 2
+    assert [("forward_origin" in by_id[r["message_id"]]) for r in forwarded + copies] == [True, True, False, False]
+    assert api.error("copyMessages", chat_id=bob.id, from_chat_id=alice.id, message_ids=[]) == (
+        400, "Bad Request: message identifiers are not specified")
     assert api.error("deleteMessage", chat_id=bob.id, message_id=fwd["message_id"]) == (
         400, "Bad Request: message to delete not found")
     assert f"bot deleted #{fwd['message_id']}" in bob.chat.text()
