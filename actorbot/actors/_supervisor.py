@@ -191,9 +191,9 @@ class SupervisorActor(pykka.ThreadingActor):
             if rid is None:
                 starts.append((p, seed))
         for rid in targets:
-            rec = self._records.get(rid)
-            if rec is not None:
-                self._deliver(rec, update)
+            target = self._records.get(rid)
+            if target is not None:
+                self._deliver(target, update)
         for p, seed in starts:
             self._start(p, seed, update)
         if not targets and not starts and _safe_flavor(update) == "callback_query":
@@ -299,7 +299,8 @@ class SupervisorActor(pykka.ThreadingActor):
 
     def _adopt_orphans(self) -> None:
         """Deliver held callback queries that a capture now matches; forget expired ones."""
-        now, kept = real_monotonic(), deque(maxlen=ORPHANS_KEPT)
+        now = real_monotonic()
+        kept: deque[tuple[float, Any]] = deque(maxlen=ORPHANS_KEPT)
         for expires, update in self._orphans:
             owners = self.index.matching_owners(update)
             if owners:

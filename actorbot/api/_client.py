@@ -187,12 +187,12 @@ class HttpClient:
             try:
                 return self._parse(response, token)
             except TooManyRequestsError as exc:
-                delay = policy.flood_wait(exc.retry_after, flood_retries)
-                if delay is None:
+                flood_delay = policy.flood_wait(exc.retry_after, flood_retries)
+                if flood_delay is None:
                     raise
                 flood_retries += 1
-                log.warning("%s: flood control, waiting %.1fs (retry %d)", method, delay, flood_retries)
-                if do_wait(delay):
+                log.warning("%s: flood control, waiting %.1fs (retry %d)", method, flood_delay, flood_retries)
+                if do_wait(flood_delay):
                     raise
             except (ServerError, BadHTTPResponse) as exc:
                 if isinstance(exc, BadHTTPResponse) and exc.status < 500:

@@ -77,7 +77,9 @@ class FaultPlan:
             return None
         with self._lock:
             for key in (method, ANY_METHOD if method != "getUpdates" else None):
-                queue = self._queues.get(key) if key else None
+                if not key:
+                    continue
+                queue = self._queues.get(key)
                 if queue:
                     fault = queue.popleft()
                     if not queue:

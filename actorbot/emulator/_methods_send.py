@@ -197,7 +197,7 @@ def send_invoice(world: World, p: Params) -> dict[str, Any]:
 
 def send_game(world: World, p: Params) -> dict[str, Any]:
     chat = target_chat(world, p)
-    game = {"title": p.str("game_short_name"), "description": "", "photo": []}
+    game: dict[str, Any] = {"title": p.str("game_short_name"), "description": "", "photo": []}
     return finish(world, chat, p, {"game": game})
 
 

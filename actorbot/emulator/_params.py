@@ -8,9 +8,10 @@ Runs on the HTTP handler thread.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
-from typing import Any
+from typing import Any, SupportsFloat, SupportsIndex, TypeGuard
 
 from . import _spec
 from ._errors import ApiError, bad_request
@@ -31,7 +32,7 @@ def _present(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int | float | str]:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -41,7 +42,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, str) and bool(_INT.fullmatch(value))
 
 
-def _is_float(value: Any) -> bool:
+def _is_float(value: Any) -> TypeGuard[SupportsFloat | SupportsIndex | str | bytes | bytearray]:
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
@@ -129,7 +130,7 @@ class Params:
     def has(self, name: str) -> bool:
         return _present(self.raw.get(name)) or name in self.uploads
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def str(self, name: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
         value = self.raw.get(name)
         if not _present(value):
             return default
@@ -137,13 +138,13 @@ class Params:
             return "true" if value else "false"
         return str(value)
 
-    def require_str(self, name: str) -> str:
+    def require_str(self, name: builtins.str) -> builtins.str:
         value = self.str(name)
         if value is None:
             raise missing(name)
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
         value = self.raw.get(name)
         if not _present(value):
             return default
@@ -151,13 +152,13 @@ class Params:
             raise bad_request(f'field "{name}" must be a valid Number')
         return int(float(value)) if isinstance(value, float) else int(value)
 
-    def require_int(self, name: str) -> int:
+    def require_int(self, name: builtins.str) -> builtins.int:
         value = self.int(name)
         if value is None:
             raise missing(name)
         return value
 
-    def float(self, name: str, default: float | None = None) -> float | None:
+    def float(self, name: builtins.str, default: builtins.float | None = None) -> builtins.float | None:
         value = self.raw.get(name)
         if not _present(value):
             return default
@@ -165,7 +166,7 @@ class Params:
             raise bad_request(f'field "{name}" must be a valid Number')
         return float(value)
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self.raw.get(name)
         if not _present(value):
             return default
@@ -173,7 +174,7 @@ class Params:
             return value
         return str(value).strip().lower() in ("true", "1")
 
-    def json(self, name: str, default: Any = None) -> Any:
+    def json(self, name: builtins.str, default: Any = None) -> Any:
         value = self.raw.get(name)
         if not _present(value):
             return default

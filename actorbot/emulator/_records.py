@@ -61,7 +61,7 @@ class TranscriptEntry:
     text: str
     keyboard: tuple[tuple[str, ...], ...] = ()
     date: int = 0
-    message: Mapping[str, Any] | None = None
+    message: dict[str, Any] | None = None
 
     def line(self) -> str:
         """This entry as one readable line (keyboards inline, as ``[label]``)."""

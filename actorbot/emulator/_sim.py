@@ -285,7 +285,7 @@ class Simulation:
             world.chats[chat_id] = state
             member_ids = [_id(m) for m in members]
             admin_ids = [_id(a) for a in admins]
-            owner_id = _id(owner) if owner is not None else (admin_ids or member_ids or [None])[0]
+            owner_id = _id(owner) if owner is not None else next(iter(admin_ids or member_ids), None)
             for uid in dict.fromkeys([owner_id, *admin_ids, *member_ids]):
                 if uid is None:
                     continue
@@ -483,6 +483,7 @@ class Simulation:
         world = self.world
         with world.lock:
             sender = self._user(_id(user))
+            inline_id: str | None
             if isinstance(message, str):
                 ref = world.inline_messages.get(message)
                 if ref is None:

@@ -85,8 +85,8 @@ class SimHttp:
                 str(p["inline_query_id"]), p.get("result_id"), index=int(p.get("index", 0)), chat=_opt_int(p, "chat_id")),
             "pay": self._pay,
             "payment": self._payment,
-            "block": lambda p: self._sim.block(_int(p, "user_id")) or True,
-            "unblock": lambda p: self._sim.unblock(_int(p, "user_id")) or True,
+            "block": self._block,
+            "unblock": self._unblock,
             "join": lambda p: self._sim.add_member(_int(p, "chat_id"), _int(p, "user_id"),
                                                    status=str(p.get("status", "member"))),
             "leave": lambda p: self._sim.remove_member(_int(p, "chat_id"), _int(p, "user_id")),
@@ -161,6 +161,14 @@ class SimHttp:
             return self._world.inline_queries[str(p["id"])].answer
         handle = self._sim.inline_query(_int(p, "user_id"), str(p.get("query", "")), offset=str(p.get("offset", "")))
         return {"inline_query_id": handle.id}
+
+    def _block(self, p: dict[str, Any]) -> bool:
+        self._sim.block(_int(p, "user_id"))
+        return True
+
+    def _unblock(self, p: dict[str, Any]) -> bool:
+        self._sim.unblock(_int(p, "user_id"))
+        return True
 
     def _pay(self, p: dict[str, Any]) -> dict[str, Any]:
         order_info = p.get("order_info")

@@ -134,7 +134,7 @@ class World:
         self.changed = threading.Condition(self.lock)
         self.updates_changed = threading.Condition(self.lock)
         self.me = dict(bot_user)
-        self.bot_user = {k: bot_user[k] for k in ("id", "is_bot", "first_name", "username") if k in bot_user}
+        self.bot_user: dict[str, Any] = {k: bot_user[k] for k in ("id", "is_bot", "first_name", "username") if k in bot_user}
         self.clock = clock
         self.random = random.Random(seed)
         self.users: dict[int, dict[str, Any]] = {}
@@ -200,10 +200,10 @@ class World:
             chat_id = int(value)
         except (TypeError, ValueError):
             raise bad_request("chat not found") from None
-        chat = self.chats.get(chat_id)
-        if chat is None:
+        found = self.chats.get(chat_id)
+        if found is None:
             raise bad_request("chat not found")
-        return chat
+        return found
 
     def bot_member(self, chat: ChatState) -> dict[str, Any] | None:
         return chat.members.get(int(self.bot_user["id"]))

@@ -10,6 +10,7 @@ import urllib.parse
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
+from email.utils import collapse_rfc2231_value
 from typing import Any
 
 __all__ = ["Upload", "parse_body", "BodyError"]
@@ -54,9 +55,12 @@ def parse_body(content_type: str, body: bytes, query: str = "") -> tuple[dict[st
             raise BodyError("can't parse multipart body")
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
+            if isinstance(name, tuple):  # RFC 2231 (charset, language, value); the HTTP policy decodes it already
+                name = collapse_rfc2231_value(name)
             if not name:
                 continue
-            payload = part.get_payload(decode=True) or b""
+            raw = part.get_payload(decode=True)  # bytes for a leaf part, None for a nested multipart
+            payload = raw if isinstance(raw, bytes) else b""
             filename = part.get_filename()
             if filename is not None:
                 uploads[name] = Upload(name, filename, part.get_content_type(), payload)

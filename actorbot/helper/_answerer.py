@@ -17,7 +17,7 @@ import inspect
 import itertools
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, TypeAlias
 
 from ..actors._clock import Deadline
 
@@ -159,6 +159,11 @@ class Answerer:
                 logger.warning("an answerer worker did not end within %s s", timeout)
 
 
+# The mixin re-exports the class as a class attribute, which shadows its name inside the
+# class body; annotations there use this alias.
+_Answerer: TypeAlias = Answerer
+
+
 class AnswererMixin:
     """Gives a delegate an :class:`Answerer` (``self.answerer``)."""
 
@@ -169,7 +174,7 @@ class AnswererMixin:
         super().__init__(*args, **kwargs)
 
     @property
-    def answerer(self) -> Answerer:
+    def answerer(self) -> _Answerer:
         return self._answerer
 
 

@@ -19,7 +19,7 @@ import functools
 import inspect
 import json
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, TypeAlias
 
 from .. import _spec
 from .._flavor import flavor, message_identifier
@@ -305,6 +305,11 @@ class _BotProxy:
         return f"<augmented {self._proxied!r}>"
 
 
+# The mixin re-exports the class as a class attribute (overridable, as in telepot), which
+# shadows its name inside the class body; annotations there use this alias.
+_CallbackQueryCoordinator: TypeAlias = CallbackQueryCoordinator
+
+
 class InterceptCallbackQueryMixin:
     """Captures callback queries dynamically through a :class:`CallbackQueryCoordinator`.
 
@@ -331,7 +336,7 @@ class InterceptCallbackQueryMixin:
         super().__init__(*args, **kwargs)
 
     @property
-    def callback_query_coordinator(self) -> CallbackQueryCoordinator:
+    def callback_query_coordinator(self) -> _CallbackQueryCoordinator:
         return self._callback_query_coordinator
 
 

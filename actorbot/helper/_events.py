@@ -14,7 +14,7 @@ synchronous (see :class:`actorbot.actors.EventScheduler`).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, TypeAlias
 
 from .._flavor import flavor, is_event
 from ..exception import EventNotFound, IdleTerminate
@@ -65,6 +65,11 @@ class StandardEventScheduler:
         return self._base.cancel(event)
 
 
+# The mixins below re-export these classes as class attributes (overridable, as in
+# telepot), which shadows their names inside the class bodies; annotations use these.
+_StandardEventScheduler: TypeAlias = StandardEventScheduler
+
+
 class StandardEventMixin:
     """Gives a delegate a :class:`StandardEventScheduler` (``self.scheduler``) and captures its events."""
 
@@ -76,7 +81,7 @@ class StandardEventMixin:
         super().__init__(*args, **kwargs)
 
     @property
-    def scheduler(self) -> StandardEventScheduler:
+    def scheduler(self) -> _StandardEventScheduler:
         return self._scheduler
 
 
@@ -134,6 +139,9 @@ class IdleEventCoordinator:
         return augmented
 
 
+_IdleEventCoordinator: TypeAlias = IdleEventCoordinator  # see _StandardEventScheduler
+
+
 class IdleTerminateMixin:
     """Closes the delegate after ``timeout`` idle seconds (``on__idle`` raises ``IdleTerminate``)."""
 
@@ -148,7 +156,7 @@ class IdleTerminateMixin:
         super().__init__(*args, **kwargs)
 
     @property
-    def idle_event_coordinator(self) -> IdleEventCoordinator:
+    def idle_event_coordinator(self) -> _IdleEventCoordinator:
         return self._idle_event_coordinator
 
     def on__idle(self, event: dict[str, Any]) -> None:

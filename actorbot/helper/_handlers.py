@@ -8,7 +8,7 @@ supervisor's thread; a :class:`~actorbot.actors.DelegateActor` then calls ``open
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._flavor import chat_flavors, flavor, inline_flavors
 from ..exception import IdleTerminate, StopListening
@@ -79,6 +79,9 @@ class Monitor(ListenerContext, DefaultRouterMixin):
     :param capture: a list of patterns for the listener to capture.
     """
 
+    if TYPE_CHECKING:  # @openable adds it at runtime; declared here for type checkers
+        def close(self, ex: BaseException | None = None) -> None: ...
+
     def __init__(self, seed_tuple: tuple[Any, Any, Any], capture: list[Any], **kwargs: Any) -> None:
         bot, initial_msg, seed = seed_tuple
         super().__init__(bot, seed, **kwargs)
@@ -92,6 +95,9 @@ class ChatHandler(ChatContext, DefaultRouterMixin, StandardEventMixin, IdleTermi
 
     :param include_callback_query: also capture callback queries from messages in this chat.
     """
+
+    if TYPE_CHECKING:  # @openable adds it at runtime; declared here for type checkers
+        def close(self, ex: BaseException | None = None) -> None: ...
 
     def __init__(self, seed_tuple: tuple[Any, Any, Any], include_callback_query: bool = False, **kwargs: Any) -> None:
         bot, initial_msg, seed = seed_tuple
@@ -107,6 +113,9 @@ class UserHandler(UserContext, DefaultRouterMixin, StandardEventMixin, IdleTermi
 
     :param flavors: the flavors to capture, or ``'all'``.
     """
+
+    if TYPE_CHECKING:  # @openable adds it at runtime; declared here for type checkers
+        def close(self, ex: BaseException | None = None) -> None: ...
 
     def __init__(
         self,
@@ -137,6 +146,9 @@ class InlineUserHandler(UserHandler):
 class CallbackQueryOriginHandler(CallbackQueryOriginContext, DefaultRouterMixin, StandardEventMixin, IdleTerminateMixin):
     """A delegate for the callback queries from one message (``seed`` is its origin identifier)."""
 
+    if TYPE_CHECKING:  # @openable adds it at runtime; declared here for type checkers
+        def close(self, ex: BaseException | None = None) -> None: ...
+
     def __init__(self, seed_tuple: tuple[Any, Any, Any], **kwargs: Any) -> None:
         bot, initial_msg, seed = seed_tuple
         super().__init__(bot, seed, **kwargs)
@@ -146,6 +158,9 @@ class CallbackQueryOriginHandler(CallbackQueryOriginContext, DefaultRouterMixin,
 @openable
 class InvoiceHandler(InvoiceContext, DefaultRouterMixin, StandardEventMixin, IdleTerminateMixin):
     """A delegate for the messages about one invoice (``seed`` is the invoice payload)."""
+
+    if TYPE_CHECKING:  # @openable adds it at runtime; declared here for type checkers
+        def close(self, ex: BaseException | None = None) -> None: ...
 
     def __init__(self, seed_tuple: tuple[Any, Any, Any], **kwargs: Any) -> None:
         bot, initial_msg, seed = seed_tuple

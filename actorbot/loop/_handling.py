@@ -55,7 +55,7 @@ def decode_update(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str
         raise BadUpdate(f"cannot read an update from {type(data).__name__}")
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadUpdate(f"update body is not JSON ({exc.msg} at position {exc.pos})") from exc
     if not isinstance(value, dict):
         raise BadUpdate(f"update is a JSON {type(value).__name__}, not an object")
