@@ -6,11 +6,11 @@ with an underscore is private.
 
 from __future__ import annotations
 
-import logging
-
 from . import exception
 from ._bot import Bot
 from ._delegator import DelegatorBot
+from ._reporting import ConversationId
+from .actors._supervision import DeadLetter, DeadLetters, RestartPolicy
 from ._flavor import (
     all_content_types,
     chat_flavors,
@@ -26,7 +26,8 @@ from ._flavor import (
     peel,
 )
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+# No NullHandler: a program that configured no logging sees actorbot's warnings and errors
+# on stderr (Python's last-resort handler); one that did gets them through its own handlers.
 
 __all__ = [
     "exception",
@@ -44,4 +45,8 @@ __all__ = [
     "inline_flavors",
     "Bot",
     "DelegatorBot",
+    "RestartPolicy",
+    "DeadLetter",
+    "DeadLetters",
+    "ConversationId",
 ]

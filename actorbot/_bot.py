@@ -24,6 +24,7 @@ the answer arrives. A :class:`Bot` may be used from any number of threads at onc
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 import os
@@ -33,11 +34,13 @@ from collections.abc import Mapping
 from typing import IO, Any, Callable
 
 from . import _spec
+from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
 from .api._legacy import RENAMED_METHODS, check_call, modernize
 from .api._retry import RetryPolicy
 from .api._settings import current_proxy, resolve_api_url
+from ._reporting import ErrorReporter, OnError
 from .exception import TelegramError
 
 __all__ = ["Bot"]
@@ -90,6 +93,18 @@ class Bot:
     :param retry: the :class:`~actorbot.api.RetryPolicy` (default ``RetryPolicy()``).
     :param raise_errors: amanobot's switch: when False, an error answer is returned
         as its JSON dict instead of raised.
+    :param on_error: ``on_error(exc, update, conversation)`` receives every error the
+        library catches for the program: handlers, seeders, delegators, scheduled
+        events, the update loops, and the supervisor's decisions (see
+        :mod:`actorbot._reporting`). It runs on the thread where the error happened.
+        By default each error is logged to ``actorbot.errors`` (stderr when the program
+        configured no logging): one line per error, each traceback once.
+    :param stop_grace: seconds :meth:`stop` (and a SIGINT/SIGTERM) gives handlers in
+        progress to finish (default 10).
+    :param handle_signals: when true (the default), running an update loop from the main
+        thread makes the first SIGINT or SIGTERM stop the bot gracefully and the process
+        exit 0, and a second one exit at once (see :mod:`actorbot.loop._signals`). Only
+        signals whose handler is still Python's default are taken.
     """
 
     def __init__(
@@ -100,6 +115,9 @@ class Bot:
         client: HttpClient | None = None,
         retry: RetryPolicy | None = None,
         raise_errors: bool = True,
+        on_error: OnError | None = None,
+        stop_grace: float = 10.0,
+        handle_signals: bool = True,
     ) -> None:
         if not isinstance(token, str) or not token:
             raise ValueError("a bot token (a non-empty string) is required")
@@ -109,7 +127,13 @@ class Bot:
         self._client = client if client is not None else HttpClient(proxy=current_proxy())
         self._retry = retry if retry is not None else RetryPolicy()
         self._raise_errors = raise_errors
+        self._reporter = ErrorReporter(on_error)
+        self._stop_grace = stop_grace
+        self._handle_signals = handle_signals
         self._stopping = threading.Event()
+        self._accepting = True
+        self._stop_claimed = False
+        self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
         self._closed = False
@@ -118,6 +142,7 @@ class Bot:
         self._loops: list[Any] = []
         self._scheduler: Any = None
         self._stoppables: list[weakref.ref[Any]] = []
+        atexit.register(self._stop_at_exit)
 
     def __repr__(self) -> str:
         bot_id = self._token.split(":", 1)[0]
@@ -140,6 +165,26 @@ class Bot:
         return self._retry
 
     @property
+    def reporter(self) -> ErrorReporter:
+        """Where this bot's errors go (``reporter.report(exc, update, conversation)``)."""
+        return self._reporter
+
+    @property
+    def stop_grace(self) -> float:
+        """Seconds :meth:`stop` gives handlers in progress by default."""
+        return self._stop_grace
+
+    @property
+    def handle_signals(self) -> bool:
+        """Whether update loops run from the main thread take SIGINT/SIGTERM (see ``__init__``)."""
+        return self._handle_signals
+
+    @property
+    def fault(self) -> BaseException | None:
+        """The internal engine error that stopped this bot, if one did (else None)."""
+        return None
+
+    @property
     def requests_in_flight(self) -> int:
         """How many calls (other than ``getUpdates``) are under way right now, on any thread."""
         with self._lock:
@@ -155,14 +200,51 @@ class Bot:
         if self._owns_client:
             self._client.close()
 
-    def stop(self) -> None:
+    @property
+    def accepting(self) -> bool:
+        """False once the bot began to stop: loops fetch nothing more, a webhook answers 503."""
+        return self._accepting
+
+    def begin_stop(self) -> None:
+        """Accept no more updates from now on (a signal's first step); :meth:`stop` finishes.
+
+        Callable from any thread, signal handlers included (it only sets a flag).
+        """
+        self._accepting = False
+
+    def stop(self, grace: float | None = None) -> None:
         """Stop what the bot started and close HTTP. Idempotent.
 
         Stops the loops :meth:`message_loop` started (a long poll under way is cut
-        short), then interrupts retry waits under way on other threads (they raise
-        the error they were waiting to retry), then closes HTTP.
+        short), then what :class:`~actorbot.DelegatorBot` adds (its conversations get
+        ``grace`` seconds, default :attr:`stop_grace`, to finish), then interrupts
+        retry waits under way on other threads (they raise the error they were waiting
+        to retry), then closes HTTP. A second call, from any thread, waits (bounded)
+        until the first has finished. The interpreter's exit calls it too, so a
+        program that ends without stopping its bot still closes its conversations.
         """
-        self._stop_loops()
+        with self._lock:
+            first = not self._stop_claimed
+            self._stop_claimed = True
+            self._accepting = False
+        if not first:
+            if not self._stopped.wait(self._stop_grace + 15.0):
+                log.warning("the bot was still stopping after %g s", self._stop_grace + 15.0)
+            return
+        atexit.unregister(self._stop_at_exit)
+        try:
+            self._shutdown(self._stop_grace if grace is None else grace)
+        finally:
+            self._stopped.set()
+
+    def _shutdown(self, grace: float) -> None:
+        """What :meth:`stop` does, once; subclasses extend it (loops first, HTTP last)."""
+        self._stop_loops(grace)
+        self._stop_helpers()
+        self._stopping.set()
+        self.close()
+
+    def _stop_helpers(self) -> None:
         with self._lock:
             scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
@@ -173,8 +255,12 @@ class Bot:
             obj = ref()
             if obj is not None:
                 obj._stop()
-        self._stopping.set()
-        self.close()
+
+    def _stop_at_exit(self) -> None:
+        try:
+            self.stop()
+        except Exception:
+            log.exception("stopping %r at exit failed", self)
 
     @property
     def scheduler(self) -> Any:
@@ -196,12 +282,15 @@ class Bot:
             self._stoppables = [r for r in self._stoppables if r() is not None]
             self._stoppables.append(weakref.ref(obj))
 
-    def _stop_loops(self) -> None:
+    def _stop_loops(self, grace: float) -> None:
+        """Stop the loops :meth:`message_loop` started; each gets ``grace`` seconds (at least
+        1) to return: a plain bot's handler runs on its loop's thread."""
         with self._lock:
             loops, self._loops = self._loops, []
+        timeout = max(grace, 1.0)
         for loop in loops:
-            if not loop.stop(timeout=10.0):
-                log.warning("an update loop did not stop within 10 s")
+            if not loop.stop(timeout=timeout):
+                log.warning("an update loop did not stop within %g s", timeout)
 
     def message_loop(
         self,
@@ -289,12 +378,14 @@ class Bot:
         *,
         timeout: float | None = None,
         raise_errors: bool | None = None,
+        cancel: CancelToken | None = None,
     ) -> Any:
         """Send ``method`` as is and return the ``result`` of the answer.
 
         ``params`` may hold nested dicts and lists; ``files`` maps form names to file
         specs (any file makes the request multipart). ``timeout`` is the read timeout
-        in seconds. Runs on the calling thread.
+        in seconds. ``cancel`` (a :class:`~actorbot.api.CancelToken`) lets another thread
+        cut the call short. Runs on the calling thread.
         """
         counted = method != "getUpdates"
         if counted:
@@ -310,6 +401,7 @@ class Bot:
                 timeout=timeout,
                 retry=self._retry,
                 wait=self._stopping.wait,
+                cancel=cancel,
             )
         except TelegramError as exc:
             if (self._raise_errors if raise_errors is None else raise_errors):
@@ -327,6 +419,7 @@ class Bot:
         *,
         timeout: float | None = None,
         raise_errors: bool | None = None,
+        cancel: CancelToken | None = None,
     ) -> Any:
         """Modernize, validate, separate uploads, send."""
         shown = method
@@ -343,7 +436,9 @@ class Bot:
             reserved = {p.name for p in _spec.METHODS[method].params} | set(files)
             params, attached = split_attachments(params, media, reserved)
             files.update(attached)
-        return self._api_request(method, params, files or None, timeout=timeout, raise_errors=raise_errors)
+        return self._api_request(
+            method, params, files or None, timeout=timeout, raise_errors=raise_errors, cancel=cancel
+        )
 
     def _edit(self, method: str, msg_identifier: Any, params: dict[str, Any]) -> Any:
         params.update(_dismantle_message_identifier(msg_identifier))
@@ -952,17 +1047,19 @@ class Bot:
         timeout: Any = None,
         allowed_updates: Any = None,
         _raise_errors: Any = None,
+        _cancel: CancelToken | None = None,
         **kwargs: Any,
     ) -> Any:
         """See: https://core.telegram.org/bots/api#getupdates
 
         Long polling: the HTTP read timeout is the client's ``read_timeout`` plus
         ``timeout``, so the server always answers first. ``_raise_errors`` is
-        amanobot's per-call override of the bot's ``raise_errors``.
+        amanobot's per-call override of the bot's ``raise_errors``; ``_cancel`` a
+        :class:`~actorbot.api.CancelToken` that cuts the poll short (the loops' ``stop()``).
         """
-        params = _params(locals(), "_raise_errors")
+        params = _params(locals(), "_raise_errors", "_cancel")
         read_timeout = self._client.read_timeout + (float(timeout) if timeout else 0.0)
-        return self._call("getUpdates", params, timeout=read_timeout, raise_errors=_raise_errors)
+        return self._call("getUpdates", params, timeout=read_timeout, raise_errors=_raise_errors, cancel=_cancel)
 
     def setWebhook(
         self,

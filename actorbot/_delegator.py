@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ._bot import Bot
 from .actors._engine import RUNTIMES, Engine, EngineMicrophone
 from .actors._scheduler import EventScheduler
+from .actors._supervision import DeadLetters, RestartPolicy
 from .helper._listener import Listener
 
 __all__ = ["DelegatorBot"]
@@ -65,6 +66,9 @@ class DelegatorBot(Bot):
     :param max_workers: a limit on the pool's threads (``runtime="pool"`` only); ``None``
         (the default) means none, so a slow delegate never delays another. With a limit,
         once that many handlers block at once, other delegates wait for a free worker.
+    :param restart: the :class:`~actorbot.RestartPolicy` for conversations whose handler
+        raises (default ``RestartPolicy()``); a pattern wrapped with
+        :func:`actorbot.delegate.supervised` has its own.
 
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
@@ -77,13 +81,24 @@ class DelegatorBot(Bot):
         *,
         runtime: str | None = None,
         max_workers: int | None = None,
+        restart: RestartPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         runtime = _default_runtime() if runtime is None else runtime
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         super().__init__(token, **kwargs)
-        self._engine = Engine(self, list(delegation_patterns), runtime=runtime, max_workers=max_workers)
+        patterns = list(delegation_patterns)
+        default = restart if restart is not None else RestartPolicy()
+        policies = [getattr(p, "restart", None) or default for p in patterns]
+        self._engine = Engine(
+            self,
+            patterns,
+            runtime=runtime,
+            max_workers=max_workers,
+            reporter=self.reporter,
+            policies=policies,
+        )
         self._mic = EngineMicrophone(self._engine)
         self._callback_origins = _OriginStore()
 
@@ -126,17 +141,35 @@ class DelegatorBot(Bot):
         self._engine.settle(timeout)
 
     @property
+    def dead_letters(self) -> DeadLetters:
+        """Updates the supervisor gave up on (poison updates, quarantined conversations).
+
+        Inspect them, ``retry()`` them (their conversations leave quarantine) or ``discard()`` them.
+        """
+        return self._engine.dead_letters
+
+    @property
+    def fault(self) -> BaseException | None:
+        """The internal engine error that stopped this bot, if one did (else None)."""
+        return self._engine.fault_error
+
+    @property
     def engine(self) -> Engine:
         """The engine (supervisor, scheduler, accounting); for tests and tools."""
         return self._engine
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def stop(self) -> None:
-        """Stop the loops this bot started, every delegate (``on_close`` runs), the scheduler,
-        the answerers and the supervisor, then close HTTP. Idempotent."""
-        self._stop_loops()
-        self._engine.stop()
-        super().stop()
+    def _shutdown(self, grace: float) -> None:
+        """Stop gracefully: the loops this bot started (no more updates are fetched), then
+        every conversation (each handles what it already accepted, then ``on_close`` runs),
+        the scheduler, the answerers and the supervisor, then HTTP.
+
+        ``grace`` (:meth:`stop`'s, default :attr:`stop_grace`, 10 s) bounds the wait for
+        handlers; one still running then is abandoned with a warning naming its conversation.
+        """
+        self._stop_loops(grace)
+        self._engine.stop(grace)
+        super()._shutdown(grace)
 
     def __enter__(self) -> "DelegatorBot":
         return self

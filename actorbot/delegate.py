@@ -20,6 +20,7 @@ from typing import Any, Callable
 from . import exception
 from ._flavor import chat_flavors, flavor, inline_flavors, is_event, peel
 from .actors._delegate import HandlerDelegate
+from .actors._supervision import RestartPolicy
 from .helper._routing import Router
 from .helper._safedict import SafeDict
 
@@ -48,6 +49,7 @@ __all__ = [
     "pave_event_space",
     "include_callback_query_chat_id",
     "intercept_callback_query_origin",
+    "supervised",
 ]
 
 logger = logging.getLogger(__name__)
@@ -356,3 +358,23 @@ def intercept_callback_query_origin(fn: Callable[..., Any] = pair, origins: Any 
         return fn(seeders + [_wrap_none(router.map)], delegator_factory, *args, intercept_callback_query=intercept, **kwargs)
 
     return producer
+
+
+class _SupervisedPattern(tuple):  # type: ignore[type-arg]
+    """A ``(seeder, delegator)`` pair carrying its own :class:`~actorbot.RestartPolicy`."""
+
+    restart: RestartPolicy
+
+
+def supervised(pattern: tuple[Seeder, Any], restart: RestartPolicy) -> tuple[Seeder, Any]:
+    """This delegation pattern, with its own restart policy (overriding ``DelegatorBot(restart=...)``)::
+
+        DelegatorBot(TOKEN, [
+            supervised(pave_event_space()(per_chat_id(), create_open, Quiz, timeout=60),
+                       RestartPolicy(max_restarts=0)),   # quarantine at the first failure
+        ])
+    """
+    seeder, delegator = pattern
+    wrapped = _SupervisedPattern((seeder, delegator))
+    wrapped.restart = restart
+    return wrapped

@@ -23,7 +23,13 @@ __all__ = [
     "BadFlavor",
     "BadHTTPResponse",
     "NetworkError",
+    "RequestCancelled",
     "BadUpdate",
+    "SupervisionError",
+    "ConversationQuarantined",
+    "PoisonUpdate",
+    "HandlerTimeout",
+    "EngineFault",
     "EventNotFound",
     "WaitTooLong",
     "IdleTerminate",
@@ -92,6 +98,13 @@ class NetworkError(ActorbotException):
         self.sent = sent
 
 
+class RequestCancelled(NetworkError):
+    """The request was cancelled through its :class:`~actorbot.api.CancelToken` (the bot is stopping).
+
+    ``sent`` tells whether it may have reached the server before it was cut.
+    """
+
+
 class BadUpdate(ActorbotException):
     """An update that cannot be understood (not a dict, no ``update_id``, no payload).
 
@@ -141,6 +154,51 @@ class IdleTerminate(WaitTooLong):
 
 class StopListening(ActorbotException):
     """Raised by a delegate to close itself normally."""
+
+
+class SupervisionError(ActorbotException):
+    """A decision of the engine's supervisor about a conversation, reported to ``on_error``.
+
+    ``conversation`` names it (a :class:`~actorbot.actors.ConversationId`). The handler's own
+    exception, where there is one, is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, conversation: Any = None) -> None:
+        super().__init__(message)
+        self.conversation = conversation
+
+
+class ConversationQuarantined(SupervisionError):
+    """A conversation failed more often than its :class:`~actorbot.RestartPolicy` allows.
+
+    Its later updates are kept as dead letters (``bot.dead_letters``) until a program retries
+    them; other conversations are not affected. Reported to ``on_error`` once.
+    """
+
+
+class PoisonUpdate(SupervisionError):
+    """One update made a conversation's handler raise several times in a row.
+
+    It was moved to the dead letters; the conversation goes on with its next update.
+    """
+
+
+class HandlerTimeout(SupervisionError):
+    """A handler has been running longer than ``handler_timeout``.
+
+    ``stack`` is where it was when this was noticed (formatted, the handler's thread).
+    Reported to ``on_error``; the handler is not interrupted and its conversation's
+    updates keep queueing in order.
+    """
+
+    def __init__(self, message: str, conversation: Any = None, *, stack: str = "", seconds: float = 0.0) -> None:
+        super().__init__(message, conversation)
+        self.stack = stack
+        self.seconds = seconds
+
+
+class EngineFault(ActorbotException):
+    """An internal fault of the engine (not of user code); the bot stops with it."""
 
 
 class TelegramError(ActorbotException):

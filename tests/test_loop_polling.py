@@ -460,3 +460,90 @@ def test_stop_cuts_a_long_poll_short(loopback_api: LoopbackApi) -> None:
     finally:
         release.set()
         bot.stop()
+
+
+def test_stop_while_the_poll_is_still_connecting_is_prompt(
+    loopback_api: LoopbackApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Widen the race: the loop's getUpdates is held inside connect() until stop() has
+    # cancelled the token, so the cancel lands before the connection exists. The server
+    # would then hold the long poll for 30 s.
+    import urllib3.connection
+
+    connecting = threading.Event()
+    loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=threading.Event()))
+    bot = Bot(TOKEN, api_url=loopback_api.url)
+    loop = MessageLoop(bot, lambda msg: None)
+    real_connect = urllib3.connection.HTTPConnection.connect
+
+    def slow_connect(self: Any) -> None:
+        if threading.current_thread() is loop.thread:
+            connecting.set()
+            assert loop._stop_requested.wait(5)  # stop() has been called: the token is cancelled
+        real_connect(self)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", slow_connect)
+    try:
+        loop.run_as_thread(timeout=30)
+        assert connecting.wait(5)
+        started = time.monotonic()
+        assert loop.stop(timeout=5.0), "the loop thread still waits for its long poll"
+        assert time.monotonic() - started < 1.0
+        assert loop.error is None
+    finally:
+        bot.stop()
+
+
+def test_relax_is_waited_only_after_a_poll_that_returned_nothing(bot: Bot, loopback_api: LoopbackApi) -> None:
+    waits: list[float] = []
+    loopback_api.reply("getUpdates", [text_update(1, "one")])
+    loopback_api.reply("getUpdates", [text_update(2, "two")])
+    loopback_api.reply("getUpdates", [])
+    telegram = TelegramQueue(loopback_api, text_update(3, "three"))
+    handler = Recorder()
+    with running(MessageLoop(bot, handler, wait=waits.append), telegram, relax=0.25):
+        handler.wait_for(3)
+    assert handler.texts() == ["one", "two", "three"]
+    assert offsets(loopback_api)[:4] == [None, 2, 3, 3]
+    assert waits == [0.25]  # once, after the empty poll
+
+
+def test_a_persistent_409_stops_the_loop_and_reaches_on_error(loopback_api: LoopbackApi) -> None:
+    from actorbot.exception import ConflictError
+
+    reports: list[tuple[BaseException, Any, Any]] = []
+    description = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+    loopback_api.on("getUpdates", lambda req: Reply(status=409, json=error_json(409, description)))
+    bot = Bot(TOKEN, api_url=loopback_api.url, retry=NO_RETRY, on_error=lambda *a: reports.append(a))
+    waits: list[float] = []
+    try:
+        with pytest.raises(ConflictError) as caught:
+            MessageLoop(bot, Recorder(), wait=waits.append, conflict_limit=3).run_forever(relax=0)
+    finally:
+        bot.close()
+    assert len(loopback_api.calls("getUpdates")) == 3
+    assert waits == [0.5, 1.0]
+    assert "3 times in a row" in str(caught.value) and "another copy" in str(caught.value)
+    assert caught.value.error_code == 409
+    [(exc, update, conversation)] = reports
+    assert exc is caught.value and update is None and conversation is None
+
+
+def test_handler_errors_of_a_plain_loop_reach_on_error(loopback_api: LoopbackApi) -> None:
+    reports: list[tuple[BaseException, Any, Any]] = []
+    telegram = TelegramQueue(loopback_api, text_update(1, "boom"), text_update(2, "fine"))
+    bot = Bot(TOKEN, api_url=loopback_api.url, retry=NO_RETRY, on_error=lambda *a: reports.append(a))
+    handler = Recorder()
+
+    def handle(msg: dict[str, Any]) -> None:
+        if msg["text"] == "boom":
+            raise KeyError("txt")
+        handler(msg)
+
+    try:
+        with running(MessageLoop(bot, handle), telegram, relax=0):
+            handler.wait_for(1)
+    finally:
+        bot.close()
+    [(exc, update, conversation)] = reports
+    assert isinstance(exc, KeyError) and update["update_id"] == 1 and conversation is None

@@ -16,28 +16,31 @@ on either runtime:
 
 Closing (idle timeout, :class:`~actorbot.exception.StopListening`, any other exception):
 the actor runs ``on_close(ex)``, marks itself closed and tells the supervisor
-:class:`Closing`. Updates that still arrive are kept, not handled. The supervisor, once
+:class:`Closing`; an exception from the handler is first reported to the bot's
+``on_error`` (on this thread) and travels with :class:`Closing` as a
+:class:`~actorbot.actors._messages.Failure`, so the supervisor can restart the
+conversation with the update that failed (:mod:`actorbot.actors._supervision`). Updates that still arrive are kept, not handled. The supervisor, once
 it has stopped routing to this delegate, sends :class:`Drain`; the actor answers
 :class:`Drained` with the kept updates and stops. The supervisor hands those to a fresh
 delegate, so nothing routed here is lost. The actor never stops itself otherwise (pykka
 drops whatever is still in a stopping actor's inbox).
+
+A delegate talks to the engine only through its :class:`DelegatePort`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pykka
 
+from .._reporting import ConversationId
 from ..exception import IdleTerminate, StopListening
-from ._messages import Closing, Deliver, Drain, Drained, Shutdown
-from ._pool import PooledActor
+from ._messages import Deliver, Drain, Failure, Shutdown
+from ._pool import PooledActor, WorkerPool
 
-if TYPE_CHECKING:
-    from ._engine import Engine
-
-__all__ = ["HandlerDelegate", "DelegateActor", "PooledDelegateActor"]
+__all__ = ["HandlerDelegate", "DelegatePort", "DelegateActor", "PooledDelegateActor"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,28 @@ class HandlerDelegate:
         return f"HandlerDelegate({type(self.handler).__name__}, seed={self.seed!r})"
 
 
+class DelegatePort(Protocol):
+    """What a delegate actor may do with the engine: its narrow interface (see ``Engine.port_for``)."""
+
+    delegate_id: int
+    conversation: ConversationId | None
+
+    def enter(self) -> None:
+        """Mark the calling thread as working for this delegate (listeners bind to it)."""
+
+    def work_done(self) -> None:
+        """One counted unit of work (a message this delegate received) is finished."""
+
+    def closing(self, failure: Failure | None) -> None:
+        """Tell the supervisor this delegate closed (with the failure that closed it, if any)."""
+
+    def drained(self, bounced: tuple[Any, ...]) -> None:
+        """Hand the supervisor the updates received after closing."""
+
+    def report(self, exc: BaseException, update: Any) -> None:
+        """Report an error of this conversation to the bot's ``on_error``."""
+
+
 class _DelegateBehaviour(pykka.Actor):
     """Runs one handler object. Every message it receives was counted by its sender.
 
@@ -73,10 +98,10 @@ class _DelegateBehaviour(pykka.Actor):
     go to that runtime's constructor.
     """
 
-    def __init__(self, engine: "Engine", delegate_id: int, delegate: HandlerDelegate, **runtime_kwargs: Any) -> None:
+    def __init__(self, port: DelegatePort, delegate: HandlerDelegate, **runtime_kwargs: Any) -> None:
         super().__init__(**runtime_kwargs)
-        self._engine = engine
-        self._id = delegate_id
+        self._port = port
+        self._id = port.delegate_id
         self._handler = delegate.handler
         self._initial = delegate.initial_msg
         self._seed = delegate.seed
@@ -88,15 +113,15 @@ class _DelegateBehaviour(pykka.Actor):
 
     # -- actor hooks (the actor's thread, or the pool worker running it) --------------------
     def on_start(self) -> None:
-        self._engine.local.delegate_id = self._id
+        self._port.enter()
         try:
             initial, self._initial = self._initial, None
             self._guarded(self._open, initial)
         finally:
-            self._engine.activity.end()
+            self._port.work_done()
 
     def on_receive(self, message: Any) -> Any:
-        self._engine.local.delegate_id = self._id  # a pool worker serves many delegates
+        self._port.enter()  # a pool worker serves many delegates
         try:
             if isinstance(message, Deliver):
                 if self._closed:
@@ -104,7 +129,7 @@ class _DelegateBehaviour(pykka.Actor):
                 else:
                     self._guarded(self._handler.on_message, message.update)
             elif isinstance(message, Drain):
-                self._engine.tell_supervisor(Drained(self._id, tuple(self._bounced)))
+                self._port.drained(tuple(self._bounced))
                 self._bounced = []
                 self.stop()
             elif isinstance(message, Shutdown):
@@ -116,7 +141,7 @@ class _DelegateBehaviour(pykka.Actor):
         except Exception:  # our own bug: never let pykka stop the actor behind the protocol
             logger.exception("%s: internal error", self)
         finally:
-            self._engine.activity.end()
+            self._port.work_done()
 
     # -- handling ------------------------------------------------------------------------------
     def _open(self, initial: Any) -> None:
@@ -135,32 +160,29 @@ class _DelegateBehaviour(pykka.Actor):
             logger.info("%s closed: %s", self, ex or "stopped listening")
             self._close(ex)
         except Exception as ex:
-            logger.error("%s failed handling %r", self, _brief(msg), exc_info=True)
-            self._close(ex)
+            self._port.report(ex, msg)
+            self._close(ex, failure=Failure(msg, ex))
 
-    def _close(self, ex: BaseException, *, notify: bool = True) -> None:
+    def _close(self, ex: BaseException, *, notify: bool = True, failure: Failure | None = None) -> None:
         self._closed = True
         try:
             self._handler.on_close(ex)
-        except Exception:
-            logger.exception("%s: on_close raised", self)
+        except Exception as close_error:
+            self._port.report(close_error, None)
         if notify:
-            self._engine.tell_supervisor(Closing(self._id))
+            self._port.closing(failure)
 
 
 class DelegateActor(_DelegateBehaviour, pykka.ThreadingActor):
     """A delegate on its own thread (``runtime="threads"``): every hook runs on that thread."""
 
+    use_daemon_thread = True  # never keeps the process alive: the bot's exit hook stops it
+
 
 class PooledDelegateActor(_DelegateBehaviour, PooledActor):
     """A delegate on the engine's worker pool (``runtime="pool"``): hooks run on a pool worker."""
 
-    def __init__(self, engine: "Engine", delegate_id: int, delegate: HandlerDelegate) -> None:
-        if engine.pool is None:
-            raise RuntimeError("this engine has no worker pool (runtime='threads')")
-        super().__init__(engine, delegate_id, delegate, pool=engine.pool)
+    def __init__(self, port: DelegatePort, delegate: HandlerDelegate, *, pool: WorkerPool) -> None:
+        super().__init__(port, delegate, pool=pool)
 
 
-def _brief(msg: Any) -> str:
-    text = repr(msg)
-    return text if len(text) <= 300 else text[:300] + "..."

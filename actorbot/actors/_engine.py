@@ -24,13 +24,28 @@ from typing import Any, Callable
 
 import pykka
 
+from .._reporting import ConversationId, ErrorReporter
+from ..exception import EngineFault
 from . import _clock
 from ._activity import Activity
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
 from ._matching import Capture
-from ._messages import AddCapture, AttachListener, Broadcast, RemoveCapture, Route, Shutdown
+from ._messages import (
+    AddCapture,
+    AttachListener,
+    Broadcast,
+    Closing,
+    Drained,
+    Failure,
+    RemoveCapture,
+    RestartDue,
+    RetryLetters,
+    Route,
+    Shutdown,
+)
 from ._pool import WorkerPool
 from ._scheduler import EventScheduler
+from ._supervision import DeadLetter, DeadLetters, RestartPolicy
 from ._supervisor import SHUTDOWN_SENTINEL, Kind, SupervisorActor
 
 __all__ = ["Engine", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
@@ -52,6 +67,8 @@ class Engine:
         stop_timeout: float = 5.0,
         runtime: str = "threads",
         max_workers: int | None = None,
+        reporter: ErrorReporter | None = None,
+        policies: list[RestartPolicy] | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -65,7 +82,13 @@ class Engine:
         self.local = threading.local()  # .delegate_id: the delegate a thread works for
         self.kinds: dict[int, Kind] = {}  # written by the supervisor, read by listener bindings
         self.scheduler = EventScheduler(self._on_event, activity=self.activity)
+        self.reporter = reporter if reporter is not None else ErrorReporter()
+        self.dead_letters = DeadLetters(self._retry_letters)
+        self.fault_error: EngineFault | None = None
         self._patterns = list(patterns)
+        self._policies = list(policies) if policies is not None else [RestartPolicy()] * len(self._patterns)
+        if len(self._policies) != len(self._patterns):
+            raise ValueError("one restart policy per delegation pattern")
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._state = "new"
@@ -95,9 +118,14 @@ class Engine:
         """The actor class running ``create_open`` handlers on this engine's runtime."""
         return PooledDelegateActor if self.pool is not None else DelegateActor
 
-    def start_delegate(self, delegate_id: int, delegate: HandlerDelegate) -> pykka.ActorRef[Any]:
+    def start_delegate(
+        self, delegate_id: int, conversation: ConversationId | None, delegate: HandlerDelegate
+    ) -> pykka.ActorRef[Any]:
         """Start the actor running ``delegate`` on this engine's runtime (supervisor thread)."""
-        return self.delegate_class.start(self, delegate_id, delegate)
+        port = _DelegatePort(self, delegate_id, conversation)
+        if self.pool is not None:
+            return PooledDelegateActor.start(port, delegate, pool=self.pool)
+        return DelegateActor.start(port, delegate)
 
     def supervisor_started(self, supervisor: SupervisorActor, thread: threading.Thread) -> None:
         """Called by the supervisor on its own thread as it starts."""
@@ -112,7 +140,7 @@ class Engine:
         if self._state == "stopped":
             raise RuntimeError("the bot has been stopped")
         if self._ref is None:
-            self._ref = SupervisorActor.start(self, self._patterns)
+            self._ref = SupervisorActor.start(self, self._patterns, self._policies)
             self._state = "running"
         return self._ref
 
@@ -139,8 +167,33 @@ class Engine:
         self.tell_supervisor(Broadcast(update))
 
     def _on_event(self, data: Any) -> None:
-        # Scheduler thread: a fired event is routed like an update.
-        self.tell_supervisor(Route(data))
+        # Scheduler thread: a fired event is routed like an update; the engine's own timers
+        # (a restart's backoff) go to the supervisor as they are.
+        self.tell_supervisor(data if isinstance(data, RestartDue) else Route(data))
+
+    def schedule(self, when: float, message: RestartDue) -> None:
+        """Have ``message`` told to the supervisor at ``when`` (engine clock)."""
+        self.scheduler.event_at(when, message)
+
+    def _retry_letters(self, letters: list[DeadLetter]) -> None:
+        self.tell_supervisor(RetryLetters(tuple(letters)))
+
+    def fault(self, exc: BaseException) -> None:
+        """An internal error of the engine (never user code): report it and stop the bot.
+
+        Called on the thread that found it; the stop runs on a thread of its own, so the
+        caller (the supervisor, say) is free to be stopped.
+        """
+        if self.fault_error is not None:
+            return
+        error = EngineFault(f"internal engine error ({type(exc).__name__}: {exc}); the bot stops")
+        error.__cause__ = exc
+        self.fault_error = error
+        logger.critical("%s", error, exc_info=(type(exc), exc, exc.__traceback__))
+        self.reporter.report(error, None, None)
+        stop = getattr(self.bot, "stop", None)
+        if stop is not None:
+            threading.Thread(target=stop, name="actorbot-fault-stop", daemon=True).start()
 
     def tell(self, ref: pykka.ActorRef[Any], message: Any) -> bool:
         """Tell an engine actor ``message``, counting it as work. False if the actor is dead."""
@@ -258,11 +311,14 @@ class Engine:
             self.activity.wait_change(0.01 if remaining is None else min(0.01, remaining))
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    def stop(self) -> None:
+    def stop(self, grace: float = 10.0) -> None:
         """Stop the scheduler, answerers, every delegate (``on_close`` runs), the supervisor,
         then the worker pool (``runtime="pool"``).
 
-        Idempotent. Returns once their threads ended (each wait bounded by ``stop_timeout``).
+        Each delegate first handles what its mailbox holds. Waits at most ``grace`` seconds
+        for them; a handler still running then is abandoned with a warning naming its
+        conversation, so this never hangs. Idempotent. Call it from outside the engine
+        (a handler calling ``bot.stop()`` waits out the grace period for itself).
         """
         with self._lock:
             if self._state == "stopped":
@@ -277,25 +333,61 @@ class Engine:
                     obj._stop()
                 except Exception:
                     logger.exception("stopping %r failed", obj)
+        # The supervisor spends at most ``grace`` closing conversations; what is still busy
+        # after that was abandoned (with a warning), so the threads and the pool get only
+        # what is left of it, and a moment for idle threads to end.
+        deadline = _clock.Deadline(grace)
         if ref is not None:
             self.activity.begin()
             try:
-                ref.ask(Shutdown(), block=False).get()
+                ref.ask(Shutdown(grace), block=False).get(timeout=grace + self.stop_timeout)
             except pykka.ActorDeadError:
                 pass
+            except pykka.Timeout:
+                logger.warning("the supervisor did not finish closing conversations in time")
             ref.stop(block=False)
             if not ref.actor_stopped.wait(self.stop_timeout):
                 logger.warning("the supervisor did not stop within %s s", self.stop_timeout)
-        deadline = _clock.Deadline(self.stop_timeout)
         for thread in self._threads:
             if thread.ident is not None:
-                thread.join(deadline.remaining())
+                thread.join(_leftover(deadline))
                 if thread.is_alive():
-                    logger.warning("thread %s did not end within %s s", thread.name, self.stop_timeout)
+                    logger.warning("thread %s did not end within the grace period", thread.name)
         self._threads = []
         if self.pool is not None:
-            self.pool.shutdown(deadline.remaining())
+            self.pool.shutdown(_leftover(deadline))
         self.activity.reset()
+
+
+def _leftover(deadline: _clock.Deadline) -> float:
+    """What is left of ``deadline``, but at least a moment (for threads that are idle)."""
+    return max(deadline.remaining() or 0.0, 0.2)
+
+
+class _DelegatePort:
+    """A delegate actor's narrow interface to the engine (see ``DelegatePort`` in ``_delegate``)."""
+
+    __slots__ = ("_engine", "delegate_id", "conversation")
+
+    def __init__(self, engine: Engine, delegate_id: int, conversation: ConversationId | None) -> None:
+        self._engine = engine
+        self.delegate_id = delegate_id
+        self.conversation = conversation
+
+    def enter(self) -> None:
+        self._engine.local.delegate_id = self.delegate_id
+
+    def work_done(self) -> None:
+        self._engine.activity.end()
+
+    def closing(self, failure: Failure | None) -> None:
+        self._engine.tell_supervisor(Closing(self.delegate_id, failure))
+
+    def drained(self, bounced: tuple[Any, ...]) -> None:
+        self._engine.tell_supervisor(Drained(self.delegate_id, bounced))
+
+    def report(self, exc: BaseException, update: Any) -> None:
+        self._engine.reporter.report(exc, update, self.conversation)
 
 
 class ListenerBinding:

@@ -3,7 +3,10 @@
 Who sends what:
 
 - ``handle()`` / the scheduler -> supervisor: :class:`Route`.
-- delegate -> supervisor: :class:`Closing`, then (after :class:`Drain`) :class:`Drained`.
+- delegate -> supervisor: :class:`Closing` (with a :class:`Failure` when its handler
+  raised), then (after :class:`Drain`) :class:`Drained`.
+- scheduler -> supervisor: :class:`RestartDue` (a failed conversation's backoff ended).
+- ``bot.dead_letters.retry()`` -> supervisor: :class:`RetryLetters`.
 - any thread -> supervisor: :class:`AddCapture`, :class:`RemoveCapture`,
   :class:`AttachListener`, :class:`Broadcast`.
 - supervisor -> delegate: :class:`Deliver`, :class:`Drain`, :class:`Shutdown`.
@@ -21,6 +24,9 @@ __all__ = [
     "Broadcast",
     "Deliver",
     "Closing",
+    "Failure",
+    "RestartDue",
+    "RetryLetters",
     "Drain",
     "Drained",
     "AddCapture",
@@ -53,10 +59,37 @@ class Deliver:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """What made a handler fail: the update it was handling and the exception it raised."""
+
+    update: Any
+    error: BaseException
+
+
+@dataclass(frozen=True)
 class Closing:
-    """Delegate ``delegate_id`` closed: deliver nothing more to it; buffer what would go to it."""
+    """Delegate ``delegate_id`` closed: deliver nothing more to it; buffer what would go to it.
+
+    ``failure`` is set when its handler raised: the supervisor then restarts the
+    conversation (see :mod:`actorbot.actors._supervision`).
+    """
 
     delegate_id: int
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class RestartDue:
+    """The backoff of a failed conversation (placeholder ``delegate_id``) has ended."""
+
+    delegate_id: int
+
+
+@dataclass(frozen=True)
+class RetryLetters:
+    """Dead letters handed back by the program: route them again, lifting quarantine."""
+
+    letters: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -94,7 +127,9 @@ class AttachListener:
 
 @dataclass(frozen=True)
 class Shutdown:
-    """Close and stop (sent by ``stop()``)."""
+    """Close and stop (sent by ``stop()``); the supervisor waits at most ``grace`` s for delegates."""
+
+    grace: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,9 @@ class WorkerPool:
     starts, as long as fewer than ``max_workers`` exist (``None``: no limit, so a task
     never waits behind blocked ones); otherwise the task waits in the ready queue
     (first in, first out) for a worker to come free. A worker that
-    found nothing to do for ``idle_timeout`` seconds (real time) ends. Workers are not
-    daemon threads, like pykka's actor threads: :meth:`shutdown` ends them.
+    found nothing to do for ``idle_timeout`` seconds (real time) ends. Workers are daemon
+    threads, like the engine's actor threads, so they never keep the process alive;
+    :meth:`shutdown` ends them (the bot's :meth:`~actorbot.Bot.stop` does, also at exit).
 
     Thread-safe: any thread may submit. Tasks run on the worker threads; a task that
     raises is logged and the worker goes on.
@@ -144,7 +145,7 @@ class WorkerPool:
     def _spawn_locked(self) -> None:
         # Caller holds self._cond. Starting under the lock keeps shutdown() from missing a
         # worker; Thread.start() only waits for the new thread to boot, not for this lock.
-        thread = threading.Thread(target=self._work, name=f"{self.name}-{next(self._numbers)}")
+        thread = threading.Thread(target=self._work, name=f"{self.name}-{next(self._numbers)}", daemon=True)
         self._workers.add(thread)
         try:
             thread.start()

@@ -142,6 +142,8 @@ class _EventTable:
 class _SchedulerActor(pykka.ThreadingActor):
     """Fires due events. Runs on its own thread; every message it receives was counted."""
 
+    use_daemon_thread = True  # never keeps the process alive: the bot's exit hook stops it
+
     def __init__(self, table: _EventTable, activity: Activity, fire: Callable[[Any], None]) -> None:
         self._table = table
         self._activity = activity

@@ -34,6 +34,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import pykka
 
 from .._flavor import flavor as _flavor
+from .._reporting import ConversationId
+from ..exception import ConversationQuarantined, PoisonUpdate
+from . import _clock
 from ._clock import Deadline, real_monotonic
 from ._delegate import HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
@@ -45,11 +48,15 @@ from ._messages import (
     Deliver,
     Drain,
     Drained,
+    Failure,
     RemoveCapture,
+    RestartDue,
+    RetryLetters,
     Route,
     Shutdown,
 )
 from ._run import RunDelegate
+from ._supervision import DeadLetter, FailureHistory, RestartPolicy
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -77,6 +84,8 @@ class Kind(enum.Enum):
     RUN = "run"  # a function on its own thread (RunDelegate)
     FOREIGN = "foreign"  # a user object with start()/is_alive()
     LISTENER = "listener"  # a listener created outside any delegate
+    RESTARTING = "restarting"  # a failed conversation waiting out its backoff; buffers its updates
+    QUARANTINED = "quarantined"  # a conversation that failed too often; its updates become dead letters
 
 
 @dataclass(eq=False)
@@ -91,7 +100,12 @@ class _Record:
     runner: Any = None  # RunDelegate or the user's startable object
     listeners: list[Any] = field(default_factory=list)  # queue-based listeners
     pending: list[Any] = field(default_factory=list)  # for a run-style delegate without a listener yet
-    buffer: list[Any] = field(default_factory=list)  # routed while closing
+    buffer: list[Any] = field(default_factory=list)  # routed while closing (or restarting)
+    failure: Failure | None = None  # what closed it, when its handler raised
+
+    @property
+    def conversation(self) -> ConversationId | None:
+        return ConversationId(self.pattern, self.seed) if self.pattern is not None else None
 
     def describe(self) -> str:
         return f"delegate {self.id} (pattern {self.pattern}, seed {self.seed!r})"
@@ -118,10 +132,19 @@ def _is_idle_event(update: Any) -> bool:
 class SupervisorActor(pykka.ThreadingActor):
     """Owns the delegation patterns, the seed table, the records and the capture index."""
 
-    def __init__(self, engine: "Engine", patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]]) -> None:
+    use_daemon_thread = True  # never keeps the process alive: the bot's exit hook stops it
+
+    def __init__(
+        self,
+        engine: "Engine",
+        patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
+        policies: list[RestartPolicy],
+    ) -> None:
         super().__init__()
         self._engine = engine
         self._patterns = list(patterns)
+        self._policies = list(policies)
+        self._histories: dict[tuple[int, Any], FailureHistory] = {}
         self._seeds: dict[tuple[int, Any], int] = {}
         self._records: dict[int, _Record] = {}
         self.index = CaptureIndex()
@@ -136,7 +159,7 @@ class SupervisorActor(pykka.ThreadingActor):
             if isinstance(message, Route):
                 self._route(message.update)
             elif isinstance(message, Closing):
-                self._on_closing(message.delegate_id)
+                self._on_closing(message.delegate_id, message.failure)
             elif isinstance(message, Drained):
                 self._on_drained(message.delegate_id, message.bounced)
             elif isinstance(message, AddCapture):
@@ -148,12 +171,16 @@ class SupervisorActor(pykka.ThreadingActor):
             elif isinstance(message, Broadcast):
                 for rid in self.index.matching_owners(message.update):
                     self._deliver(self._records[rid], message.update)
+            elif isinstance(message, RestartDue):
+                self._restart_due(message.delegate_id)
+            elif isinstance(message, RetryLetters):
+                self._retry_letters(message.letters)
             elif isinstance(message, Shutdown):
-                self._shutdown()
+                self._shutdown(message.grace)
             else:
                 logger.warning("supervisor: unexpected message %r", message)
-        except Exception:  # keep routing whatever happened; never let pykka stop us
-            logger.exception("supervisor: error while handling %s", type(message).__name__)
+        except Exception as exc:  # our own bug: user code is guarded where it is called
+            self._engine.fault(exc)
         finally:
             self._engine.activity.end()
 
@@ -172,8 +199,8 @@ class SupervisorActor(pykka.ThreadingActor):
         for p, (seeder, _) in enumerate(self._patterns):
             try:
                 seed = seeder(update)
-            except Exception:
-                logger.exception("seeder %d raised; the update is not seeded by it", p)
+            except Exception as exc:
+                self._engine.reporter.report(exc, update, None)
                 continue
             if seed is None:
                 continue
@@ -201,8 +228,11 @@ class SupervisorActor(pykka.ThreadingActor):
             logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
 
     def _deliver(self, rec: _Record, update: Any) -> None:
-        if rec.closing:
+        if rec.closing or rec.kind is Kind.RESTARTING:
             rec.buffer.append(update)
+        elif rec.kind is Kind.QUARANTINED:
+            assert rec.failure is not None
+            self._dead_letter(update, rec.failure.error, rec, "quarantined")
         elif rec.kind is Kind.ACTOR:
             assert rec.ref is not None
             if not self._engine.tell(rec.ref, Deliver(update)):
@@ -217,7 +247,8 @@ class SupervisorActor(pykka.ThreadingActor):
             self._engine.activity.begin()
 
     # -- starting delegates ------------------------------------------------------------------------
-    def _start(self, p: int, seed: Any, update: Any) -> _Record | None:
+    def _start(self, p: int, seed: Any, update: Any, pending: list[Any] | None = None) -> _Record | None:
+        """Start a delegate for ``(p, seed)`` with ``update`` as its first message, then ``pending``."""
         rid = self._engine.next_id()
         key = (p, seed) if _hashable(seed) else None
         rec = _Record(rid, p, seed, key)
@@ -231,13 +262,18 @@ class SupervisorActor(pykka.ThreadingActor):
         try:
             made = delegator((engine.bot, update, seed))
             self._launch(rec, made)
-        except Exception:
-            logger.exception("could not start a delegate for pattern %d, seed %r", p, seed)
+        except Exception as exc:
+            engine.reporter.report(exc, update, rec.conversation)
             self._forget(rec)
+            if key is not None:  # a handler whose constructor raised fails like one whose open() did
+                rec.failure = Failure(update, exc)
+                self._supervise(rec, list(pending or ()))
             return None
         finally:
             engine.local.delegate_id = previous
         logger.debug("started %s as %s", rec.describe(), rec.kind.value if rec.kind else "?")
+        for later in pending or ():
+            self._deliver(rec, later)
         return rec
 
     def _launch(self, rec: _Record, made: Any) -> None:
@@ -246,7 +282,7 @@ class SupervisorActor(pykka.ThreadingActor):
             self._set_kind(rec, Kind.ACTOR)
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
-                rec.ref = engine.start_delegate(rec.id, made)
+                rec.ref = engine.start_delegate(rec.id, rec.conversation, made)
             except BaseException:
                 engine.activity.end()
                 raise
@@ -335,11 +371,12 @@ class SupervisorActor(pykka.ThreadingActor):
                 listener._queue.put(update)  # already counted
 
     # -- the close protocol ------------------------------------------------------------------------
-    def _on_closing(self, rid: int) -> None:
+    def _on_closing(self, rid: int, failure: Failure | None) -> None:
         rec = self._records.get(rid)
         if rec is None or rec.closing:
             return
         rec.closing = True
+        rec.failure = failure
         if rec.kind is Kind.ACTOR:
             assert rec.ref is not None
             self._engine.tell(rec.ref, Drain())
@@ -375,8 +412,96 @@ class SupervisorActor(pykka.ThreadingActor):
         """Remove ``rec`` and hand what it did not handle to a fresh delegate for its seed."""
         buffered, rec.buffer = rec.buffer, []
         self._forget(rec)
+        if rec.failure is not None and rec.key is not None and rec.kind is Kind.ACTOR:
+            self._supervise(rec, bounced + buffered)
+            return
         for update in bounced + buffered:
             self._redeliver(rec, update)
+
+    # -- supervision (see _supervision.py) -------------------------------------------------------
+    def _supervise(self, gone: _Record, pending: list[Any]) -> None:
+        """``gone`` failed (``gone.failure``) and was forgotten: restart, give up an update, or quarantine."""
+        assert gone.failure is not None and gone.key is not None and gone.pattern is not None
+        policy = self._policies[gone.pattern]
+        failure = gone.failure
+        now = _clock.now()
+        history = self._histories.setdefault(gone.key, FailureHistory())
+        failures = history.note(failure.update, now, policy.within)
+        queue_ = [failure.update, *pending]
+        if history.in_a_row >= policy.poison_after:
+            history.forget_update()
+            poison = PoisonUpdate(
+                f"{gone.conversation}: this update failed {policy.poison_after} times in a row;"
+                " it was moved to the dead letters and the conversation goes on",
+                gone.conversation,
+            )
+            poison.__cause__ = failure.error
+            self._engine.reporter.report(poison, failure.update, gone.conversation)
+            self._dead_letter(failure.update, poison, gone, "poison")
+            queue_ = list(pending)
+        if failures > policy.max_restarts:
+            self._quarantine(gone, queue_, failures, policy)
+            return
+        if not queue_:
+            return  # its next update starts a fresh delegate
+        delay = policy.backoff.delay(failures)
+        placeholder = self._placeholder(gone, Kind.RESTARTING)
+        placeholder.buffer = queue_
+        placeholder.failure = failure
+        logger.info(
+            "%s restarts in %.2g s (failure %d of %d allowed within %g s)",
+            gone.conversation, delay, failures, policy.max_restarts, policy.within,
+        )
+        self._engine.schedule(now + delay, RestartDue(placeholder.id))
+
+    def _placeholder(self, gone: _Record, kind: Kind) -> _Record:
+        assert gone.key is not None
+        rec = _Record(self._engine.next_id(), gone.pattern, gone.seed, gone.key, kind=kind)
+        self._records[rec.id] = rec
+        self._seeds[gone.key] = rec.id
+        return rec
+
+    def _quarantine(self, gone: _Record, updates: list[Any], failures: int, policy: RestartPolicy) -> None:
+        assert gone.failure is not None
+        error = ConversationQuarantined(
+            f"{gone.conversation} failed {failures} times within {policy.within:g} s; it is quarantined:"
+            " its updates are kept in bot.dead_letters until retried",
+            gone.conversation,
+        )
+        error.__cause__ = gone.failure.error
+        placeholder = self._placeholder(gone, Kind.QUARANTINED)
+        placeholder.failure = Failure(None, error)
+        self._engine.reporter.report(error, updates[0] if updates else None, gone.conversation)
+        for update in updates:
+            self._dead_letter(update, error, gone, "quarantined")
+
+    def _dead_letter(self, update: Any, error: BaseException, rec: _Record, reason: str) -> None:
+        if _is_idle_event(update):
+            return  # a stale idle timeout: nothing to keep
+        self._engine.dead_letters.add(DeadLetter(update, error, rec.conversation, _clock.now(), reason))
+
+    def _restart_due(self, placeholder_id: int) -> None:
+        rec = self._records.get(placeholder_id)
+        if rec is None or rec.kind is not Kind.RESTARTING:
+            return  # lifted, or the bot is stopping
+        assert rec.pattern is not None
+        self._forget(rec)
+        updates = [u for u in rec.buffer if not _is_idle_event(u)]
+        if updates:
+            self._start(rec.pattern, rec.seed, updates[0], updates[1:])
+
+    def _retry_letters(self, letters: tuple[Any, ...]) -> None:
+        for letter in letters:
+            conversation = letter.conversation
+            if conversation is not None:
+                key = (conversation.pattern, conversation.seed)
+                rid = self._seeds.get(key)
+                rec = self._records.get(rid) if rid is not None else None
+                if rec is not None and rec.kind is Kind.QUARANTINED:
+                    logger.info("%s leaves quarantine: its dead letters are retried", conversation)
+                    self._forget(rec)
+                self._histories.pop(key, None)
+            self._route(letter.update)
 
     def _forget(self, rec: _Record) -> None:
         self._records.pop(rec.id, None)
@@ -419,24 +544,31 @@ class SupervisorActor(pykka.ThreadingActor):
         )
 
     # -- shutdown --------------------------------------------------------------------------------------
-    def _shutdown(self) -> None:
+    def _shutdown(self, grace: float) -> None:
+        """Close every conversation: each handles what its mailbox holds, then ``on_close`` runs.
+
+        Waits at most ``grace`` seconds (real time) in all; a delegate still busy then is
+        abandoned with a warning naming its conversation (its thread is left to finish).
+        """
         engine = self._engine
-        actors: list[pykka.ActorRef[Any]] = []
+        actors: list[tuple[_Record, pykka.ActorRef[Any]]] = []
         for rec in list(self._records.values()):
             if rec.kind is Kind.ACTOR and rec.ref is not None:
-                try:
-                    engine.tell(rec.ref, Shutdown())
-                    actors.append(rec.ref)
-                except pykka.ActorDeadError:
-                    pass
+                if engine.tell(rec.ref, Shutdown()):
+                    actors.append((rec, rec.ref))
+            elif rec.kind is Kind.RESTARTING and rec.buffer:
+                logger.warning(
+                    "%s was waiting to restart: %d update(s) not handled", rec.conversation, len(rec.buffer)
+                )
             for listener in rec.listeners:
                 if listener._queue is not None:
                     listener._queue.put(SHUTDOWN_SENTINEL)
-        deadline = Deadline(engine.stop_timeout)
-        for ref in actors:
+        deadline = Deadline(grace)
+        for rec, ref in actors:
             if not ref.actor_stopped.wait(deadline.remaining()):
-                logger.warning("a delegate did not stop within %s s", engine.stop_timeout)
-                break
+                logger.warning(
+                    "%s was still handling when the grace period (%g s) ended: abandoned", rec.conversation, grace
+                )
         self._records.clear()
         self._seeds.clear()
         self.index = CaptureIndex()

@@ -6,6 +6,7 @@ they affect bots created afterwards.
 
 from __future__ import annotations
 
+from ._cancel import CancelToken
 from ._client import DEFAULT_POOL_SIZE, HttpClient
 from ._encoding import Upload, encode_json, encode_multipart, jsonable, split_attachments, to_upload
 from ._redact import REDACTED, redact
@@ -22,6 +23,7 @@ from ._settings import (
 
 __all__ = [
     "HttpClient",
+    "CancelToken",
     "DEFAULT_POOL_SIZE",
     "RetryPolicy",
     "NO_RETRY",

@@ -19,8 +19,15 @@ from typing import IO, Any, Mapping
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, EmptyPoolError, HTTPError, ProxyError
 
-from ..exception import BadHTTPResponse, NetworkError, ServerError, TelegramError, TooManyRequestsError
-from ._abort import InflightRegistry, tracked_pool_classes
+from ..exception import (
+    BadHTTPResponse,
+    NetworkError,
+    RequestCancelled,
+    ServerError,
+    TelegramError,
+    TooManyRequestsError,
+)
+from ._cancel import CancelToken, cancellable_pool_classes
 from ._encoding import encode_json, encode_multipart
 from ._redact import install_log_filter, redact, scrub_exception
 from ._retry import RetryPolicy, WaitFunction
@@ -100,8 +107,8 @@ class HttpClient:
             self._manager = urllib3.ProxyManager(proxy.url, proxy_headers=proxy_headers, **kw)
         else:
             self._manager = urllib3.PoolManager(**kw)
-        self._inflight = InflightRegistry()
-        self._manager.pool_classes_by_scheme = tracked_pool_classes(self._inflight)
+        self._pools = cancellable_pool_classes()
+        self._manager.pool_classes_by_scheme = self._pools.classes
 
     def __repr__(self) -> str:
         via = f", proxy={self.proxy!r}" if self.proxy else ""
@@ -126,6 +133,7 @@ class HttpClient:
         timeout: float | urllib3.Timeout | None = None,
         retry: RetryPolicy | None = None,
         wait: WaitFunction | None = None,
+        cancel: CancelToken | None = None,
     ) -> Any:
         """POST ``method`` and return the ``result`` of the answer.
 
@@ -134,6 +142,9 @@ class HttpClient:
         :param timeout: read timeout in seconds for this call.
         :param retry: the policy (default :class:`RetryPolicy()`).
         :param wait: the wait used between retries when the policy has none.
+        :param cancel: a :class:`CancelToken`; cancelling it (from any thread) makes this
+            call raise :class:`~actorbot.exception.RequestCancelled` at once, whatever
+            stage it is at (see :mod:`actorbot.api._cancel`).
         :raises TelegramError: (or a subclass) for an error answer.
         :raises BadHTTPResponse: for an answer that is not Bot API JSON.
         :raises NetworkError: when no answer could be had.
@@ -150,9 +161,11 @@ class HttpClient:
         read_timeout = self._timeout(timeout, bool(files))
         connect_failures = flood_retries = server_retries = 0
         while True:
+            if cancel is not None and cancel.cancelled:
+                raise RequestCancelled(f"{method}: cancelled before it was sent", sent=False)
             log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
             try:
-                with self._inflight.calling(method):
+                with self._pools.carrying(cancel):
                     response = self._manager.request(
                         "POST",
                         url,
@@ -165,6 +178,8 @@ class HttpClient:
                     )
             except _NOT_SENT as exc:
                 scrub_exception(exc, token)
+                if cancel is not None and cancel.cancelled:
+                    raise RequestCancelled(f"{method}: cancelled before it was sent", sent=False) from exc
                 if connect_failures < policy.connect_retries:
                     delay = policy.backoff(connect_failures)
                     connect_failures += 1
@@ -178,6 +193,8 @@ class HttpClient:
                 ) from exc
             except HTTPError as exc:
                 scrub_exception(exc, token)
+                if cancel is not None and cancel.cancelled:
+                    raise RequestCancelled(f"{method}: cancelled while waiting for the answer", sent=True) from exc
                 raise NetworkError(
                     f"{method}: connection failed after the request may have been sent: "
                     f"{redact(str(exc), token)}",
@@ -299,15 +316,6 @@ class HttpClient:
         finally:
             if opened is not None:
                 opened.close()
-
-    def abort(self, method: str) -> int:
-        """Cut every call of ``method`` now waiting for its answer; return how many.
-
-        The interrupted calls raise :class:`~actorbot.exception.NetworkError` with
-        ``sent=True`` on their own threads. Used to stop a long-polled ``getUpdates``
-        at once. Callable from any thread.
-        """
-        return self._inflight.abort(method)
 
     def close(self) -> None:
         """Close every pooled connection. Idempotent; later calls open new connections."""

@@ -14,11 +14,14 @@ from .._flavor import extract_message, flavor_router
 from ..exception import BadUpdate
 from ._outcome import Outcome
 
-__all__ = ["Handler", "resolve_handler", "decode_update", "dispatch"]
+__all__ = ["Handler", "Report", "resolve_handler", "reporter_of", "decode_update", "dispatch"]
 
 log = logging.getLogger("actorbot.loop")
 
 Handler = Callable[[dict[str, Any]], Any]
+
+#: ``report(exc, update)``: where a loop sends an error it caught (see :func:`reporter_of`).
+Report = Callable[[BaseException, Any], None]
 
 
 def resolve_handler(bot: Any, handle: Handler | Mapping[str, Handler] | None) -> Handler:
@@ -34,6 +37,20 @@ def resolve_handler(bot: Any, handle: Handler | Mapping[str, Handler] | None) ->
     if callable(handle):
         return handle
     raise TypeError(f"handle must be a function, a routing table (dict) or None, not {type(handle).__name__}")
+
+
+def reporter_of(bot: Any) -> Report:
+    """The function a loop reports errors with: the bot's ``on_error`` (through
+    ``bot.reporter``), or, for an object that is not an actorbot ``Bot``, a log line
+    with the traceback."""
+    reporter = getattr(bot, "reporter", None)
+    if reporter is not None:
+        return lambda exc, update: reporter.report(exc, update, None)
+    return _log_error
+
+
+def _log_error(exc: BaseException, update: Any) -> None:
+    log.error("%s: %s (update %s)", type(exc).__name__, exc, update_id_of(update), exc_info=exc)
 
 
 def decode_update(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str, Any]:
@@ -71,13 +88,13 @@ def update_id_of(update: Any) -> int | None:
     return None
 
 
-def dispatch(update: Any, handle: Handler) -> Outcome:
+def dispatch(update: Any, handle: Handler, report: Report = _log_error) -> Outcome:
     """Extract the message of one raw update and call ``handle`` with it.
 
     Runs on the loop's thread. An unreadable update is logged at WARNING and
-    skipped; an exception from ``handle`` is logged with its traceback and the
-    update counts as done (``FAILED``): it is the handler's bug, and handing the
-    same update over again would only fail again. ``BaseException`` s that are not
+    skipped; an exception from ``handle`` goes to ``report`` (the bot's ``on_error``)
+    and the update counts as done (``FAILED``): it is the handler's bug, and handing
+    the same update over again would only fail again. ``BaseException`` s that are not
     ``Exception`` s (``KeyboardInterrupt``, ``SystemExit``) propagate.
     """
     update_id = update_id_of(update)
@@ -91,7 +108,7 @@ def dispatch(update: Any, handle: Handler) -> Outcome:
         return Outcome.SKIPPED
     try:
         handle(message)
-    except Exception:
-        log.exception("the handler raised for update %s; the update counts as handled and the loop goes on", update_id)
+    except Exception as exc:
+        report(exc, update)
         return Outcome.FAILED
     return Outcome.ACCEPTED

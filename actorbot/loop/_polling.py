@@ -8,11 +8,13 @@ waits between polls. :meth:`stop` may be called from any thread.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..api._cancel import CancelToken
 from ..exception import (
     BadHTTPResponse,
     ConflictError,
@@ -23,7 +25,7 @@ from ..exception import (
     UnauthorizedError,
 )
 from ._backoff import Backoff
-from ._handling import Handler, dispatch, resolve_handler, update_id_of
+from ._handling import Handler, dispatch, reporter_of, resolve_handler, update_id_of
 from ._runner import LoopRunner
 
 __all__ = ["MessageLoop"]
@@ -45,6 +47,8 @@ class MessageLoop(LoopRunner):
     :param wait: the function the loop waits with (relax, backoff, ``retry_after``);
         by default an interruptible wait on the loop's stop event. Tests inject a
         recording function so nothing really sleeps.
+    :param conflict_limit: after this many 409 Conflict answers in a row the loop
+        stops with :class:`~actorbot.exception.ConflictError` (None: retry forever).
 
     **Acknowledgement.** The ``offset`` sent to ``getUpdates`` moves past an update
     only once ``handle`` returned for it, so updates in flight when the program
@@ -56,22 +60,27 @@ class MessageLoop(LoopRunner):
     **Bad updates and handler errors.** An update that cannot be read is logged
     (WARNING) and skipped; an update of a kind this version does not know is
     delivered with a flavor named after its key. When ``handle`` raises an
-    ``Exception``, it is logged with its traceback, the update counts as handled
-    and the loop goes on: an exception in a user handler is that handler's bug
+    ``Exception``, it goes to the bot's ``on_error`` (by default a log line with its
+    traceback), the update counts as handled and the loop goes on: an exception in a user handler is that handler's bug
     (and the engine's ``DelegatorBot.handle`` raises only when it cannot accept).
     A ``BaseException`` such as ``KeyboardInterrupt`` ends the loop instead.
 
     **Failures of getUpdates.** Network errors, 5xx answers, non-JSON answers and
     other errors are logged and retried after a bounded exponential backoff;
     409 Conflict (another poller, or a webhook is set) is logged at ERROR and
-    retried the same way; 429 waits ``retry_after``; 401 Unauthorized is logged at
-    ERROR and ends the loop: :meth:`run_forever` raises
-    :class:`~actorbot.exception.UnauthorizedError` (with :meth:`run_as_thread` it
-    is kept in :attr:`error`).
+    retried the same way, and ends the loop after ``conflict_limit`` in a row;
+    429 waits ``retry_after``; 401 Unauthorized ends the loop. A loop that ends
+    this way reports the error to ``on_error``: :meth:`run_forever` raises it (with
+    :meth:`run_as_thread` it is kept in :attr:`error`).
+
+    **Pace.** After a poll that returned updates the loop polls again at once; it
+    waits ``relax`` seconds only after a poll that returned nothing (telepot waited
+    after every poll, which capped a busy bot at ``limit / relax`` updates a second).
 
     **Stopping.** :meth:`stop` interrupts every wait at once, including a long-polled
-    ``getUpdates`` under way (through ``bot.client.abort``), so the thread ends
-    promptly; updates that poll would have returned are sent again next time.
+    ``getUpdates`` under way or just starting: the loop passes a
+    :class:`~actorbot.api.CancelToken` down the request path and cancels it, so the
+    thread ends promptly; updates that poll would have returned are sent again next time.
     """
 
     thread_name = "actorbot-message-loop"
@@ -83,13 +92,18 @@ class MessageLoop(LoopRunner):
         *,
         backoff: Backoff = Backoff(),
         wait: Wait | None = None,
+        conflict_limit: int | None = 5,
     ) -> None:
         super().__init__()
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
+        self._report = reporter_of(bot)
         self._backoff = backoff
         self._injected_wait = wait
+        self._conflict_limit = conflict_limit
         self._offset: int | None = None
+        self._cancel = CancelToken()
+        self._poll_kwargs: dict[str, Any] = {"_cancel": self._cancel} if _takes_cancel(bot) else {}
 
     @property
     def offset(self) -> int | None:
@@ -105,7 +119,7 @@ class MessageLoop(LoopRunner):
     ) -> None:
         """Poll and handle updates on the calling thread until :meth:`stop`. Blocks.
 
-        :param relax: seconds to wait between two ``getUpdates`` calls.
+        :param relax: seconds to wait after a ``getUpdates`` call that returned nothing.
         :param offset: the first ``offset`` sent to ``getUpdates``.
         :param timeout: the long-poll ``timeout`` sent to ``getUpdates``.
         :param allowed_updates: update kinds to receive; sent with the first
@@ -125,11 +139,8 @@ class MessageLoop(LoopRunner):
         return super().run_as_thread(relax, offset, timeout, allowed_updates)
 
     def _wake(self) -> None:
-        # cut a long poll under way short: its answer would be ignored anyway
-        client = getattr(self._bot, "client", None)
-        abort = getattr(client, "abort", None)
-        if abort is not None:
-            abort("getUpdates")
+        # cut a poll under way (or about to start) short: its answer would be ignored anyway
+        self._cancel.cancel()
 
     # -- the loop thread -----------------------------------------------------------
     def _pause(self, seconds: float) -> None:
@@ -149,25 +160,30 @@ class MessageLoop(LoopRunner):
         self._offset = offset
         confirmed = offset  # the offset Telegram last saw
         allowed = list(allowed_updates) if allowed_updates is not None else None
-        failures = 0
+        failures = conflicts = 0
         fatal = False
         try:
             while not self.stopping:
                 sent = self._offset
                 try:
-                    updates = self._bot.getUpdates(offset=sent, timeout=timeout, allowed_updates=allowed)
+                    updates = self._bot.getUpdates(
+                        offset=sent, timeout=timeout, allowed_updates=allowed, **self._poll_kwargs
+                    )
                     if isinstance(updates, dict) and updates.get("ok") is False:
                         # a bot made with raise_errors=False returns error answers
                         raise TelegramError.create(updates)
                     if not isinstance(updates, list):
                         raise TypeError(f"getUpdates returned a {type(updates).__name__}, not a list")
-                except UnauthorizedError:
+                except UnauthorizedError as exc:
                     fatal = True
-                    log.error(
-                        "getUpdates was refused with 401 Unauthorized: the bot token is wrong or was revoked;"
-                        " the message loop stops"
+                    refused = UnauthorizedError(
+                        f"getUpdates was refused with 401 Unauthorized ({exc.description}): the bot token is"
+                        " wrong or was revoked; the message loop stops",
+                        exc.error_code,
+                        exc.json,
                     )
-                    raise
+                    self._report(refused, None)
+                    raise refused from exc
                 except TooManyRequestsError as exc:
                     failures += 1
                     delay = exc.retry_after if exc.retry_after is not None else self._backoff.delay(failures)
@@ -176,6 +192,18 @@ class MessageLoop(LoopRunner):
                     continue
                 except ConflictError as exc:
                     failures += 1
+                    conflicts += 1
+                    if self._conflict_limit is not None and conflicts >= self._conflict_limit:
+                        fatal = True
+                        error = ConflictError(
+                            f"getUpdates was refused with 409 Conflict {conflicts} times in a row: another copy"
+                            " of this bot is polling with the same token, or a webhook is set (call"
+                            " deleteWebhook to poll); the message loop stops",
+                            exc.error_code,
+                            exc.json,
+                        )
+                        self._report(error, None)
+                        raise error from exc
                     delay = self._backoff.delay(failures)
                     log.error(
                         "getUpdates was refused with 409 Conflict (%s): another getUpdates is running for this"
@@ -200,17 +228,19 @@ class MessageLoop(LoopRunner):
                     log.error("getUpdates was refused (%s); retrying in %.1f s", exc, delay)
                     self._pause(delay)
                     continue
-                except Exception:
+                except Exception as exc:
                     failures += 1
                     delay = self._backoff.delay(failures)
-                    log.exception("getUpdates failed unexpectedly; retrying in %.1f s", delay)
+                    log.warning("getUpdates failed unexpectedly; retrying in %.1f s", delay)
+                    self._report(exc, None)
                     self._pause(delay)
                     continue
-                failures = 0
+                failures = conflicts = 0
                 confirmed = sent
                 allowed = None  # Telegram keeps the setting of the last call that carried it
                 self._handle_batch(updates)
-                self._pause(relax)
+                if not updates:
+                    self._pause(relax)  # after a batch, poll again at once: more may be waiting
         finally:
             if not fatal and self._offset is not None and self._offset != confirmed:
                 self._confirm(self._offset)
@@ -225,7 +255,7 @@ class MessageLoop(LoopRunner):
                 continue
             if self._offset is not None and update_id < self._offset:
                 continue  # already handled
-            dispatch(update, self._handle)  # logs and skips what cannot be handled
+            dispatch(update, self._handle, self._report)  # reports and skips what cannot be handled
             self._offset = update_id + 1
 
     def _confirm(self, offset: int) -> None:
@@ -236,3 +266,13 @@ class MessageLoop(LoopRunner):
             log.warning(
                 "could not confirm the handled updates (%s); updates from %d may be delivered again", exc, offset
             )
+
+
+def _takes_cancel(bot: Any) -> bool:
+    """Whether ``bot.getUpdates`` accepts a ``_cancel`` token (an actorbot ``Bot`` does;
+    a telepot-style stand-in a program passes may not)."""
+    try:
+        params = inspect.signature(bot.getUpdates).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return "_cancel" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())

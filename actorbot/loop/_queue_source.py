@@ -63,6 +63,7 @@ class QueueLoop(LoopRunner):
     ) -> None:
         super().__init__()
         self._source = source
+        self._bot = bot
         self._webhook: Webhook = OrderedWebhook(bot, handle, clock=clock) if ordered else Webhook(bot, handle)
         self._wakeup = _WakeUp()
 

@@ -13,6 +13,8 @@ import logging
 import threading
 from typing import Any
 
+from ._signals import SignalStop
+
 __all__ = ["LoopRunner"]
 
 log = logging.getLogger("actorbot.loop")
@@ -65,7 +67,9 @@ class LoopRunner:
         """Run the loop on the calling thread until :meth:`stop` (or a fatal error, which is raised).
 
         Returns at once if the loop was already stopped. Raises RuntimeError if
-        it is already running on another thread.
+        it is already running on another thread. Run from the main thread, the
+        first SIGINT/SIGTERM stops the loop, then the bot (gracefully), and this
+        returns; a second one exits at once (see :mod:`actorbot.loop._signals`).
         """
         with self._state_lock:
             if not self._finished.is_set():
@@ -73,13 +77,21 @@ class LoopRunner:
             if self._stop_requested.is_set():
                 return
             self._finished.clear()
-        self._run_claimed(*args, **kwargs)
+        guard = SignalStop.install(self._signal_bot(), self, exit_main=False)
+        try:
+            self._run_claimed(*args, **kwargs)
+        finally:
+            if guard is not None:
+                guard.finish()
 
     def run_as_thread(self, *args: Any, **kwargs: Any) -> threading.Thread:
         """Start :meth:`run_forever` on a new daemon thread and return that thread.
 
         An exception that ends the run is logged at ERROR and kept in :attr:`error`.
-        Once the loop was stopped, the thread returns at once.
+        Once the loop was stopped, the thread returns at once. Called from the main
+        thread, the first SIGINT/SIGTERM stops the loop and raises ``SystemExit(0)``
+        in the main thread; the bot then stops gracefully as the interpreter exits
+        (see :mod:`actorbot.loop._signals`).
         """
         with self._state_lock:
             if not self._finished.is_set():
@@ -95,7 +107,12 @@ class LoopRunner:
         except BaseException:
             self._finished.set()
             raise
+        SignalStop.install(self._signal_bot(), self, exit_main=True)
         return thread
+
+    def _signal_bot(self) -> Any:
+        """The bot a signal stops (None: the loop has none, and signals are left alone)."""
+        return getattr(self, "_bot", None)
 
     def _thread_main(self, *args: Any, **kwargs: Any) -> None:
         try:

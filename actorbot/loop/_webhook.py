@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._handling import Handler, decode_update, dispatch, resolve_handler, update_id_of
+from ._handling import Handler, decode_update, dispatch, reporter_of, resolve_handler, update_id_of
 from ._ordering import DEFAULT_IDLE_RESET, Reorderer
 from ._outcome import Delivery, Outcome
 from ._runner import LoopRunner
@@ -62,6 +62,7 @@ class Webhook(LoopRunner):
         super().__init__()
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
+        self._report = reporter_of(bot)
         self._cond = threading.Condition()
         self._inbox: deque[_Entry] = deque()
 
@@ -109,7 +110,7 @@ class Webhook(LoopRunner):
 
     def _deliver(self, entry: _Entry) -> None:
         try:
-            outcome = dispatch(entry.update, self._handle)
+            outcome = dispatch(entry.update, self._handle, self._report)
         except BaseException:
             entry.resolve(Outcome.STOPPED)  # not handled: KeyboardInterrupt, SystemExit...
             raise

@@ -19,8 +19,8 @@ def telegram(loopback_api: LoopbackApi) -> Telegram:
 def make_bot(loopback_api: LoopbackApi) -> Any:
     bots: list[DelegatorBot] = []
 
-    def make(patterns: list[Any]) -> DelegatorBot:
-        bot = DelegatorBot(TOKEN, patterns, api_url=loopback_api.url)
+    def make(patterns: list[Any], **kwargs: Any) -> DelegatorBot:
+        bot = DelegatorBot(TOKEN, patterns, api_url=loopback_api.url, **kwargs)
         bots.append(bot)
         return bot
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actorbot import helper
+from actorbot import RestartPolicy, helper
 from actorbot.actors._delegate import DelegateActor
 from actorbot.actors._messages import Drain
 from actorbot.delegate import (
@@ -20,6 +20,7 @@ from actorbot.delegate import (
     per_chat_id,
     per_message,
 )
+from actorbot.loop import Backoff
 from enginekit import chat_message
 
 
@@ -48,22 +49,30 @@ class Counter(helper.ChatHandler):
             self._gate.wait(5)  # the first close of chat 1 blocks until the test lets it go
 
 
+IMMEDIATE = RestartPolicy(backoff=Backoff(initial=0))
+"""Restarts at once: the backoff is an event due now, so ``settle()`` sees it through."""
+
+
 def counter_bot(make_bot: Any, **kwargs: Any) -> Any:
-    return make_bot([pave_event_space()(per_chat_id(), create_open, Counter, timeout=None, **kwargs)])
+    return make_bot([pave_event_space()(per_chat_id(), create_open, Counter, timeout=None, **kwargs)], restart=IMMEDIATE)
 
 
-def test_a_crash_is_logged_closes_that_delegate_only_and_the_next_update_restarts_it(make_bot, telegram, caplog) -> None:
+def test_a_crash_is_reported_retried_then_given_up_and_other_chats_are_untouched(make_bot, telegram, caplog) -> None:
     closes: list[Any] = []
     bot = counter_bot(make_bot, closes=closes)
     caplog.set_level(logging.INFO, logger="actorbot")
     for chat, text in [(1, "a"), (2, "a"), (1, "b"), (1, "boom"), (2, "b"), (1, "c")]:
         bot.handle(chat_message(chat, text))
     bot.settle()
-    assert telegram.texts_to(1) == ["a#1", "b#2", "c#1"]  # restarted: counts from 1 again
+    # 'boom' is handed to a restarted handler twice more, then moved to the dead letters;
+    # the conversation goes on (restarted: counting from 1 again)
+    assert telegram.texts_to(1) == ["a#1", "b#2", "c#1"]
     assert telegram.texts_to(2) == ["a#1", "b#2"]  # untouched
-    assert closes == [(1, "ValueError")]
+    assert closes == [(1, "ValueError")] * 3
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(failures) == 1 and failures[0].exc_info and "boom" in str(failures[0].exc_info[1])
+    assert [r.getMessage().split(": ")[1] for r in failures] == ["ValueError", "ValueError", "ValueError", "PoisonUpdate"]
+    assert failures[0].exc_info and "boom" in str(failures[0].exc_info[1])
+    assert [(letter.reason, letter.update["text"]) for letter in bot.dead_letters] == [("poison", "boom")]
 
 
 def test_an_idle_or_normal_close_is_not_an_error(make_bot, telegram, caplog) -> None:
@@ -91,7 +100,7 @@ def test_update_routed_while_on_close_runs_goes_to_a_fresh_delegate(make_bot, te
     gate.set()
     bot.settle()
     assert telegram.texts_to(1) == ["a#1", "late#1", "later#2"]
-    assert closes == [(1, "ValueError")]
+    assert closes == [(1, "ValueError")] * 3  # 'boom' was tried three times before it was given up
 
 
 def test_update_arriving_between_closing_and_drained_is_buffered_and_redelivered(make_bot, telegram, monkeypatch) -> None:
@@ -221,12 +230,22 @@ def test_a_failing_seeder_or_delegator_does_not_stop_the_others(make_bot, telegr
         (bad_seeder, bad_delegator),
         (per_chat_id(), bad_delegator),
         pave_event_space()(per_chat_id(), create_open, Counter, timeout=None, closes=closes),
-    ])
+    ], restart=IMMEDIATE)
     bot.handle(chat_message(1, "a"))
     bot.handle(chat_message(1, "b"))
     bot.settle()
     assert telegram.texts_to(1) == ["a#1", "b#2"]
-    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 4
+    reported = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert sum("bad seeder" in m for m in reported) == 2  # not a conversation: reported, nothing to restart
+    # the failing delegator is a conversation that cannot start: 'a' is given up after three
+    # attempts, 'b' fails a fourth time within the minute and the conversation is quarantined
+    assert sum("bad delegator" in m for m in reported) == 4
+    assert sum("PoisonUpdate" in m for m in reported) == 1
+    assert sum("ConversationQuarantined" in m for m in reported) == 1
+    assert [(letter.reason, letter.update["text"]) for letter in bot.dead_letters] == [
+        ("poison", "a"),
+        ("quarantined", "b"),
+    ]
 
 
 # -- shutdown ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""Cancelling a request that may already be waiting for its answer: :class:`CancelToken`.
+
+A long-polled ``getUpdates`` waits up to its ``timeout`` for an answer; stopping a bot
+must not wait that long. The caller passes a :class:`CancelToken` down the request path
+(``Bot._api_request(..., cancel=token)`` -> ``HttpClient.request(..., cancel=token)``);
+``token.cancel()``, from any thread, makes that request fail at once with
+:class:`~actorbot.exception.RequestCancelled`, whatever stage it is at:
+
+- before the request starts: it is never sent;
+- while a connection is being taken or opened, or the request written: the connection
+  attaches itself to the token as it starts the request, and a token cancelled before
+  that moment shuts the socket down as soon as it attaches (the race that a registry of
+  *current* connections cannot close);
+- while waiting for the answer: the socket is shut down, so the blocked read returns.
+
+urllib3 passes nothing of ours down to its connections, so the client hands the token to
+the connection classes of :func:`cancellable_pool_classes` through a thread-local slot
+that it sets only around its own ``urlopen`` call. The token is the state; the slot is
+only the wire.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+__all__ = ["CancelToken", "cancellable_pool_classes"]
+
+
+class CancelToken:
+    """A one-way switch: once :meth:`cancel` is called, requests carrying it fail at once.
+
+    Thread-safe. Callbacks attached with :meth:`attach` run exactly once, on the thread
+    that cancels (or at once on the attaching thread when the token was cancelled before).
+    """
+
+    __slots__ = ("_lock", "_cancelled", "_callbacks")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._callbacks: dict[int, Callable[[], None]] = {}
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Cancel every request carrying this token, now and later. Idempotent."""
+        with self._lock:
+            if self._cancelled:
+                return
+            self._cancelled = True
+            callbacks, self._callbacks = list(self._callbacks.values()), {}
+        for callback in callbacks:
+            callback()
+
+    def attach(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run ``callback`` when the token is cancelled (now, if it already is).
+
+        Returns a function that detaches it again (a no-op once it ran).
+        """
+        key = id(callback)
+        with self._lock:
+            if not self._cancelled:
+                self._callbacks[key] = callback
+                return lambda: self._detach(key)
+        callback()
+        return _nothing
+
+    def _detach(self, key: int) -> None:
+        with self._lock:
+            self._callbacks.pop(key, None)
+
+    def __repr__(self) -> str:
+        return f"<CancelToken {'cancelled' if self._cancelled else 'active'}>"
+
+
+def _nothing() -> None:
+    pass
+
+
+class _Slot(threading.local):
+    token: CancelToken | None = None
+
+
+class _Cancellable:
+    """Mixin for urllib3 connection classes: tie the request's socket to the caller's token."""
+
+    slot: _Slot
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        token = self.slot.token
+        self._detach_token: Callable[[], None] = _nothing
+        if token is not None:
+            self._detach_token = token.attach(self._cut)
+        try:
+            super().request(*args, **kwargs)  # type: ignore[misc]
+        except BaseException:
+            self._detach_token()
+            raise
+        if token is not None and token.cancelled:
+            self._cut()  # cancelled while the socket was being made: it exists now
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self._detach_token()
+
+    def _cut(self) -> None:
+        sock = getattr(self, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+
+class CancellablePools:
+    """The pool classes for one client, and the slot its calls put their token in."""
+
+    def __init__(self) -> None:
+        self.slot = _Slot()
+        http_conn = type("CancellableHTTPConnection", (_Cancellable, HTTPConnection), {"slot": self.slot})
+        https_conn = type("CancellableHTTPSConnection", (_Cancellable, HTTPSConnection), {"slot": self.slot})
+        self.classes: dict[str, type] = {
+            "http": type("CancellableHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+            "https": type("CancellableHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        }
+
+    @contextmanager
+    def carrying(self, token: CancelToken | None) -> Iterator[None]:
+        """Requests this thread makes inside the block carry ``token``."""
+        self.slot.token = token
+        try:
+            yield
+        finally:
+            self.slot.token = None
+
+
+def cancellable_pool_classes() -> CancellablePools:
+    """A new :class:`CancellablePools` (one per client: its slot is the client's own)."""
+    return CancellablePools()
