@@ -21,6 +21,8 @@ import pytest
 
 from actorbot.emulator import Emulator
 
+ROOT = Path(__file__).resolve().parents[1]  # this checkout's actorbot, whatever is installed
+
 PROGRAM = textwrap.dedent(
     """
     import os, sys, threading, time
@@ -73,7 +75,7 @@ def emu() -> Iterator[Emulator]:
 
 class BotProcess:
     def __init__(self, emu: Emulator, program: Path, idiom: str, grace: float = 10.0) -> None:
-        env = dict(os.environ, BOT_TOKEN=emu.token, ACTORBOT_API_URL=emu.url, GRACE=str(grace))
+        env = dict(os.environ, BOT_TOKEN=emu.token, ACTORBOT_API_URL=emu.url, GRACE=str(grace), PYTHONPATH=str(ROOT))
         env.pop("PYTHONWARNINGS", None)
         self.proc = subprocess.Popen(
             [sys.executable, str(program), idiom],
