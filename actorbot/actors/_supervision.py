@@ -95,11 +95,11 @@ class FailureHistory:
 class DeadLetter:
     """An update the engine gave up on: why, for which conversation, and when (engine clock)."""
 
-    update: Any
-    error: BaseException
+    update: Any  #: the message (or event) as the conversation would have received it
+    error: BaseException  #: poison: the handler's last exception; quarantined: ConversationQuarantined
     conversation: ConversationId | None
-    time: float
-    reason: str  # "poison" or "quarantined"
+    time: float  #: when it was given up (engine clock: ``time.time()``, frozen in tests)
+    reason: str  #: "poison" or "quarantined"
 
 
 class DeadLetters:

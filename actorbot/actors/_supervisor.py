@@ -437,7 +437,7 @@ class SupervisorActor(pykka.ThreadingActor):
             )
             poison.__cause__ = failure.error
             self._engine.reporter.report(poison, failure.update, gone.conversation)
-            self._dead_letter(failure.update, poison, gone, "poison")
+            self._dead_letter(failure.update, failure.error, gone, "poison")
             queue_ = list(pending)
         if failures > policy.max_restarts:
             self._quarantine(gone, queue_, failures, policy)
