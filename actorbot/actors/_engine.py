@@ -189,7 +189,6 @@ class Engine:
         error = EngineFault(f"internal engine error ({type(exc).__name__}: {exc}); the bot stops")
         error.__cause__ = exc
         self.fault_error = error
-        logger.critical("%s", error, exc_info=(type(exc), exc, exc.__traceback__))
         self.reporter.report(error, None, None)
         stop = getattr(self.bot, "stop", None)
         if stop is not None:

@@ -112,3 +112,28 @@ def test_past_the_limit_a_conversation_is_quarantined_until_its_letters_are_retr
         harness.settle()
         assert texts(alice.chat) == ["later #1", "more #2"]
         assert len(told) == 3  # quarantine was told once
+
+
+def test_an_internal_engine_fault_stops_the_bot_with_a_clear_error(run_bot, monkeypatch) -> None:
+    from actorbot.actors._supervisor import SupervisorActor
+    from actorbot.exception import EngineFault
+
+    harness = run_bot(build)
+    alice = harness.sim.create_user("Alice")
+    alice.send("one")
+    harness.settle()
+    real_route = SupervisorActor._route
+
+    def broken_route(self: Any, update: Any) -> None:
+        if isinstance(update, dict) and update.get("text") == "trigger":
+            raise RuntimeError("a bug in routing")
+        real_route(self, update)
+
+    monkeypatch.setattr(SupervisorActor, "_route", broken_route)
+    with harness.expect_errors(settle=False) as errors:
+        alice.send("trigger")
+        assert harness.loop is not None and harness.loop.join(10), "the loop did not stop"
+    assert isinstance(harness.bot.fault, EngineFault)
+    assert "internal engine error (RuntimeError: a bug in routing); the bot stops" in str(harness.bot.fault)
+    assert [type(e.exc) for e in errors] == [EngineFault]
+    assert not harness.bot.accepting
