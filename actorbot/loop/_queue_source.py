@@ -96,6 +96,9 @@ class QueueLoop(LoopRunner):
                     continue
                 if isinstance(item, _WakeUp):
                     continue
+                while not self._webhook.wait_for_room(_RECHECK):  # backpressure: the queue holds the rest
+                    if self.stopping:
+                        return
                 try:
                     self._webhook.feed(item)
                 except BadUpdate as exc:
