@@ -349,6 +349,9 @@ class WebhookServer:
                 pass
         self._pool.close(timeout)
         self.refusals.flush()
+        app_refusals = getattr(self.app, "refusals", None)
+        if isinstance(app_refusals, RefusalLog):
+            app_refusals.flush()  # what the app counted since its last summary
 
     def __enter__(self) -> "WebhookServer":
         return self.start()
