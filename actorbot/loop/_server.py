@@ -164,14 +164,14 @@ class _Pool:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._idle = 0  # workers waiting for a connection and not yet promised one
+        self._backlog = 0  # queued connections no worker was promised to (they wait)
         self._closed = False
 
     def submit(self, conn: socket.socket, address: Any) -> bool:
         """Queue a connection; False when the pool is closed or ``max_pending`` wait already."""
         with self._lock:
-            if self._closed or self._queue.qsize() >= self._max_pending:
+            if self._closed:
                 return False
-            self._queue.put((conn, address))
             if self._idle > 0:
                 self._idle -= 1
             elif len(self._threads) < self._size:
@@ -180,12 +180,17 @@ class _Pool:
                 )
                 self._threads.append(thread)
                 thread.start()
+            elif self._backlog < self._max_pending:
+                self._backlog += 1
+            else:
+                return False
+            self._queue.put((conn, address))
         return True
 
     @property
     def waiting(self) -> int:
-        """Connections accepted but not yet taken by a worker."""
-        return self._queue.qsize()
+        """Connections accepted that wait for a busy worker."""
+        return self._backlog
 
     @property
     def threads(self) -> int:
@@ -197,7 +202,10 @@ class _Pool:
         while True:
             if not first:
                 with self._lock:
-                    self._idle += 1
+                    if self._backlog > 0:
+                        self._backlog -= 1  # take a waiting connection
+                    else:
+                        self._idle += 1
             first = False
             item = self._queue.get()
             if item is None:
