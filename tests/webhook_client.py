@@ -89,8 +89,11 @@ def request_bytes(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
 
 
-def read_answer(sock: socket.socket, limit: int = 1 << 20) -> Answer | None:
-    """One response from ``sock`` (None when the server closed without answering)."""
+def read_answer(sock: socket.socket, limit: int = 1 << 20, *, head: bool = False) -> Answer | None:
+    """One response from ``sock`` (None when the server closed without answering).
+
+    ``head``: the request was HEAD, so the answer has no body whatever its Content-Length.
+    """
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -104,7 +107,7 @@ def read_answer(sock: socket.socket, limit: int = 1 << 20) -> Answer | None:
     for line in header_lines:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
+    length = 0 if head else int(headers.get("content-length", "0"))
     assert length < limit
     while len(rest) < length:
         chunk = sock.recv(65536)

@@ -38,9 +38,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from ._refusals import RefusalLog
+
 __all__ = ["Reorderer", "PushResult", "DEFAULT_MAX_GAP"]
 
-log = logging.getLogger("actorbot.loop")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -95,6 +97,8 @@ class Reorderer(Generic[T]):
         if max_gap < 1 or rebase_after < 1:
             raise ValueError("max_gap and rebase_after must be positive")
         self.max_gap = max_gap
+        #: Updates released late, out of order: logged in aggregate (a burst of them is common).
+        self.late = RefusalLog(log, "updates released late, out of order")
         self.rebase_after = rebase_after
         self._strays: list[int] = []  # implausible ids in a row that continue each other
         self._released: set[int] = set()
@@ -159,7 +163,7 @@ class Reorderer(Generic[T]):
         if update_id in self._held or update_id in self._released:
             return PushResult(flushed, item, "duplicate")
         if update_id < self._next:
-            log.warning("update %d arrived after its turn: released late, out of order", update_id)
+            self.late.refused("arrived after their turn")
             self._remember(update_id)
             return PushResult((*flushed, item))
         self._held[update_id] = item

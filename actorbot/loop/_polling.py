@@ -111,7 +111,7 @@ class MessageLoop(LoopRunner):
         self._idle_reset = idle_reset
         self._clock = clock
         self._last_handled: float | None = None
-        self.skipped = RefusalLog(log, "updates from getUpdates (skipped)")
+        self.skipped = RefusalLog(log, "updates from getUpdates skipped")
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
         self._report = reporter_of(bot)

@@ -30,7 +30,7 @@ class RefusalLog:
     def __init__(
         self,
         logger: logging.Logger,
-        what: str = "webhook requests",
+        what: str = "webhook requests refused",
         *,
         interval: float = DEFAULT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
@@ -77,5 +77,5 @@ class RefusalLog:
             return
         detail = ", ".join(f"{count} {reason}" for reason, count in summary.most_common())
         self._logger.warning(
-            "refused %d %s (at most one such line per %g s): %s", sum(summary.values()), self._what, self.interval, detail
+            "%d %s (at most one such line per %g s): %s", sum(summary.values()), self._what, self.interval, detail
         )

@@ -17,7 +17,7 @@ reverse proxy (Telegram only calls HTTPS URLs) and in tests:
 * hostile input is answered before the application runs: 400 for a malformed
   request, 411 without ``Content-Length`` (chunked bodies are not supported),
   413 for a body over ``max_body``, 414/431 for a huge request line or header
-  block, 505 for an HTTP version other than 1.0/1.1. Refusals are logged in
+  block, or an HTTP version other than 1.0/1.1 (400: never a 5xx for bad input). Refusals are logged in
   aggregate (see :class:`~actorbot.loop._refusals.RefusalLog`), never one line
   each; the access log (DEBUG) redacts long path segments, where a bot token
   placed in the webhook URL would show.
@@ -278,7 +278,7 @@ class WebhookServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.create_server((host, port), family=family, backlog=backlog)
         self._pool = _Pool(self._serve_connection, workers, max_pending)
-        self.refusals = RefusalLog(log, "webhook requests at the HTTP level")
+        self.refusals = RefusalLog(log, "webhook requests refused at the HTTP level")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -415,7 +415,7 @@ class WebhookServer:
             while not self._stop.is_set():
                 keep = self._serve_request(conn, reader, client, first)
                 first = False
-                if not keep or self._pool.waiting:
+                if not keep:
                     break
         except Exception:
             log.exception("webhook server: error while serving a connection")
@@ -463,7 +463,8 @@ class WebhookServer:
             return False
         method, target, version, headers, body, keep_alive = request
         status, out_headers, out_body = self._call_app(conn, client, method, target, version, headers, body)
-        keep_alive = keep_alive and not self._stop.is_set()
+        # while connections wait for a worker, close this one after the answer so they get their turn
+        keep_alive = keep_alive and not self._stop.is_set() and not self._pool.waiting
         log.debug('webhook server: %s "%s %s %s" %s %d', client, method, redact_path(target), version, status.split(" ", 1)[0], len(out_body))
         return self._send(conn, status, out_headers, out_body, keep_alive=keep_alive, head=method == "HEAD") and keep_alive
 
@@ -481,7 +482,7 @@ class WebhookServer:
             raise _Refuse("400 Bad Request", "malformed request line\n", "malformed request")
         method, target, version = (p.decode("latin-1") for p in parts)
         if version not in ("HTTP/1.1", "HTTP/1.0"):
-            raise _Refuse("505 HTTP Version Not Supported", "HTTP/1.1 only\n", "bad HTTP version")
+            raise _Refuse("400 Bad Request", "HTTP/1.1 only\n", "bad HTTP version")  # never a 5xx for bad input
         headers = self._read_headers(reader, deadline, len(line))
         fields: dict[str, list[str]] = {}
         for name, value in headers:

@@ -95,7 +95,7 @@ class Webhook(LoopRunner):
         self._inflight: dict[int, _Entry] = {}
         self._handled: OrderedDict[int, None] = OrderedDict()
         self._dedup_memory = dedup_memory
-        self.skipped = RefusalLog(log, "webhook updates (skipped)")
+        self.skipped = RefusalLog(log, "webhook updates skipped or refused")
 
     @property
     def bot(self) -> Any:
@@ -185,6 +185,7 @@ class Webhook(LoopRunner):
                 self._deliver(entry)
         finally:
             self._abandon_all()
+            self.skipped.flush()
 
     def _deliver(self, entry: _Entry) -> None:
         try:
@@ -297,6 +298,8 @@ class OrderedWebhook(Webhook):
             for entry in reorderer.drain():
                 entry.resolve(Outcome.STOPPED)
             self._abandon_all()
+            reorderer.late.flush()
+            self.skipped.flush()
 
     def _order(self, reorderer: Reorderer[_Entry], entry: _Entry, now: float) -> tuple[_Entry, ...]:
         update_id = entry.update_id

@@ -148,7 +148,7 @@ class WebhookApp:
         self.accept_timeout = accept_timeout
         self.path = path
         self._bot = bot if bot is not None else getattr(webhook, "bot", None)
-        self.refusals = RefusalLog(log, "webhook requests")
+        self.refusals = RefusalLog(log, "webhook requests refused")
 
     @property
     def secret_token(self) -> str | None:
