@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import queue
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from actorbot._bot import Bot
 from actorbot.loop import (
     SECRET_HEADER,
     MessageLoop,
+    QueueLoop,
     Outcome,
     Webhook,
     WebhookApp,
@@ -287,3 +289,48 @@ def test_the_token_never_shows_in_the_access_log_or_in_repr(caplog: pytest.LogCa
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in text
     assert "nocolontokensecret" not in repr(Bot("nocolontokensecret"))
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in repr(Bot(token))
+
+
+def test_a_copy_fed_while_the_first_is_pending_shares_its_outcome() -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow(msg: dict[str, Any]) -> None:
+        release.wait(10)
+        calls.append(msg["message_id"])
+
+    webhook = Webhook(StubBot(), slow)
+    webhook.run_as_thread()
+    try:
+        first, copy = webhook.feed(text_update(1)), webhook.feed(text_update(1))
+        release.set()
+        assert (first.wait(5), copy.wait(5)) == (Outcome.ACCEPTED, Outcome.ACCEPTED)
+        assert webhook.pending == 0
+    finally:
+        release.set()
+        webhook.stop()
+    assert calls == [1]
+
+
+def test_queue_loop_takes_no_more_than_max_pending_and_loses_nothing() -> None:
+    source: queue.Queue[Any] = queue.Queue()
+    for update_id in range(1, 3001):
+        source.put(text_update(update_id, chat_id=update_id % 7))
+    seen: list[int] = []
+    peak = [0]
+    done = threading.Event()
+
+    def handle(msg: dict[str, Any]) -> None:
+        peak[0] = max(peak[0], loop.webhook.pending)
+        seen.append(msg["message_id"])
+        if len(seen) == 3000:
+            done.set()
+
+    loop = QueueLoop(StubBot(), source, handle, max_pending=50)
+    loop.run_as_thread(maxhold=1)
+    try:
+        assert done.wait(60)
+    finally:
+        loop.stop()
+    assert seen == list(range(1, 3001))  # nothing lost, in order
+    assert peak[0] <= 50

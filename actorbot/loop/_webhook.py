@@ -38,16 +38,29 @@ DEFAULT_DEDUP_MEMORY = 10_000
 class _Entry:
     """One fed update and the deliveries waiting for it (a duplicate adds one)."""
 
-    __slots__ = ("update", "update_id", "deliveries", "_done")
+    __slots__ = ("update", "update_id", "deliveries", "outcome", "_lock", "_done")
 
-    def __init__(self, update: dict[str, Any], delivery: Delivery, done: Callable[["_Entry", int, Outcome], None]) -> None:
+    def __init__(
+        self,
+        update: dict[str, Any],
+        delivery: Delivery,
+        lock: threading.Condition,
+        done: Callable[["_Entry", int, Outcome], None],
+    ) -> None:
         self.update = update
         self.update_id = update_id_of(update)
-        self.deliveries = [delivery]
+        self.deliveries = [delivery]  # appended to with ``lock`` held, while ``outcome`` is None
+        self.outcome: Outcome | None = None
+        self._lock = lock
         self._done = done
 
     def resolve(self, outcome: Outcome) -> None:
-        resolved = sum(1 for delivery in self.deliveries if delivery.resolve(outcome))
+        with self._lock:
+            if self.outcome is not None:
+                return
+            self.outcome = outcome
+            deliveries = list(self.deliveries)
+        resolved = sum(1 for delivery in deliveries if delivery.resolve(outcome))
         if resolved:
             self._done(self, resolved, outcome)
 
@@ -153,10 +166,13 @@ class Webhook(LoopRunner):
                     return delivery
                 first = self._inflight.get(update_id)
                 if first is not None:  # a copy of an update still pending shares its outcome
-                    first.deliveries.append(delivery)
-                    self._pending += 1
+                    if first.outcome is not None:
+                        delivery.resolve(first.outcome)
+                    else:
+                        first.deliveries.append(delivery)
+                        self._pending += 1
                     return delivery
-            entry = _Entry(update, delivery, self._entry_done)
+            entry = _Entry(update, delivery, self._cond, self._entry_done)
             if update_id is not None:
                 self._inflight[update_id] = entry
             self._pending += 1
