@@ -81,6 +81,13 @@ _LONG_SEGMENT = re.compile(r"[^/?]{17,}")
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive"}
 
 
+class _Real:
+    """The real monotonic clock, bound at import: a test freezing time (freezegun) must not
+    make every deadline of the server expire or never expire."""
+
+    now = staticmethod(time.monotonic)
+
+
 def redact_path(path: str) -> str:
     """``path`` with every segment over 16 characters replaced (a token in the URL never shows)."""
     return _LONG_SEGMENT.sub("<redacted>", path)
@@ -120,7 +127,7 @@ class _Reader:
         return bool(self._buf)
 
     def fill(self, deadline: float) -> None:
-        remaining = deadline - time.monotonic()
+        remaining = deadline - _Real.now()
         if remaining <= 0:
             raise _Timeout
         self._sock.settimeout(remaining)
@@ -222,9 +229,9 @@ class _Pool:
             threads = list(self._threads)
         for _ in threads:
             self._queue.put(None)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else _Real.now() + timeout
         for thread in threads:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            thread.join(None if deadline is None else max(0.0, deadline - _Real.now()))
 
 
 def _close(conn: socket.socket) -> None:
@@ -437,7 +444,7 @@ class WebhookServer:
                 return False
             self._idle.add(conn)
         try:
-            reader.fill(time.monotonic() + (self.read_timeout if first else self.idle_timeout))
+            reader.fill(_Real.now() + (self.read_timeout if first else self.idle_timeout))
             return True
         except (_Timeout, _Closed):
             return False
@@ -449,7 +456,7 @@ class WebhookServer:
         """Serve one request; True when the connection may be kept open."""
         if not self._wait_for_request(conn, reader, first):
             return False
-        deadline = time.monotonic() + self.read_timeout
+        deadline = _Real.now() + self.read_timeout
         try:
             try:
                 request = self._read_request(conn, reader, deadline)
