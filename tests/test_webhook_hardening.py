@@ -51,7 +51,7 @@ def test_the_app_generates_a_secret_by_default_and_passes_it_to_set_webhook() ->
         def __init__(self) -> None:
             self.calls: list[tuple[str, dict[str, Any]]] = []
 
-        def setWebhook(self, url: str, **kwargs: Any) -> bool:  # noqa: N802 - the Bot API name
+        def setWebhook(self, url: str, **kwargs: Any) -> bool:
             self.calls.append((url, kwargs))
             return True
 
@@ -188,7 +188,7 @@ def test_message_loop_is_not_wedged_by_one_bogus_update_id() -> None:
         def __init__(self) -> None:
             self.offsets: list[Any] = []
 
-        def getUpdates(self, offset: Any = None, **kwargs: Any) -> list[dict[str, Any]]:  # noqa: N802
+        def getUpdates(self, offset: Any = None, **kwargs: Any) -> list[dict[str, Any]]:
             self.offsets.append(offset)
             if batches:
                 return batches.pop(0)
@@ -279,7 +279,7 @@ def test_worker_threads_are_bounded_and_excess_connections_get_503() -> None:
 def test_the_token_never_shows_in_the_access_log_or_in_repr(caplog: pytest.LogCaptureFixture) -> None:
     token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     path = f"/webhook/{token}"
-    with caplog.at_level(logging.DEBUG, logger="actorbot"), running(app_options={"path": path}) as (server, _, handler):
+    with caplog.at_level(logging.DEBUG, logger="actorbot"), running(app_options={"path": path}) as (server, _, _handler):
         answer = exchange(server.url, request_bytes(json.dumps(text_update(1)).encode(), path=path))
         assert answer is not None and answer.status == 200
         wrong = exchange(server.url, request_bytes(b"{}", path=path + "x"))
