@@ -145,7 +145,7 @@ class Bot:
         atexit.register(self._stop_at_exit)
 
     def __repr__(self) -> str:
-        bot_id = self._token.split(":", 1)[0]
+        bot_id = self._token.split(":", 1)[0] if ":" in self._token else "?"  # never the secret part
         return f"<{type(self).__name__} id={bot_id} api_url={self._api_url!r}>"
 
     # -- properties ---------------------------------------------------------------------------

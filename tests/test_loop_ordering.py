@@ -95,7 +95,7 @@ def test_maxhold_zero_never_holds() -> None:
 
 
 def test_a_huge_jump_costs_no_memory_per_missing_id() -> None:
-    r: Reorderer[str] = Reorderer(maxhold=3)
+    r: Reorderer[str] = Reorderer(maxhold=3, max_gap=10**13)
     push(r, 1)
     assert push(r, 10**12) == []
     assert r.release(3.0) == ("u1000000000000",)
@@ -139,3 +139,22 @@ def test_drain_returns_everything_held_in_order() -> None:
 def test_negative_maxhold_is_refused() -> None:
     with pytest.raises(ValueError):
         Reorderer(maxhold=-1)
+
+
+def test_an_implausible_id_is_rejected_and_changes_nothing() -> None:
+    r: Reorderer[str] = Reorderer(maxhold=3, max_gap=1000)
+    push(r, 1)
+    result = r.push(10**30, "bogus", 0.0)
+    assert (result.ready, result.rejected, result.reason) == ((), "bogus", "implausible")
+    assert push(r, 2) == ["u2"]  # the sequence goes on in order
+    assert r.push(-(10**30), "low", 0.0).reason == "implausible"
+    assert push(r, 3) == ["u3"]
+
+
+def test_implausible_ids_that_continue_each_other_start_a_new_sequence() -> None:
+    r: Reorderer[str] = Reorderer(maxhold=3, max_gap=1000, rebase_after=3)
+    push(r, 1)
+    assert r.push(5_000_000, "a", 0.0).reason == "implausible"
+    assert r.push(5_000_001, "b", 0.0).reason == "implausible"
+    assert push(r, 5_000_002) == ["u5000002"]
+    assert push(r, 5_000_003) == ["u5000003"]

@@ -30,6 +30,8 @@ from actorbot.loop import (
 )
 
 SECRET = "s3cret_Token-value"
+#: An app that explicitly opts out of the secret token (these tests post without one).
+OPEN: dict[str, Any] = {"secret_token": None, "allow_unauthenticated": True}
 
 
 def text_update(update_id: int, text: str | None = None) -> dict[str, Any]:
@@ -356,9 +358,9 @@ def test_the_secret_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch
     assert compared == [(b"guess", SECRET.encode())]
 
 
-def test_no_secret_configured_accepts_any_request() -> None:
+def test_explicit_opt_out_accepts_any_request() -> None:
     sink = FeedRecorder()
-    assert call(WebhookApp(sink), UPDATE_BODY)[0] == "200 OK"
+    assert call(WebhookApp(sink, **OPEN), UPDATE_BODY)[0] == "200 OK"
     assert len(sink.fed) == 1
 
 
@@ -375,7 +377,7 @@ def test_the_secret_is_not_in_the_repr() -> None:
 @pytest.mark.parametrize("method", ["GET", "PUT", "HEAD", "DELETE"])
 def test_only_post_is_allowed(method: str) -> None:
     sink = FeedRecorder()
-    status, headers, _ = call(WebhookApp(sink), UPDATE_BODY, method=method)
+    status, headers, _ = call(WebhookApp(sink, **OPEN), UPDATE_BODY, method=method)
     assert status == "405 Method Not Allowed"
     assert headers["Allow"] == "POST"
     assert sink.fed == []
@@ -383,7 +385,7 @@ def test_only_post_is_allowed(method: str) -> None:
 
 def test_a_declared_length_over_the_limit_is_413_without_reading() -> None:
     sink = FeedRecorder()
-    app = WebhookApp(sink, max_body=100)
+    app = WebhookApp(sink, max_body=100, **OPEN)
     status, _, _ = call(app, content_length="101", stream=NoRead())
     assert status == "413 Content Too Large"
     assert call(app, b'{"update_id": 1, "x": "' + b"y" * 70 + b'"}')[0] == "200 OK"  # 94 bytes
@@ -392,7 +394,7 @@ def test_a_declared_length_over_the_limit_is_413_without_reading() -> None:
 
 def test_an_unannounced_body_over_the_limit_is_413() -> None:
     sink = FeedRecorder()
-    app = WebhookApp(sink, max_body=100)
+    app = WebhookApp(sink, max_body=100, **OPEN)
     body = json.dumps({"update_id": 1, "pad": "x" * 200}).encode()
     status, _, _ = call(app, body, content_length=None, extra={"wsgi.input_terminated": True})
     assert status == "413 Content Too Large"
@@ -403,7 +405,7 @@ def test_an_unannounced_body_over_the_limit_is_413() -> None:
 
 def test_length_problems() -> None:
     sink = FeedRecorder()
-    app = WebhookApp(sink)
+    app = WebhookApp(sink, **OPEN)
     assert call(app, UPDATE_BODY, content_length=None)[0] == "411 Length Required"
     assert call(app, UPDATE_BODY, content_length="ten")[0] == "400 Bad Request"
     assert call(app, UPDATE_BODY, content_length="-5")[0] == "400 Bad Request"
@@ -415,14 +417,14 @@ def test_length_problems() -> None:
 @pytest.mark.parametrize("body", [b"not json", b"{\"update_id\": 1", b"[1, 2, 3]", b"\"text\"", b"\xff\xfe\xfa", b""])
 def test_a_body_that_is_not_a_json_object_is_400(body: bytes) -> None:
     sink = FeedRecorder()
-    status, _, _ = call(WebhookApp(sink), body)
+    status, _, _ = call(WebhookApp(sink, **OPEN), body)
     assert status == "400 Bad Request"
     assert sink.fed == []
 
 
 def test_a_path_can_be_required() -> None:
     sink = FeedRecorder()
-    app = WebhookApp(sink, path="/hook")
+    app = WebhookApp(sink, path="/hook", **OPEN)
     assert call(app, UPDATE_BODY, extra={"PATH_INFO": "/other"})[0] == "404 Not Found"
     assert call(app, UPDATE_BODY, extra={"PATH_INFO": "/hook"})[0] == "200 OK"
 
@@ -432,7 +434,7 @@ def test_200_is_answered_only_after_the_handler_accepted() -> None:
     handler = Recorder(gate)
     webhook = Webhook(StubBot(), handler)
     webhook.run_as_thread()
-    app = WebhookApp(webhook)
+    app = WebhookApp(webhook, **OPEN)
     answered = threading.Event()
     result: list[tuple[str, dict[str, str], bytes]] = []
 
@@ -460,13 +462,13 @@ def test_503_when_not_accepted_in_time_or_the_loop_stopped() -> None:
     webhook = Webhook(StubBot(), Recorder(gate))
     webhook.run_as_thread()
     try:
-        status, headers, _ = call(WebhookApp(webhook, accept_timeout=0.05), UPDATE_BODY)
+        status, headers, _ = call(WebhookApp(webhook, accept_timeout=0.05, **OPEN), UPDATE_BODY)
         assert status == "503 Service Unavailable"
         assert "Retry-After" in headers
     finally:
         gate.set()
         webhook.stop()
-    assert call(WebhookApp(webhook), UPDATE_BODY)[0] == "503 Service Unavailable"
+    assert call(WebhookApp(webhook, **OPEN), UPDATE_BODY)[0] == "503 Service Unavailable"
 
 
 def test_a_handler_error_or_an_unreadable_update_is_still_200() -> None:
@@ -477,7 +479,7 @@ def test_a_handler_error_or_an_unreadable_update_is_still_200() -> None:
     webhook = Webhook(StubBot(), handle)
     webhook.run_as_thread()
     try:
-        app = WebhookApp(webhook)
+        app = WebhookApp(webhook, **OPEN)
         assert call(app, UPDATE_BODY)[0] == "200 OK"
         assert call(app, json.dumps({"update_id": 5, "message": 3}).encode())[0] == "200 OK"
     finally:
@@ -531,7 +533,7 @@ def test_end_to_end_over_http_with_reordering(clock: FakeClock) -> None:
 
 def test_server_serve_forever_on_a_thread_of_the_caller_stops_on_request() -> None:
     sink = FeedRecorder()
-    server = WebhookServer(WebhookApp(sink), "127.0.0.1", 0)
+    server = WebhookServer(WebhookApp(sink, **OPEN), "127.0.0.1", 0)
     runner = threading.Thread(target=server.serve_forever, name="test-serve-forever")
     runner.start()
     try:

@@ -224,6 +224,8 @@ class SupervisorActor(pykka.ThreadingActor):
         for p, seed in starts:
             self._start(p, seed, update)
         if not targets and not starts and _safe_flavor(update) == "callback_query":
+            if len(self._orphans) == ORPHANS_KEPT:
+                logger.warning("%d callback queries already held for a conversation: the oldest is dropped", ORPHANS_KEPT)
             self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, update))
             logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
 

@@ -124,6 +124,12 @@ class _Handler(StreamRequestHandler):
                 return app.sim_call(http_method, path[5:].strip("/"), params)
         except BodyError as exc:
             return 400, _error_body(400, f"Bad Request: {exc}"), _JSON
+        except (ValueError, OverflowError) as exc:  # a parameter no check caught: answer, never drop
+            logger.debug("emulator: bad parameters", exc_info=True)
+            return 400, _error_body(400, f"Bad Request: {type(exc).__name__}"), _JSON
+        except Exception:  # noqa: BLE001 - an emulator bug: answer 500 instead of dropping the connection
+            logger.exception("emulator: a request failed")
+            return 500, _error_body(500, "Internal Server Error"), _JSON
         return 404, _error_body(404, "Not Found"), _JSON
 
     def _answer(self, status: int, payload: bytes, ctype: str, *, close: bool) -> bool:
@@ -149,6 +155,7 @@ class _Handler(StreamRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the listen queue: connection bursts are queued, not reset
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True

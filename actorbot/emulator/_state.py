@@ -198,7 +198,7 @@ class World:
             raise bad_request("chat not found")
         try:
             chat_id = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: chat_id=Infinity
             raise bad_request("chat not found") from None
         found = self.chats.get(chat_id)
         if found is None:

@@ -41,7 +41,13 @@ class WebhookDelivery:
         self._workers = workers
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
-        self._http = urllib3.PoolManager(maxsize=workers, retries=False, timeout=urllib3.Timeout(total=timeout))
+        # A pooled keep-alive connection the bot's server closed meanwhile shows up as a reset
+        # or a refused connection; retry those at once on a new connection (an update may then
+        # arrive twice, as with Telegram: the bot drops duplicates), so a load test does not
+        # count a delivery failure the bot did not cause. HTTP error statuses are not retried here.
+        retries = urllib3.Retry(total=3, connect=3, read=1, other=0, status=0, redirect=0, allowed_methods=None,
+                                raise_on_status=False, raise_on_redirect=False)
+        self._http = urllib3.PoolManager(maxsize=workers, retries=retries, timeout=urllib3.Timeout(total=timeout))
         self._threads: list[threading.Thread] = []
         self._busy: set[Any] = set()
         self._in_flight: set[int] = set()

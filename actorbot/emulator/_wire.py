@@ -33,6 +33,28 @@ class BodyError(ValueError):
     """A body that cannot be read (bad JSON, broken multipart)."""
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string in ``value`` holds a lone surrogate (``"\\ud800"``): not encodable as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def parse_body(content_type: str, body: bytes, query: str = "") -> tuple[dict[str, Any], dict[str, Upload]]:
     """Return ``(params, uploads)``; query-string parameters come first, the body wins."""
     params: dict[str, Any] = dict(urllib.parse.parse_qsl(query, keep_blank_values=True)) if query else {}
@@ -42,9 +64,11 @@ def parse_body(content_type: str, body: bytes, query: str = "") -> tuple[dict[st
     ctype = content_type.split(";", 1)[0].strip().lower()
     if ctype == "application/json":
         try:
-            data = json.loads(body)
-        except ValueError as exc:
+            data = json.loads(body, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
             raise BodyError("can't parse JSON") from exc
+        if _has_lone_surrogate(data):
+            raise BodyError("strings must be encoded in UTF-8")
         if not isinstance(data, dict):
             raise BodyError("JSON body must be an object")
         params.update(data)

@@ -17,6 +17,14 @@ The rules are telepot's ``maxhold`` rules:
   duplicate of an update already released (Telegram retrying a delivery) is
   rejected; the ids released recently (``memory`` of them) are remembered for that.
 
+Plausibility: ``update_id`` values grow by one per update, so an id more than
+``max_gap`` away from the sequence is implausible (a forged or corrupted update,
+such as one id of 10**30 that would otherwise make every real update "too old"):
+it is rejected (``PushResult.reason == "implausible"``) and changes nothing. Should
+Telegram itself jump that far (e.g. pending updates dropped while the bot runs),
+``rebase_after`` implausible ids in a row that continue each other start a new
+sequence; the ones before it are rejected.
+
 One deliberate addition: the Bot API picks a *random* next ``update_id`` after a
 week without updates, so after ``idle_reset`` seconds without any update (and
 nothing held) the next update is treated as the first one again instead of
@@ -30,14 +38,22 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["Reorderer", "PushResult"]
+from ._refusals import RefusalLog
 
-log = logging.getLogger("actorbot.loop")
+__all__ = ["Reorderer", "PushResult", "DEFAULT_MAX_GAP"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 #: Default of ``idle_reset``: a day (the Bot API's random jump needs a week of silence).
 DEFAULT_IDLE_RESET = 24 * 60 * 60.0
+
+#: Default of ``max_gap``: the farthest a next ``update_id`` may be from the sequence.
+DEFAULT_MAX_GAP = 1_000_000
+
+#: Default of ``rebase_after``: implausible ids in a row that start a new sequence.
+DEFAULT_REBASE_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -46,8 +62,11 @@ class PushResult(Generic[T]):
 
     #: Items now released, in ``update_id`` order.
     ready: tuple[T, ...]
-    #: The pushed item when it is a duplicate of an update already released.
+    #: The pushed item when it is rejected: a duplicate of an update already
+    #: released, or an implausible ``update_id``.
     rejected: T | None = None
+    #: Why it was rejected: ``"duplicate"`` or ``"implausible"``.
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +83,24 @@ class Reorderer(Generic[T]):
     Not thread-safe: one thread drives it.
     """
 
-    def __init__(self, maxhold: float = 3.0, *, idle_reset: float = DEFAULT_IDLE_RESET, memory: int = 10_000) -> None:
+    def __init__(
+        self,
+        maxhold: float = 3.0,
+        *,
+        idle_reset: float = DEFAULT_IDLE_RESET,
+        memory: int = 10_000,
+        max_gap: int = DEFAULT_MAX_GAP,
+        rebase_after: int = DEFAULT_REBASE_AFTER,
+    ) -> None:
         if maxhold < 0:
             raise ValueError("maxhold must not be negative")
+        if max_gap < 1 or rebase_after < 1:
+            raise ValueError("max_gap and rebase_after must be positive")
+        self.max_gap = max_gap
+        #: Updates released late, out of order: logged in aggregate (a burst of them is common).
+        self.late = RefusalLog(log, "updates released late, out of order")
+        self.rebase_after = rebase_after
+        self._strays: list[int] = []  # implausible ids in a row that continue each other
         self._released: set[int] = set()
         self._release_order: deque[int] = deque()
         self._memory = memory
@@ -113,21 +147,46 @@ class Reorderer(Generic[T]):
             log.info("no update for %.0f s: update_id %d starts a new sequence", now - self._last_seen, update_id)
             self._next = None
             self._gaps.clear()
+        flushed: tuple[T, ...] = ()
+        if self._next is not None and not self._plausible(update_id):
+            if not self._rebase(update_id):
+                return PushResult((), item, "implausible")
+            log.warning("update_id jumped to %d (%d such ids in a row): a new sequence starts", update_id, self.rebase_after)
+            flushed = tuple(self.drain())  # nothing held is lost: released ahead of the new sequence
+            self._next = None
+            self._gaps.clear()
+        self._strays.clear()
         self._last_seen = now
         if self._next is None:
             self._next = update_id
             self._frontier = update_id
         if update_id in self._held or update_id in self._released:
-            return PushResult((), item)  # a duplicate
+            return PushResult(flushed, item, "duplicate")
         if update_id < self._next:
-            log.warning("update %d arrived after its turn: released late, out of order", update_id)
+            self.late.refused("arrived after their turn")
             self._remember(update_id)
-            return PushResult((item,))
+            return PushResult((*flushed, item))
         self._held[update_id] = item
         if update_id > self._frontier:
             self._gaps.append(_Gap(update_id, now + self.maxhold))
         self._frontier = max(self._frontier, update_id + 1)
-        return PushResult(self._collect(now))
+        return PushResult(flushed + self._collect(now))
+
+    def _plausible(self, update_id: int) -> bool:
+        assert self._next is not None
+        low = self._next - self.max_gap
+        high = max(self._next, self._frontier) + self.max_gap
+        return low <= update_id <= high
+
+    def _rebase(self, update_id: int) -> bool:
+        """Count one implausible id; True once ``rebase_after`` in a row continue each other."""
+        if self._strays and abs(update_id - self._strays[-1]) > self.max_gap:
+            self._strays.clear()
+        self._strays.append(update_id)
+        if len(self._strays) < self.rebase_after:
+            return False
+        self._strays.clear()
+        return True
 
     def release(self, now: float) -> tuple[T, ...]:
         """Give up missing ids whose deadline passed and return what that released."""

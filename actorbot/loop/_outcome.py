@@ -27,15 +27,18 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"
     #: The loop stopped before the update's turn came. It was *not* handled.
     STOPPED = "stopped"
+    #: Refused at once: the loop already holds its limit of updates not yet
+    #: handled (``max_pending``). It was *not* handled; the sender should retry.
+    BUSY = "busy"
 
     @property
     def acknowledged(self) -> bool:
-        """True when the sender may forget the update (everything but ``STOPPED``).
+        """True when the sender may forget the update (everything but ``STOPPED`` and ``BUSY``).
 
         ``FAILED`` counts as acknowledged: an exception in a user handler is that
         handler's bug, and delivering the same update again would raise again.
         """
-        return self is not Outcome.STOPPED
+        return self is not Outcome.STOPPED and self is not Outcome.BUSY
 
 
 class Delivery:

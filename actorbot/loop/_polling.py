@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -26,11 +27,13 @@ from ..exception import (
 )
 from ._backoff import Backoff
 from ._handling import Handler, dispatch, reporter_of, resolve_handler, update_id_of
+from ._ordering import DEFAULT_IDLE_RESET, DEFAULT_MAX_GAP
+from ._refusals import RefusalLog
 from ._runner import LoopRunner
 
 __all__ = ["MessageLoop"]
 
-log = logging.getLogger("actorbot.loop")
+log = logging.getLogger(__name__)
 
 #: ``wait(seconds)``: block up to ``seconds``; its result is ignored (the loop re-checks ``stop``).
 Wait = Callable[[float], object]
@@ -49,6 +52,12 @@ class MessageLoop(LoopRunner):
         recording function so nothing really sleeps.
     :param conflict_limit: after this many 409 Conflict answers in a row the loop
         stops with :class:`~actorbot.exception.ConflictError` (None: retry forever).
+    :param max_gap: an ``update_id`` more than this above the offset is
+        implausible (corrupt or forged): it is logged (in aggregate) and skipped
+        without moving the offset, so one bogus id of 10**30 cannot make every
+        later update look "already handled". Once ``idle_reset`` seconds passed
+        without a handled update any id is plausible again (the Bot API picks a
+        random next id after a week without updates).
 
     **Acknowledgement.** The ``offset`` sent to ``getUpdates`` moves past an update
     only once ``handle`` returned for it, so updates in flight when the program
@@ -93,8 +102,16 @@ class MessageLoop(LoopRunner):
         backoff: Backoff = Backoff(),
         wait: Wait | None = None,
         conflict_limit: int | None = 5,
+        max_gap: int = DEFAULT_MAX_GAP,
+        idle_reset: float = DEFAULT_IDLE_RESET,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
+        self._max_gap = max_gap
+        self._idle_reset = idle_reset
+        self._clock = clock
+        self._last_handled: float | None = None
+        self.skipped = RefusalLog(log, "updates from getUpdates skipped")
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
         self._report = reporter_of(bot)
@@ -238,25 +255,38 @@ class MessageLoop(LoopRunner):
                 failures = conflicts = 0
                 confirmed = sent
                 allowed = None  # Telegram keeps the setting of the last call that carried it
-                self._handle_batch(updates)
-                if not updates:
+                handled = self._handle_batch(updates)
+                if not handled:
                     self._pause(relax)  # after a batch, poll again at once: more may be waiting
         finally:
             if not fatal and self._offset is not None and self._offset != confirmed:
                 self._confirm(self._offset)
 
-    def _handle_batch(self, updates: list[Any]) -> None:
+    def _handle_batch(self, updates: list[Any]) -> int:
+        """Handle a batch in order; returns how many updates it handled."""
+        handled = 0
         for update in updates:
             if self.stopping:
-                return  # the rest stays unconfirmed: Telegram sends it again next time
+                break  # the rest stays unconfirmed: Telegram sends it again next time
             update_id = update_id_of(update)
             if update_id is None:
-                log.warning("skipping an update without an integer update_id")
+                self.skipped.refused("without an integer update_id")
                 continue
             if self._offset is not None and update_id < self._offset:
                 continue  # already handled
+            if not self._plausible(update_id):
+                self.skipped.refused(f"with an implausible update_id (over {self._max_gap} above the offset)")
+                continue
             dispatch(update, self._handle, self._report)  # reports and skips what cannot be handled
             self._offset = update_id + 1
+            self._last_handled = self._clock()
+            handled += 1
+        return handled
+
+    def _plausible(self, update_id: int) -> bool:
+        if self._offset is None or update_id - self._offset <= self._max_gap:
+            return True
+        return self._last_handled is None or self._clock() - self._last_handled >= self._idle_reset
 
     def _confirm(self, offset: int) -> None:
         """Tell Telegram that every update below ``offset`` was handled (best effort)."""

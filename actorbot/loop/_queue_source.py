@@ -19,7 +19,7 @@ from typing import Any, Union
 from ..exception import BadUpdate
 from ._handling import Handler
 from ._runner import LoopRunner
-from ._webhook import Clock, OrderedWebhook, Webhook
+from ._webhook import DEFAULT_MAX_PENDING, Clock, OrderedWebhook, Webhook
 
 __all__ = ["QueueLoop", "QueueSource"]
 
@@ -48,6 +48,8 @@ class QueueLoop(LoopRunner):
     :param ordered: restore ``update_id`` order, holding out-of-order updates at
         most ``maxhold`` seconds (see :class:`OrderedWebhook`); if False, updates
         are handled in the order they are pulled.
+    :param max_pending: the most updates taken from the queue but not yet handled;
+        at the bound the loop stops taking until there is room (the queue holds the rest).
     """
 
     thread_name = "actorbot-queue-loop"
@@ -60,11 +62,16 @@ class QueueLoop(LoopRunner):
         *,
         ordered: bool = True,
         clock: Clock = time.monotonic,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         super().__init__()
         self._source = source
         self._bot = bot
-        self._webhook: Webhook = OrderedWebhook(bot, handle, clock=clock) if ordered else Webhook(bot, handle)
+        self._webhook: Webhook = (
+            OrderedWebhook(bot, handle, clock=clock, max_pending=max_pending)
+            if ordered
+            else Webhook(bot, handle, max_pending=max_pending)
+        )
         self._wakeup = _WakeUp()
 
     @property
@@ -96,6 +103,9 @@ class QueueLoop(LoopRunner):
                     continue
                 if isinstance(item, _WakeUp):
                     continue
+                while not self._webhook.wait_for_room(_RECHECK):  # backpressure: the queue holds the rest
+                    if self.stopping:
+                        return
                 try:
                     self._webhook.feed(item)
                 except BadUpdate as exc:

@@ -13,35 +13,56 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._handling import Handler, decode_update, dispatch, reporter_of, resolve_handler, update_id_of
-from ._ordering import DEFAULT_IDLE_RESET, Reorderer
+from ._ordering import DEFAULT_IDLE_RESET, DEFAULT_MAX_GAP, Reorderer
 from ._outcome import Delivery, Outcome
+from ._refusals import RefusalLog
 from ._runner import LoopRunner
 
-__all__ = ["Webhook", "OrderedWebhook"]
+__all__ = ["Webhook", "OrderedWebhook", "DEFAULT_MAX_PENDING", "DEFAULT_DEDUP_MEMORY"]
 
-log = logging.getLogger("actorbot.loop")
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+#: Default bound of updates fed but not yet handled (answered BUSY beyond).
+DEFAULT_MAX_PENDING = 1_000
+#: How many handled ``update_id`` values are remembered to drop re-sent duplicates.
+DEFAULT_DEDUP_MEMORY = 10_000
 
 
 class _Entry:
     """One fed update and the deliveries waiting for it (a duplicate adds one)."""
 
-    __slots__ = ("update", "update_id", "deliveries")
+    __slots__ = ("update", "update_id", "deliveries", "outcome", "_lock", "_done")
 
-    def __init__(self, update: dict[str, Any], delivery: Delivery) -> None:
+    def __init__(
+        self,
+        update: dict[str, Any],
+        delivery: Delivery,
+        lock: threading.Condition,
+        done: Callable[["_Entry", int, Outcome], None],
+    ) -> None:
         self.update = update
         self.update_id = update_id_of(update)
-        self.deliveries = [delivery]
+        self.deliveries = [delivery]  # appended to with ``lock`` held, while ``outcome`` is None
+        self.outcome: Outcome | None = None
+        self._lock = lock
+        self._done = done
 
     def resolve(self, outcome: Outcome) -> None:
-        for delivery in self.deliveries:
-            delivery.resolve(outcome)
+        with self._lock:
+            if self.outcome is not None:
+                return
+            self.outcome = outcome
+            deliveries = list(self.deliveries)
+        resolved = sum(1 for delivery in deliveries if delivery.resolve(outcome))
+        if resolved:
+            self._done(self, resolved, outcome)
 
 
 class Webhook(LoopRunner):
@@ -51,6 +72,14 @@ class Webhook(LoopRunner):
     :param handle: a function taking one message, a routing table by flavor
         (a dict, see :func:`actorbot.flavor_router`), or None for ``bot.handle``.
 
+    :param max_pending: the most updates fed but not yet handled (queued, held
+        or being handled); beyond it :meth:`feed` refuses at once with
+        ``Outcome.BUSY`` (:class:`WebhookApp` answers 503 and Telegram delivers
+        again later), so a burst cannot make the loop hold without bound.
+    :param dedup_memory: how many handled ``update_id`` values are remembered: a
+        re-sent update (Telegram retrying, or a forged copy) is skipped, and one
+        fed while the first copy is still pending shares its outcome.
+
     Call :meth:`run_forever` (blocks) or :meth:`run_as_thread`, then :meth:`feed`
     every update the web application receives. An exception raised by ``handle``
     is logged with its traceback and the loop goes on.
@@ -58,13 +87,55 @@ class Webhook(LoopRunner):
 
     thread_name = "actorbot-webhook"
 
-    def __init__(self, bot: Any, handle: Handler | Mapping[str, Handler] | None = None) -> None:
+    def __init__(
+        self,
+        bot: Any,
+        handle: Handler | Mapping[str, Handler] | None = None,
+        *,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        dedup_memory: int = DEFAULT_DEDUP_MEMORY,
+    ) -> None:
         super().__init__()
+        if max_pending < 1 or dedup_memory < 0:
+            raise ValueError("max_pending must be positive and dedup_memory not negative")
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
         self._report = reporter_of(bot)
         self._cond = threading.Condition()
         self._inbox: deque[_Entry] = deque()
+        self.max_pending = max_pending
+        self._pending = 0
+        self._inflight: dict[int, _Entry] = {}
+        self._handled: OrderedDict[int, None] = OrderedDict()
+        self._dedup_memory = dedup_memory
+        self.skipped = RefusalLog(log, "webhook updates skipped or refused")
+
+    @property
+    def bot(self) -> Any:
+        """The bot given at construction."""
+        return self._bot
+
+    @property
+    def pending(self) -> int:
+        """Updates fed but not yet handled."""
+        with self._cond:
+            return self._pending
+
+    def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`feed` would not be refused as BUSY (or the loop stops); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending < self.max_pending or self.stopping, timeout)
+
+    def _entry_done(self, entry: _Entry, count: int, outcome: Outcome) -> None:
+        with self._cond:
+            self._pending -= count
+            if entry.update_id is not None and self._inflight.get(entry.update_id) is entry:
+                del self._inflight[entry.update_id]
+                if outcome.acknowledged and self._dedup_memory:
+                    self._handled[entry.update_id] = None
+                    if len(self._handled) > self._dedup_memory:
+                        self._handled.popitem(last=False)
+            self._cond.notify_all()
 
     def feed(self, data: str | bytes | bytearray | Mapping[str, Any]) -> Delivery:
         """Queue one update; callable from any thread. Returns at once.
@@ -73,18 +144,41 @@ class Webhook(LoopRunner):
             or an Update as a ``dict``.
         :returns: a :class:`Delivery`; ``delivery.wait(timeout)`` blocks until
             the loop handled (or skipped) the update and returns its
-            :class:`Outcome`. Once the loop was stopped it is ``STOPPED`` at once.
+            :class:`Outcome`. Once the loop was stopped it is ``STOPPED`` at once;
+            with ``max_pending`` updates pending it is ``BUSY`` at once.
         :raises actorbot.exception.BadUpdate: ``data`` is not a JSON object.
         """
         update = decode_update(data)
-        entry = _Entry(update, Delivery(update_id_of(update)))
+        update_id = update_id_of(update)
+        delivery = Delivery(update_id)
         with self._cond:
             if self.stopping:
-                entry.resolve(Outcome.STOPPED)
-            else:
-                self._inbox.append(entry)
-                self._cond.notify_all()
-        return entry.deliveries[0]
+                delivery.resolve(Outcome.STOPPED)
+                return delivery
+            if self._pending >= self.max_pending:
+                delivery.resolve(Outcome.BUSY)
+                self.skipped.refused("refused as busy (max_pending reached)")
+                return delivery
+            if update_id is not None:
+                if update_id in self._handled:
+                    delivery.resolve(Outcome.SKIPPED)
+                    self.skipped.refused("duplicate")
+                    return delivery
+                first = self._inflight.get(update_id)
+                if first is not None:  # a copy of an update still pending shares its outcome
+                    if first.outcome is not None:
+                        delivery.resolve(first.outcome)
+                    else:
+                        first.deliveries.append(delivery)
+                        self._pending += 1
+                    return delivery
+            entry = _Entry(update, delivery, self._cond, self._entry_done)
+            if update_id is not None:
+                self._inflight[update_id] = entry
+            self._pending += 1
+            self._inbox.append(entry)
+            self._cond.notify_all()
+        return delivery
 
     def run_forever(self) -> None:  # type: ignore[override]
         """Handle fed updates on the calling thread until :meth:`stop`. Blocks."""
@@ -107,6 +201,7 @@ class Webhook(LoopRunner):
                 self._deliver(entry)
         finally:
             self._abandon_all()
+            self.skipped.flush()
 
     def _deliver(self, entry: _Entry) -> None:
         try:
@@ -146,6 +241,10 @@ class OrderedWebhook(Webhook):
     :param idle_reset: after this many seconds without any update the next one
         starts a new sequence (the Bot API may pick a random ``update_id`` after
         a week without updates).
+    :param max_gap: an ``update_id`` farther than this from the sequence is
+        implausible (forged or corrupt): logged (in aggregate) and skipped, so one
+        bogus id cannot switch ordering off; see :class:`~actorbot.loop.Reorderer`.
+    :param max_pending: see :class:`Webhook`; counts held updates too.
     """
 
     thread_name = "actorbot-ordered-webhook"
@@ -157,10 +256,14 @@ class OrderedWebhook(Webhook):
         *,
         clock: Clock = time.monotonic,
         idle_reset: float = DEFAULT_IDLE_RESET,
+        max_gap: int = DEFAULT_MAX_GAP,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        dedup_memory: int = DEFAULT_DEDUP_MEMORY,
     ) -> None:
-        super().__init__(bot, handle)
+        super().__init__(bot, handle, max_pending=max_pending, dedup_memory=dedup_memory)
         self._clock = clock
         self._idle_reset = idle_reset
+        self._max_gap = max_gap
         self._reorderer: Reorderer[_Entry] | None = None
 
     def run_forever(self, maxhold: float = 3) -> None:  # type: ignore[override]
@@ -181,7 +284,7 @@ class OrderedWebhook(Webhook):
             self._cond.notify_all()
 
     def _run(self, maxhold: float = 3) -> None:  # type: ignore[override]
-        reorderer: Reorderer[_Entry] = Reorderer(maxhold, idle_reset=self._idle_reset)
+        reorderer: Reorderer[_Entry] = Reorderer(maxhold, idle_reset=self._idle_reset, max_gap=self._max_gap)
         self._reorderer = reorderer
         ready: deque[_Entry] = deque()
         try:
@@ -211,19 +314,20 @@ class OrderedWebhook(Webhook):
             for entry in reorderer.drain():
                 entry.resolve(Outcome.STOPPED)
             self._abandon_all()
+            reorderer.late.flush()
+            self.skipped.flush()
 
     def _order(self, reorderer: Reorderer[_Entry], entry: _Entry, now: float) -> tuple[_Entry, ...]:
         update_id = entry.update_id
         if update_id is None:
-            log.warning("skipping an update without an integer update_id: it cannot be ordered")
+            self.skipped.refused("without an integer update_id (cannot be ordered)")
             entry.resolve(Outcome.SKIPPED)
-            return ()
-        held = reorderer.held(update_id)
-        if held is not None:
-            held.deliveries.extend(entry.deliveries)  # a re-sent duplicate shares the outcome
             return ()
         result = reorderer.push(update_id, entry, now)
         if result.rejected is not None:
-            log.info("skipping update %d: it is a duplicate or came after its turn was given up", update_id)
+            if result.reason == "implausible":
+                self.skipped.refused(f"with an implausible update_id (over {self._max_gap} from the sequence)")
+            else:
+                self.skipped.refused("duplicate")
             entry.resolve(Outcome.SKIPPED)
         return result.ready
