@@ -27,7 +27,9 @@ def test_text_with_a_lone_surrogate_is_a_bad_request(api, alice):
 def test_webhook_delivery_retries_a_dropped_connection_at_once(api, alice, emu):
     import json
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
+
+    from loopback import _QuietServer
     from typing import Any
 
     state = {"dropped": 0}
@@ -53,8 +55,7 @@ def test_webhook_delivery_retries_a_dropped_connection_at_once(api, alice, emu):
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _QuietServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -71,4 +72,5 @@ def test_webhook_delivery_retries_a_dropped_connection_at_once(api, alice, emu):
         api.ok("deleteWebhook")
         server.shutdown()
         thread.join(5)
+        server.close_connections()
         server.server_close()
