@@ -17,7 +17,7 @@ from actorbot import _types
 from actorbot._flavor import UPDATE_FLAVORS, extract_message
 from actorbot.exception import BadFlavor, BadUpdate
 
-SPEC_JSON = Path(__file__).resolve().parents[2] / "shared" / "botapi" / "api.json"
+SPEC_JSON = Path(__file__).resolve().parents[1] / "spec" / "botapi" / "api.json"
 
 SCALARS: dict[str, Any] = {"Integer": 7, "String": "s", "Boolean": True, "Float": 1.5, "True": True}
 

@@ -32,7 +32,7 @@ from typing import Any
 OUTPUT = "actorbot/_types.py"
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "botapi" / "api.json"
+DEFAULT_SPEC = ROOT / "spec" / "botapi" / "api.json"
 
 _DISCRIMINATORS = frozenset({"type", "status", "source"})
 _CONST_STRING = re.compile(r'(?:[Aa]lways|must be) "?([A-Za-z0-9_]+)"?\.?\s*$')
