@@ -10,8 +10,10 @@ Three kinds of methods:
   is accepted as a keyword; old parameters are rewritten for the current API (see
   :mod:`actorbot.api._legacy`), and renamed methods (``kickChatMember``,
   ``getChatMembersCount``) call the current ones.
-* **every other Bot API 10.1 method**, generated from :mod:`actorbot._spec`, callable
-  with keyword arguments only: ``bot.sendChecklist(chat_id=..., checklist=...)``.
+* **every other Bot API 10.1 method**, inherited from the generated
+  :class:`actorbot._api_methods.ApiMethods` (``tools/generate_api_methods.py``): typed,
+  keyword arguments only: ``bot.sendChecklist(business_connection_id=..., chat_id=...,
+  checklist=...)``. Type checkers and IDEs see every one.
 * ``download_file``, ``handle``, ``close``/``stop``.
 
 An unknown keyword or a missing required parameter raises :class:`TypeError` naming
@@ -25,7 +27,6 @@ the answer arrives. A :class:`Bot` may be used from any number of threads at onc
 from __future__ import annotations
 
 import atexit
-import inspect
 import logging
 import os
 import threading
@@ -34,6 +35,7 @@ from collections.abc import Mapping
 from typing import IO, Any, Callable
 
 from . import _spec
+from ._api_methods import ApiMethods
 from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
@@ -46,9 +48,6 @@ from .exception import TelegramError
 __all__ = ["Bot"]
 
 log = logging.getLogger(__name__)
-
-_DOC_URL = "https://core.telegram.org/bots/api#"
-
 
 def _dismantle_message_identifier(f: Any) -> dict[str, Any]:
     """The parameters a ``msg_identifier`` stands for.
@@ -81,7 +80,7 @@ def _params(local_vars: dict[str, Any], *drop: str) -> dict[str, Any]:
     return out
 
 
-class Bot:
+class Bot(ApiMethods):
     """A Telegram bot: the Bot API methods, ``handle`` and the HTTP resources behind them.
 
     :param token: the bot token. It never appears in a log line, exception or repr.
@@ -191,7 +190,7 @@ class Bot:
             return self._in_flight
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def close(self) -> None:
+    def close(self) -> None:  # type: ignore[override]
         """Release the HTTP pool if this bot owns it. Idempotent; may be called from any thread."""
         with self._lock:
             if self._closed:
@@ -620,7 +619,7 @@ class Bot:
         """See: https://core.telegram.org/bots/api#sendlocation"""
         return self._call("sendLocation", _params(locals()))
 
-    def editMessageLiveLocation(
+    def editMessageLiveLocation(  # type: ignore[override]
         self,
         msg_identifier: Any,
         latitude: Any,
@@ -634,7 +633,7 @@ class Bot:
         """
         return self._edit("editMessageLiveLocation", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def stopMessageLiveLocation(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:
+    def stopMessageLiveLocation(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#stopmessagelivelocation"""
         return self._edit("stopMessageLiveLocation", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -698,7 +697,7 @@ class Bot:
         """See: https://core.telegram.org/bots/api#sendgame"""
         return self._call("sendGame", _params(locals()))
 
-    def sendInvoice(
+    def sendInvoice(  # type: ignore[override]
         self,
         chat_id: Any,
         title: Any,
@@ -906,7 +905,7 @@ class Bot:
         """See: https://core.telegram.org/bots/api#setpassportdataerrors"""
         return self._call("setPassportDataErrors", _params(locals()))
 
-    def editMessageText(
+    def editMessageText(  # type: ignore[override]
         self,
         msg_identifier: Any,
         text: Any,
@@ -923,7 +922,7 @@ class Bot:
         """
         return self._edit("editMessageText", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageCaption(
+    def editMessageCaption(  # type: ignore[override]
         self,
         msg_identifier: Any,
         caption: Any = None,
@@ -934,7 +933,7 @@ class Bot:
         """See: https://core.telegram.org/bots/api#editmessagecaption"""
         return self._edit("editMessageCaption", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageMedia(
+    def editMessageMedia(  # type: ignore[override]
         self,
         msg_identifier: Any,
         media: Any,
@@ -948,15 +947,15 @@ class Bot:
         """
         return self._edit("editMessageMedia", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageReplyMarkup(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:
+    def editMessageReplyMarkup(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#editmessagereplymarkup"""
         return self._edit("editMessageReplyMarkup", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def stopPoll(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:
+    def stopPoll(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#stoppoll (``msg_identifier``: ``(chat_id, message_id)``)"""
         return self._edit("stopPoll", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def deleteMessage(self, msg_identifier: Any, **kwargs: Any) -> Any:
+    def deleteMessage(self, msg_identifier: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#deletemessage (not for inline messages)"""
         return self._edit("deleteMessage", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -1080,7 +1079,7 @@ class Bot:
         """See: https://core.telegram.org/bots/api#getwebhookinfo"""
         return self._call("getWebhookInfo", {})
 
-    def setGameScore(
+    def setGameScore(  # type: ignore[override]
         self,
         user_id: Any,
         score: Any,
@@ -1096,7 +1095,7 @@ class Bot:
         return self._edit("setGameScore", game_message_identifier,
                           _params(locals(), "game_message_identifier"))
 
-    def getGameHighScores(self, user_id: Any, game_message_identifier: Any, **kwargs: Any) -> Any:
+    def getGameHighScores(self, user_id: Any, game_message_identifier: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#getgamehighscores"""
         return self._edit("getGameHighScores", game_message_identifier,
                           _params(locals(), "game_message_identifier"))
@@ -1125,34 +1124,5 @@ class Bot:
             with self._lock:
                 self._in_flight -= 1
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(_spec.METHODS))
-
-
-def _make_api_method(name: str) -> Callable[..., Any]:
-    """A keyword-only method for the Bot API method ``name``, with a real signature."""
-
-    def api_method(self: Bot, **kwargs: Any) -> Any:
-        return self._call(name, kwargs)
-
-    spec = _spec.METHODS[name]
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    for p in spec.params:
-        default = inspect.Parameter.empty if p.required else None
-        parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=default))
-    api_method.__name__ = name
-    api_method.__qualname__ = f"Bot.{name}"
-    api_method.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    api_method.__doc__ = (
-        f"Call the Bot API method ``{name}`` (keyword arguments only); returns its result.\n\n"
-        f"See: {_DOC_URL}{name.lower()}"
-    )
-    return api_method
-
-
-for _name in _spec.METHODS:
-    if _name not in Bot.__dict__:
-        setattr(Bot, _name, _make_api_method(_name))
-del _name
 
 assert all(old in Bot.__dict__ for old in RENAMED_METHODS)

@@ -218,7 +218,7 @@ def test_generated_method_signature_and_validation(bot, loopback_api):
     assert sig.parameters["scope"].default is None
     with pytest.raises(TypeError, match="'comands'"):
         bot.setMyCommands(comands=[])
-    with pytest.raises(TypeError, match="missing required argument 'commands'"):
+    with pytest.raises(TypeError, match="missing .*required .*argument.*'commands'"):
         bot.setMyCommands(scope={"type": "default"})
     with pytest.raises(TypeError):
         bot.setMyCommands([])  # keyword arguments only
