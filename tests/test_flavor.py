@@ -235,8 +235,29 @@ def test_content_types_cover_the_message_type_text_first() -> None:
     }
 
 
+TELEPOT_12_7_CONTENT_TYPES = [
+    "text", "audio", "document", "game", "photo", "sticker", "video", "voice", "video_note",
+    "contact", "location", "venue", "new_chat_member", "left_chat_member", "new_chat_title",
+    "new_chat_photo", "delete_chat_photo", "group_chat_created", "supergroup_chat_created",
+    "channel_chat_created", "migrate_to_chat_id", "migrate_from_chat_id", "pinned_message",
+    "new_chat_members", "invoice", "successful_payment",
+]
+
+
+def test_a_venue_is_a_location_as_in_telepot() -> None:
+    venue = {"location": {"latitude": 1.5, "longitude": 2.5},
+             "title": "Cafe", "address": "Main St"}
+    msg = message(venue=venue, location=venue["location"])
+    assert actorbot.glance(msg) == ("location", "private", 100)
+    assert actorbot.glance(message(location={"latitude": 1.5, "longitude": 2.5}))[0] == "location"
+
+
+def test_telepot_precedence_holds_among_the_content_types_telepot_knew() -> None:
+    ours = [c for c in actorbot.all_content_types if c in TELEPOT_12_7_CONTENT_TYPES]
+    assert ours == TELEPOT_12_7_CONTENT_TYPES
+
+
 @pytest.mark.parametrize("fields,expected", [
-    ({"venue": {}, "location": {}}, "venue"),
     ({"animation": {}, "document": {}}, "animation"),
     ({"live_photo": {}, "photo": []}, "live_photo"),
     ({"new_chat_member": user(), "new_chat_members": [user()]}, "new_chat_member"),
