@@ -70,12 +70,22 @@ class StandardEventScheduler:
 _StandardEventScheduler: TypeAlias = StandardEventScheduler
 
 
+# What StandardEventMixin gets when no pave_event_space() passed ``event_space``.
+_NO_EVENT_SPACE: Any = object()
+
+
 class StandardEventMixin:
     """Gives a delegate a :class:`StandardEventScheduler` (``self.scheduler``) and captures its events."""
 
     StandardEventScheduler = StandardEventScheduler
 
-    def __init__(self, event_space: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, event_space: Any = _NO_EVENT_SPACE, *args: Any, **kwargs: Any) -> None:
+        if event_space is _NO_EVENT_SPACE:
+            name = type(self).__name__
+            raise TypeError(
+                f"{name} needs an event space: wrap its delegation pattern in pave_event_space(), "
+                f"e.g. pave_event_space()(per_chat_id(), create_open, {name}, timeout=10)"
+            )
         self._scheduler = self.StandardEventScheduler(self.bot.scheduler, event_space, self.id)  # type: ignore[attr-defined]
         self._scheduler.configure(self.listener)  # type: ignore[attr-defined]
         super().__init__(*args, **kwargs)

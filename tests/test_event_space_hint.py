@@ -1,0 +1,55 @@
+"""Forgetting ``pave_event_space()`` gives an error that says what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actorbot import DelegatorBot
+from actorbot.delegate import create_open, pave_event_space, per_chat_id
+from actorbot.helper import ChatHandler
+
+
+class Counter(ChatHandler):
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        self.sender.sendMessage("counted")
+
+
+def test_a_handler_without_an_event_space_reports_the_fix(run_bot) -> None:
+    reports: list[BaseException] = []
+
+    def build(token: str, **bot_kwargs: Any) -> DelegatorBot:
+        pattern = (per_chat_id(), create_open(Counter, timeout=10))  # pave_event_space() forgotten
+        return DelegatorBot(token, [pattern], on_error=lambda exc, *_: reports.append(exc), **bot_kwargs)
+
+    harness = run_bot(build)
+    alice = harness.sim.create_user("Alice")
+    alice.send("hi")
+    harness.settle()
+    assert alice.chat.text() == "Alice: hi"  # no reply: the handler could not start
+    assert reports and isinstance(reports[0], TypeError)
+    assert str(reports[0]) == (
+        "Counter needs an event space: wrap its delegation pattern in pave_event_space(), "
+        "e.g. pave_event_space()(per_chat_id(), create_open, Counter, timeout=10)"
+    )
+
+
+def test_the_same_pattern_in_pave_event_space_runs(run_bot) -> None:
+    def build(token: str, **bot_kwargs: Any) -> DelegatorBot:
+        return DelegatorBot(token, [pave_event_space()(per_chat_id(), create_open, Counter, timeout=10)], **bot_kwargs)
+
+    harness = run_bot(build)
+    alice = harness.sim.create_user("Alice")
+    alice.send("hi")
+    harness.settle()
+    assert alice.chat.text() == "Alice: hi\nbot: counted"
+
+
+def test_the_hint_is_raised_when_the_handler_is_built_directly() -> None:
+    class FakeBot:
+        def create_listener(self) -> object:
+            return object()
+
+    with pytest.raises(TypeError, match=r"wrap its delegation pattern in pave_event_space\(\)"):
+        Counter((FakeBot(), {"chat": {"id": 1}}, 1), timeout=10)
