@@ -31,18 +31,18 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import IO, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import IO, Any
 
 from . import _spec
 from ._api_methods import ApiMethods
+from ._reporting import ErrorReporter, OnError
 from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
 from .api._legacy import RENAMED_METHODS, check_call, modernize
 from .api._retry import RetryPolicy
 from .api._settings import current_proxy, resolve_api_url
-from ._reporting import ErrorReporter, OnError
 from .exception import TelegramError
 
 __all__ = ["Bot"]
@@ -326,7 +326,7 @@ class Bot(ApiMethods):
                 raise loop.error
         return loop
 
-    def __enter__(self) -> "Bot":
+    def __enter__(self) -> Bot:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import exception
 from ._flavor import chat_flavors, flavor, inline_flavors, is_event, peel

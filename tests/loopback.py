@@ -20,11 +20,12 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,13 @@ class LoopbackApi:
         self._thread: threading.Thread | None = None
 
     # -- scripting ------------------------------------------------------------------
-    def reply(self, method: str, result: Any = True, **kwargs: Any) -> "LoopbackApi":
+    def reply(self, method: str, result: Any = True, **kwargs: Any) -> LoopbackApi:
         """Queue the answer for the next call of ``method`` (FIFO per method)."""
         with self._cond:
             self._scripted[method].append(Reply(result=result, **kwargs))
         return self
 
-    def on(self, method: str, handler: Callable[[Request], Reply]) -> "LoopbackApi":
+    def on(self, method: str, handler: Callable[[Request], Reply]) -> LoopbackApi:
         """Answer every call of ``method`` that has no scripted reply with ``handler``."""
         with self._cond:
             self._handlers[method] = handler
@@ -148,7 +149,7 @@ class LoopbackApi:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "LoopbackApi":
+    def start(self) -> LoopbackApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -233,7 +234,7 @@ class LoopbackApi:
         if self._thread is not None:
             self._thread.join(5)
 
-    def __enter__(self) -> "LoopbackApi":
+    def __enter__(self) -> LoopbackApi:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from actorbot import _types, namedtuple as nt
+from actorbot import _types
+from actorbot import namedtuple as nt
 from actorbot.namedtuple import (
     Chat,
     ChatMember,

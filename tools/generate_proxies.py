@@ -106,12 +106,12 @@ def _render_hand_written(fn: ast.FunctionDef, bound: str) -> list[str]:
         text = arg.arg + (f": {ast.unparse(arg.annotation)}" if arg.annotation else "")
         return text + (f" = {ast.unparse(default)}" if default is not None else "")
 
-    params = [param(p, d) for p, d in zip(positional, defaults)]
+    params = [param(p, d) for p, d in zip(positional, defaults, strict=True)]
     call = [p.arg for p in positional]
     if a.kwonlyargs:
         if not a.vararg:
             params.append("*")
-        params += [param(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+        params += [param(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
         call += [f"{p.arg}={p.arg}" for p in a.kwonlyargs]
     if a.kwarg:
         kw = a.kwarg

@@ -32,8 +32,8 @@ function so nothing really sleeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["RetryPolicy", "WaitFunction", "NO_RETRY"]
 

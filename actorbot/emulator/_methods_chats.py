@@ -7,7 +7,8 @@ and ``change_member`` are shared with the simulation side.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._errors import bad_request
 from ._fallback import minimal_value

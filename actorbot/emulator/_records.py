@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["ApiCall", "TranscriptEntry", "render_transcript", "keyboard_labels", "describe_content"]
 

@@ -13,8 +13,8 @@ import json
 import logging
 import socket
 import threading
-from http import HTTPStatus
 import urllib.parse
+from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from socketserver import StreamRequestHandler
 from typing import Any, Protocol
@@ -48,7 +48,7 @@ class _Handler(StreamRequestHandler):
     header parsing, which dominated the cost of a request.
     """
 
-    server: "_Server"
+    server: _Server
     rbufsize = 65536
 
     def setup(self) -> None:

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 from ._faults import Fault, FaultPlan
-from ._sim import PaymentHandle, SimulationError, Simulation, SimUser, SimChat, TINY_PNG
+from ._sim import TINY_PNG, PaymentHandle, SimChat, Simulation, SimulationError, SimUser
 from ._state import World
 
 __all__ = ["SimHttp"]

@@ -16,8 +16,9 @@ import itertools
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ._clock import Clock, real_monotonic
 from ._errors import ApiError, bad_request, conflict, forbidden

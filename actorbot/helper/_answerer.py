@@ -17,7 +17,8 @@ import inspect
 import itertools
 import logging
 import threading
-from typing import Any, Callable, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from ..actors._clock import Deadline
 
@@ -40,7 +41,7 @@ class _Computation:
 
     def __init__(
         self,
-        answerer: "Answerer",
+        answerer: Answerer,
         from_id: Any,
         inline_query: dict[str, Any],
         compute_fn: Callable[..., Any],

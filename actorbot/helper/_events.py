@@ -14,7 +14,8 @@ synchronous (see :class:`actorbot.actors.EventScheduler`).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from .._flavor import flavor, is_event
 from ..exception import EventNotFound, IdleTerminate

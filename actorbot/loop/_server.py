@@ -87,7 +87,7 @@ class WebhookServer:
         finally:
             self._close()
 
-    def start(self) -> "WebhookServer":
+    def start(self) -> WebhookServer:
         """Serve on a new daemon thread; returns self."""
         with self._lock:
             self._claim()
@@ -120,7 +120,7 @@ class WebhookServer:
             self._closed = True
         self._server.server_close()
 
-    def __enter__(self) -> "WebhookServer":
+    def __enter__(self) -> WebhookServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

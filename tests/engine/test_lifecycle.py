@@ -266,8 +266,8 @@ def test_stop_closes_every_delegate_and_leaves_no_thread(make_bot, telegram, loo
 
     before = set(threading.enumerate())
     from actorbot import DelegatorBot
-    from enginekit import TOKEN, inline_query
     from actorbot.delegate import per_inline_from_id
+    from enginekit import TOKEN, inline_query
 
     with DelegatorBot(TOKEN, [
         pave_event_space()(per_chat_id(), create_open, Counter, timeout=60, closes=closes),
