@@ -205,7 +205,8 @@ class LoopbackApi:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="loopback-api", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="loopback-api",
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -96,7 +96,8 @@ def test_the_flavor_holds_with_every_optional_field_present(key: str, type_name:
     assert extract_message({"update_id": 1, key: payload}) == (key, payload)
 
 
-@pytest.mark.parametrize("key,type_name", [(k, t) for k, t in UPDATE_KINDS if UPDATE_FLAVORS.get(k) not in (None, "chat")])
+@pytest.mark.parametrize("key,type_name",
+                         [(k, t) for k, t in UPDATE_KINDS if UPDATE_FLAVORS.get(k) not in (None, "chat")])
 def test_glance_reads_only_required_fields(key: str, type_name: str) -> None:
     payload = sample(type_name)
     flavor = actorbot.flavor(payload)

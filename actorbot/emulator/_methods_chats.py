@@ -160,7 +160,8 @@ def promote_chat_member(world: World, p: Params) -> bool:
     chat, user = _target_member(world, p, "can_promote_members", "promote/demote chat member")
     rights = {right: p.bool(right) for right in ADMIN_RIGHTS if p.has(right)}
     if any(rights.values()):
-        change_member(world, chat, user, make_member(user, "administrator", **{r: rights.get(r, False) for r in ADMIN_RIGHTS},
+        change_member(world, chat, user,
+                      make_member(user, "administrator", **{r: rights.get(r, False) for r in ADMIN_RIGHTS},
                                                      can_be_edited=True, is_anonymous=p.bool("is_anonymous")))
     else:
         change_member(world, chat, user, make_member(user, "member"))

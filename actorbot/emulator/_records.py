@@ -66,7 +66,9 @@ class TranscriptEntry:
 
     def line(self) -> str:
         """This entry as one readable line (keyboards inline, as ``[label]``)."""
-        keys = "  " + " | ".join(" ".join(f"[{label}]" for label in row) for row in self.keyboard) if self.keyboard else ""
+        keys = ""
+        if self.keyboard:
+            keys = "  " + " | ".join(" ".join(f"[{label}]" for label in row) for row in self.keyboard)
         if self.kind == "message":
             return f"{self.sender}: {self.text}{keys}"
         if self.kind == "edit":

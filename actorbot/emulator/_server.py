@@ -30,7 +30,9 @@ _JSON = "application/json"
 class Application(Protocol):
     """What the server calls; each method returns ``(status, body bytes or None to drop, content type)``."""
 
-    def bot_call(self, token: str, method: str, params: dict[str, Any], uploads: dict[str, Upload]) -> tuple[int, bytes | None, str]: ...
+    def bot_call(
+        self, token: str, method: str, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> tuple[int, bytes | None, str]: ...
 
     def file(self, token: str, path: str) -> tuple[int, bytes | None, str]: ...
 

@@ -296,7 +296,8 @@ class Simulation:
             bot = make_member(world.bot_user, bot_status) if bot_status != "left" else None
             if bot is not None:
                 if announce:
-                    change_member(world, state, world.bot_user, bot, actor=world.users.get(owner_id) if owner_id else None)
+                    change_member(world, state, world.bot_user, bot,
+                                  actor=world.users.get(owner_id) if owner_id else None)
                 else:
                     state.members[int(world.bot_user["id"])] = bot
             world.notify()
@@ -369,7 +370,8 @@ class Simulation:
             old, new = ("member", "kicked") if blocked else ("kicked", "member")
             state.members[int(world.bot_user["id"])] = make_member(world.bot_user, old)
             change_member(world, state, world.bot_user, make_member(world.bot_user, new), actor=user)
-            world.record(state, "service", user, text=f"{user['first_name']} {'blocked' if blocked else 'unblocked'} the bot")
+            world.record(state, "service", user,
+                         text=f"{user['first_name']} {'blocked' if blocked else 'unblocked'} the bot")
 
     # ------------------------------------------------------------------ messages from users
 

@@ -83,7 +83,8 @@ class SimHttp:
             "callback": lambda p: {"answer": self._world.callbacks[str(p["id"])].answer},
             "inline_query": self._inline_query,
             "choose_inline_result": lambda p: self._sim.choose_inline_result(
-                str(p["inline_query_id"]), p.get("result_id"), index=int(p.get("index", 0)), chat=_opt_int(p, "chat_id")),
+                str(p["inline_query_id"]), p.get("result_id"), index=int(p.get("index", 0)),
+                chat=_opt_int(p, "chat_id")),
             "pay": self._pay,
             "payment": self._payment,
             "block": self._block,

@@ -112,7 +112,8 @@ class Answerer:
             if register is not None:
                 register(self)
 
-    def answer(outerself, inline_query: dict[str, Any], compute_fn: Callable[..., Any], *compute_args: Any, **compute_kwargs: Any) -> None:
+    def answer(outerself, inline_query: dict[str, Any], compute_fn: Callable[..., Any], *compute_args: Any,
+               **compute_kwargs: Any) -> None:
         """Compute an answer to ``inline_query`` on a worker thread and send it with ``answerInlineQuery``.
 
         ``compute_fn(*compute_args, **compute_kwargs)`` (thread-safe) returns a list of

@@ -116,7 +116,8 @@ class WebhookApp:
     def _read_body(self, environ: dict[str, Any]) -> bytes | tuple[str, list[tuple[str, str]], bytes]:
         stream = environ.get("wsgi.input")
         raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
-        too_large: tuple[str, list[tuple[str, str]], bytes] = ("413 Content Too Large", [], f"body over {self.max_body} bytes\n".encode())
+        too_large: tuple[str, list[tuple[str, str]], bytes] = ("413 Content Too Large", [],
+                                                               f"body over {self.max_body} bytes\n".encode())
         if not raw_length:
             if not environ.get("wsgi.input_terminated") or stream is None:
                 return "411 Length Required", [], b"Content-Length required\n"

@@ -77,7 +77,8 @@ class Recorder(PooledActor):
         return 2 * x
 
 
-def spawn(cls: type[Recorder], pool: WorkerPool, name: str = "r", log: list[Any] | None = None) -> tuple[pykka.ActorRef[Any], Any]:
+def spawn(cls: type[Recorder], pool: WorkerPool, name: str = "r",
+          log: list[Any] | None = None) -> tuple[pykka.ActorRef[Any], Any]:
     made: list[Any] = []
     ref = cls.start(pool, name, log, made)
     return ref, made[0]
