@@ -1,4 +1,5 @@
-"""The package type-checks: mypy finds no errors in ``actorbot`` (skipped without mypy).
+"""The package type-checks and lints: mypy finds no errors in ``actorbot``, ruff none in
+``actorbot``, ``tests`` and ``tools`` (each skipped when the tool is not installed).
 
 The same run also checks user code: against the generated stub
 ``actorbot/namedtuple.pyi`` (the Bot API classes are usable as annotations and take
@@ -98,3 +99,17 @@ def test_mypy_reports_no_errors(tmp_path: Path) -> None:
     assert 'Missing named argument "business_connection_id" for "sendChecklist"' in messages, messages
     assert 'Argument "message_id" to "setMessageReaction" of "ApiMethods" has incompatible type "str"' in messages
     assert len(errors) == 3, messages
+
+
+def test_ruff_reports_no_errors() -> None:
+    """``ruff check`` with the project's configuration (pyproject.toml) finds nothing."""
+    pytest.importorskip("ruff")
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "actorbot", "tests", "tools"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All checks passed!" in result.stdout
