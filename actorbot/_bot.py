@@ -444,7 +444,7 @@ class Bot(ApiMethods):
         return self._call(method, params)
 
     # -- the seeds' methods -------------------------------------------------------------------
-    def getMe(self) -> Any:
+    def getMe(self) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getme"""
         return self._call("getMe", {})
 
@@ -458,7 +458,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendmessage"""
         return self._call("sendMessage", _params(locals()))
 
@@ -469,7 +469,7 @@ class Bot(ApiMethods):
         message_id: Any,
         disable_notification: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#forwardmessage"""
         return self._call("forwardMessage", _params(locals()))
 
@@ -483,7 +483,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendphoto
 
         :param photo: a ``file_id`` or HTTP URL string, a file-like object (e.g.
@@ -504,7 +504,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendaudio (``audio`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendAudio", _params(locals()))
 
@@ -518,7 +518,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#senddocument (``document`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendDocument", _params(locals()))
 
@@ -536,7 +536,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvideo (``video`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendVideo", _params(locals()))
 
@@ -554,7 +554,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendanimation (amanobot's order)"""
         return self._call("sendAnimation", _params(locals()))
 
@@ -569,7 +569,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvoice (``voice`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendVoice", _params(locals()))
 
@@ -583,7 +583,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvideonote"""
         return self._call("sendVideoNote", _params(locals()))
 
@@ -594,7 +594,7 @@ class Bot(ApiMethods):
         disable_notification: Any = None,
         reply_to_message_id: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """See: https://core.telegram.org/bots/api#sendmediagroup
 
         :param media: a list of InputMedia dicts (or namedtuples). Each one's ``media``
@@ -615,7 +615,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendlocation"""
         return self._call("sendLocation", _params(locals()))
 
@@ -626,14 +626,16 @@ class Bot(ApiMethods):
         longitude: Any,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagelivelocation
 
         :param msg_identifier: as in :meth:`editMessageText`.
         """
         return self._edit("editMessageLiveLocation", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def stopMessageLiveLocation(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def stopMessageLiveLocation(  # type: ignore[override]
+        self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#stopmessagelivelocation"""
         return self._edit("stopMessageLiveLocation", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -649,7 +651,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvenue"""
         return self._call("sendVenue", _params(locals()))
 
@@ -663,7 +665,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendcontact"""
         return self._call("sendContact", _params(locals()))
 
@@ -681,7 +683,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendpoll (amanobot's order; options may be strings)"""
         return self._call("sendPoll", _params(locals()))
 
@@ -693,7 +695,7 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendgame"""
         return self._call("sendGame", _params(locals()))
 
@@ -721,27 +723,29 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendinvoice"""
         return self._call("sendInvoice", _params(locals()))
 
-    def sendChatAction(self, chat_id: Any, action: Any, **kwargs: Any) -> Any:
+    def sendChatAction(self, chat_id: Any, action: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#sendchataction"""
         return self._call("sendChatAction", _params(locals()))
 
-    def getUserProfilePhotos(self, user_id: Any, offset: Any = None, limit: Any = None, **kwargs: Any) -> Any:
+    def getUserProfilePhotos(
+        self, user_id: Any, offset: Any = None, limit: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getuserprofilephotos"""
         return self._call("getUserProfilePhotos", _params(locals()))
 
-    def getFile(self, file_id: Any, **kwargs: Any) -> Any:
+    def getFile(self, file_id: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getfile"""
         return self._call("getFile", _params(locals()))
 
-    def kickChatMember(self, chat_id: Any, user_id: Any, until_date: Any = None, **kwargs: Any) -> Any:
+    def kickChatMember(self, chat_id: Any, user_id: Any, until_date: Any = None, **kwargs: Any) -> bool:
         """The old name of :meth:`banChatMember`; calls ``banChatMember``."""
         return self._call("kickChatMember", _params(locals()))
 
-    def unbanChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> Any:
+    def unbanChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#unbanchatmember"""
         return self._call("unbanChatMember", _params(locals()))
 
@@ -755,7 +759,7 @@ class Bot(ApiMethods):
         can_send_other_messages: Any = None,
         can_add_web_page_previews: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#restrictchatmember
 
         Flat ``can_*`` rights (telepot's and amanobot's) are sent inside ``permissions``.
@@ -775,7 +779,7 @@ class Bot(ApiMethods):
         can_pin_messages: Any = None,
         can_promote_members: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#promotechatmember"""
         return self._call("promoteChatMember", _params(locals()))
 
@@ -785,7 +789,7 @@ class Bot(ApiMethods):
         user_id: Any,
         custom_title: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#setchatadministratorcustomtitle"""
         return self._call("setChatAdministratorCustomTitle", _params(locals()))
 
@@ -802,27 +806,27 @@ class Bot(ApiMethods):
         can_pin_messages: Any = None,
         permissions: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#setchatpermissions (amanobot's order)"""
         return self._call("setChatPermissions", _params(locals()))
 
-    def exportChatInviteLink(self, chat_id: Any, **kwargs: Any) -> Any:
+    def exportChatInviteLink(self, chat_id: Any, **kwargs: Any) -> str:
         """See: https://core.telegram.org/bots/api#exportchatinvitelink"""
         return self._call("exportChatInviteLink", _params(locals()))
 
-    def setChatPhoto(self, chat_id: Any, photo: Any, **kwargs: Any) -> Any:
+    def setChatPhoto(self, chat_id: Any, photo: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchatphoto"""
         return self._call("setChatPhoto", _params(locals()))
 
-    def deleteChatPhoto(self, chat_id: Any, **kwargs: Any) -> Any:
+    def deleteChatPhoto(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletechatphoto"""
         return self._call("deleteChatPhoto", _params(locals()))
 
-    def setChatTitle(self, chat_id: Any, title: Any, **kwargs: Any) -> Any:
+    def setChatTitle(self, chat_id: Any, title: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchattitle"""
         return self._call("setChatTitle", _params(locals()))
 
-    def setChatDescription(self, chat_id: Any, description: Any = None, **kwargs: Any) -> Any:
+    def setChatDescription(self, chat_id: Any, description: Any = None, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchatdescription"""
         return self._call("setChatDescription", _params(locals()))
 
@@ -832,39 +836,39 @@ class Bot(ApiMethods):
         message_id: Any,
         disable_notification: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#pinchatmessage"""
         return self._call("pinChatMessage", _params(locals()))
 
-    def unpinChatMessage(self, chat_id: Any, **kwargs: Any) -> Any:
+    def unpinChatMessage(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#unpinchatmessage"""
         return self._call("unpinChatMessage", _params(locals()))
 
-    def leaveChat(self, chat_id: Any, **kwargs: Any) -> Any:
+    def leaveChat(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#leavechat"""
         return self._call("leaveChat", _params(locals()))
 
-    def getChat(self, chat_id: Any, **kwargs: Any) -> Any:
+    def getChat(self, chat_id: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getchat"""
         return self._call("getChat", _params(locals()))
 
-    def getChatAdministrators(self, chat_id: Any, **kwargs: Any) -> Any:
+    def getChatAdministrators(self, chat_id: Any, **kwargs: Any) -> list[dict[str, Any]]:
         """See: https://core.telegram.org/bots/api#getchatadministrators"""
         return self._call("getChatAdministrators", _params(locals()))
 
-    def getChatMembersCount(self, chat_id: Any, **kwargs: Any) -> Any:
+    def getChatMembersCount(self, chat_id: Any, **kwargs: Any) -> int:
         """The old name of :meth:`getChatMemberCount`; calls ``getChatMemberCount``."""
         return self._call("getChatMembersCount", _params(locals()))
 
-    def getChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> Any:
+    def getChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getchatmember"""
         return self._call("getChatMember", _params(locals()))
 
-    def setChatStickerSet(self, chat_id: Any, sticker_set_name: Any, **kwargs: Any) -> Any:
+    def setChatStickerSet(self, chat_id: Any, sticker_set_name: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchatstickerset"""
         return self._call("setChatStickerSet", _params(locals()))
 
-    def deleteChatStickerSet(self, chat_id: Any, **kwargs: Any) -> Any:
+    def deleteChatStickerSet(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletechatstickerset"""
         return self._call("deleteChatStickerSet", _params(locals()))
 
@@ -876,7 +880,7 @@ class Bot(ApiMethods):
         url: Any = None,
         cache_time: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answercallbackquery"""
         return self._call("answerCallbackQuery", _params(locals()))
 
@@ -887,7 +891,7 @@ class Bot(ApiMethods):
         shipping_options: Any = None,
         error_message: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answershippingquery"""
         return self._call("answerShippingQuery", _params(locals()))
 
@@ -897,11 +901,11 @@ class Bot(ApiMethods):
         ok: Any,
         error_message: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answerprecheckoutquery"""
         return self._call("answerPreCheckoutQuery", _params(locals()))
 
-    def setPassportDataErrors(self, user_id: Any, errors: Any, **kwargs: Any) -> Any:
+    def setPassportDataErrors(self, user_id: Any, errors: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setpassportdataerrors"""
         return self._call("setPassportDataErrors", _params(locals()))
 
@@ -913,7 +917,7 @@ class Bot(ApiMethods):
         disable_web_page_preview: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagetext
 
         :param msg_identifier: a 2-tuple ``(chat_id, message_id)``, a 1-tuple
@@ -929,7 +933,7 @@ class Bot(ApiMethods):
         parse_mode: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagecaption"""
         return self._edit("editMessageCaption", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -939,7 +943,7 @@ class Bot(ApiMethods):
         media: Any,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagemedia
 
         :param media: an InputMedia dict whose ``media`` may be an upload, as in
@@ -947,15 +951,17 @@ class Bot(ApiMethods):
         """
         return self._edit("editMessageMedia", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageReplyMarkup(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def editMessageReplyMarkup(  # type: ignore[override]
+        self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagereplymarkup"""
         return self._edit("editMessageReplyMarkup", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def stopPoll(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def stopPoll(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#stoppoll (``msg_identifier``: ``(chat_id, message_id)``)"""
         return self._edit("stopPoll", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def deleteMessage(self, msg_identifier: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def deleteMessage(self, msg_identifier: Any, **kwargs: Any) -> bool:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#deletemessage (not for inline messages)"""
         return self._edit("deleteMessage", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -967,15 +973,15 @@ class Bot(ApiMethods):
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendsticker"""
         return self._call("sendSticker", _params(locals()))
 
-    def getStickerSet(self, name: Any, **kwargs: Any) -> Any:
+    def getStickerSet(self, name: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getstickerset"""
         return self._call("getStickerSet", _params(locals()))
 
-    def uploadStickerFile(self, user_id: Any, png_sticker: Any = None, **kwargs: Any) -> Any:
+    def uploadStickerFile(self, user_id: Any, png_sticker: Any = None, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#uploadstickerfile
 
         ``png_sticker`` (the seeds' form) is sent as ``sticker`` with
@@ -993,7 +999,7 @@ class Bot(ApiMethods):
         contains_masks: Any = None,
         mask_position: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#createnewstickerset
 
         The seeds' ``png_sticker``/``emojis``/``mask_position`` become one InputSticker
@@ -1010,15 +1016,15 @@ class Bot(ApiMethods):
         emojis: Any = None,
         mask_position: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#addstickertoset (seed form as in :meth:`createNewStickerSet`)"""
         return self._call("addStickerToSet", _params(locals()))
 
-    def setStickerPositionInSet(self, sticker: Any, position: Any, **kwargs: Any) -> Any:
+    def setStickerPositionInSet(self, sticker: Any, position: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setstickerpositioninset"""
         return self._call("setStickerPositionInSet", _params(locals()))
 
-    def deleteStickerFromSet(self, sticker: Any, **kwargs: Any) -> Any:
+    def deleteStickerFromSet(self, sticker: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletestickerfromset"""
         return self._call("deleteStickerFromSet", _params(locals()))
 
@@ -1032,7 +1038,7 @@ class Bot(ApiMethods):
         switch_pm_text: Any = None,
         switch_pm_parameter: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answerinlinequery
 
         ``switch_pm_text``/``switch_pm_parameter`` are sent as ``button``.
@@ -1048,7 +1054,7 @@ class Bot(ApiMethods):
         _raise_errors: Any = None,
         _cancel: CancelToken | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """See: https://core.telegram.org/bots/api#getupdates
 
         Long polling: the HTTP read timeout is the client's ``read_timeout`` plus
@@ -1067,15 +1073,15 @@ class Bot(ApiMethods):
         max_connections: Any = None,
         allowed_updates: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#setwebhook (no ``url`` removes the webhook)"""
         return self._call("setWebhook", _params(locals()))
 
-    def deleteWebhook(self, **kwargs: Any) -> Any:
+    def deleteWebhook(self, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletewebhook"""
         return self._call("deleteWebhook", _params(locals()))
 
-    def getWebhookInfo(self) -> Any:
+    def getWebhookInfo(self) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getwebhookinfo"""
         return self._call("getWebhookInfo", {})
 
@@ -1087,7 +1093,7 @@ class Bot(ApiMethods):
         force: Any = None,
         disable_edit_message: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#setgamescore
 
         :param game_message_identifier: as ``msg_identifier`` in :meth:`editMessageText`.
@@ -1095,7 +1101,7 @@ class Bot(ApiMethods):
         return self._edit("setGameScore", game_message_identifier,
                           _params(locals(), "game_message_identifier"))
 
-    def getGameHighScores(self, user_id: Any, game_message_identifier: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def getGameHighScores(self, user_id: Any, game_message_identifier: Any, **kwargs: Any) -> list[dict[str, Any]]:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#getgamehighscores"""
         return self._edit("getGameHighScores", game_message_identifier,
                           _params(locals(), "game_message_identifier"))

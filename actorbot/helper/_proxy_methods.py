@@ -212,7 +212,7 @@ class SenderMethods:
         message_id: Any,
         disable_notification: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.forwardMessage`` with ``chat_id`` filled in."""
         return self._bot.forwardMessage(
             self._value,
@@ -259,7 +259,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendAnimation`` with ``chat_id`` filled in."""
         return self._bot.sendAnimation(
             self._value,
@@ -288,7 +288,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendAudio`` with ``chat_id`` filled in."""
         return self._bot.sendAudio(
             self._value,
@@ -308,7 +308,7 @@ class SenderMethods:
         self,
         action: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.sendChatAction`` with ``chat_id`` filled in."""
         return self._bot.sendChatAction(
             self._value,
@@ -351,7 +351,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendContact`` with ``chat_id`` filled in."""
         return self._bot.sendContact(
             self._value,
@@ -407,7 +407,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendDocument`` with ``chat_id`` filled in."""
         return self._bot.sendDocument(
             self._value,
@@ -427,7 +427,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendGame`` with ``chat_id`` filled in."""
         return self._bot.sendGame(
             self._value,
@@ -461,7 +461,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendInvoice`` with ``chat_id`` filled in."""
         return self._bot.sendInvoice(
             self._value,
@@ -543,7 +543,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendLocation`` with ``chat_id`` filled in."""
         return self._bot.sendLocation(
             self._value,
@@ -562,7 +562,7 @@ class SenderMethods:
         disable_notification: Any = None,
         reply_to_message_id: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """``bot.sendMediaGroup`` with ``chat_id`` filled in."""
         return self._bot.sendMediaGroup(
             self._value,
@@ -581,7 +581,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendMessage`` with ``chat_id`` filled in."""
         return self._bot.sendMessage(
             self._value,
@@ -669,7 +669,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendPhoto`` with ``chat_id`` filled in."""
         return self._bot.sendPhoto(
             self._value,
@@ -695,7 +695,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendPoll`` with ``chat_id`` filled in."""
         return self._bot.sendPoll(
             self._value,
@@ -771,7 +771,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendSticker`` with ``chat_id`` filled in."""
         return self._bot.sendSticker(
             self._value,
@@ -793,7 +793,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendVenue`` with ``chat_id`` filled in."""
         return self._bot.sendVenue(
             self._value,
@@ -821,7 +821,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendVideo`` with ``chat_id`` filled in."""
         return self._bot.sendVideo(
             self._value,
@@ -847,7 +847,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendVideoNote`` with ``chat_id`` filled in."""
         return self._bot.sendVideoNote(
             self._value,
@@ -870,7 +870,7 @@ class SenderMethods:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.sendVoice`` with ``chat_id`` filled in."""
         return self._bot.sendVoice(
             self._value,
@@ -1100,7 +1100,7 @@ class AdministratorMethods:
     def deleteChatPhoto(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.deleteChatPhoto`` with ``chat_id`` filled in."""
         return self._bot.deleteChatPhoto(
             self._value,
@@ -1110,7 +1110,7 @@ class AdministratorMethods:
     def deleteChatStickerSet(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.deleteChatStickerSet`` with ``chat_id`` filled in."""
         return self._bot.deleteChatStickerSet(
             self._value,
@@ -1236,7 +1236,7 @@ class AdministratorMethods:
     def exportChatInviteLink(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> str:
         """``bot.exportChatInviteLink`` with ``chat_id`` filled in."""
         return self._bot.exportChatInviteLink(
             self._value,
@@ -1246,7 +1246,7 @@ class AdministratorMethods:
     def getChat(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.getChat`` with ``chat_id`` filled in."""
         return self._bot.getChat(
             self._value,
@@ -1256,7 +1256,7 @@ class AdministratorMethods:
     def getChatAdministrators(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """``bot.getChatAdministrators`` with ``chat_id`` filled in."""
         return self._bot.getChatAdministrators(
             self._value,
@@ -1299,7 +1299,7 @@ class AdministratorMethods:
         self,
         user_id: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.getChatMember`` with ``chat_id`` filled in."""
         return self._bot.getChatMember(
             self._value,
@@ -1321,7 +1321,7 @@ class AdministratorMethods:
     def getChatMembersCount(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> int:
         """``bot.getChatMembersCount`` with ``chat_id`` filled in."""
         return self._bot.getChatMembersCount(
             self._value,
@@ -1369,7 +1369,7 @@ class AdministratorMethods:
         user_id: Any,
         until_date: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.kickChatMember`` with ``chat_id`` filled in."""
         return self._bot.kickChatMember(
             self._value,
@@ -1381,7 +1381,7 @@ class AdministratorMethods:
     def leaveChat(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.leaveChat`` with ``chat_id`` filled in."""
         return self._bot.leaveChat(
             self._value,
@@ -1393,7 +1393,7 @@ class AdministratorMethods:
         message_id: Any,
         disable_notification: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.pinChatMessage`` with ``chat_id`` filled in."""
         return self._bot.pinChatMessage(
             self._value,
@@ -1414,7 +1414,7 @@ class AdministratorMethods:
         can_pin_messages: Any = None,
         can_promote_members: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.promoteChatMember`` with ``chat_id`` filled in."""
         return self._bot.promoteChatMember(
             self._value,
@@ -1491,7 +1491,7 @@ class AdministratorMethods:
         can_send_other_messages: Any = None,
         can_add_web_page_previews: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.restrictChatMember`` with ``chat_id`` filled in."""
         return self._bot.restrictChatMember(
             self._value,
@@ -1523,7 +1523,7 @@ class AdministratorMethods:
         user_id: Any,
         custom_title: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.setChatAdministratorCustomTitle`` with ``chat_id`` filled in."""
         return self._bot.setChatAdministratorCustomTitle(
             self._value,
@@ -1536,7 +1536,7 @@ class AdministratorMethods:
         self,
         description: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.setChatDescription`` with ``chat_id`` filled in."""
         return self._bot.setChatDescription(
             self._value,
@@ -1586,7 +1586,7 @@ class AdministratorMethods:
         can_pin_messages: Any = None,
         permissions: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.setChatPermissions`` with ``chat_id`` filled in."""
         return self._bot.setChatPermissions(
             self._value,
@@ -1606,7 +1606,7 @@ class AdministratorMethods:
         self,
         photo: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.setChatPhoto`` with ``chat_id`` filled in."""
         return self._bot.setChatPhoto(
             self._value,
@@ -1618,7 +1618,7 @@ class AdministratorMethods:
         self,
         sticker_set_name: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.setChatStickerSet`` with ``chat_id`` filled in."""
         return self._bot.setChatStickerSet(
             self._value,
@@ -1630,7 +1630,7 @@ class AdministratorMethods:
         self,
         title: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.setChatTitle`` with ``chat_id`` filled in."""
         return self._bot.setChatTitle(
             self._value,
@@ -1642,7 +1642,7 @@ class AdministratorMethods:
         self,
         user_id: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.unbanChatMember`` with ``chat_id`` filled in."""
         return self._bot.unbanChatMember(
             self._value,
@@ -1714,7 +1714,7 @@ class AdministratorMethods:
     def unpinChatMessage(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.unpinChatMessage`` with ``chat_id`` filled in."""
         return self._bot.unpinChatMessage(
             self._value,
@@ -1748,7 +1748,7 @@ class EditorMethods:
     def deleteMessage(
         self,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """``bot.deleteMessage`` with ``msg_identifier`` filled in."""
         return self._bot.deleteMessage(
             self._value,
@@ -1761,7 +1761,7 @@ class EditorMethods:
         parse_mode: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """``bot.editMessageCaption`` with ``msg_identifier`` filled in."""
         return self._bot.editMessageCaption(
             self._value,
@@ -1795,7 +1795,7 @@ class EditorMethods:
         longitude: Any,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """``bot.editMessageLiveLocation`` with ``msg_identifier`` filled in."""
         return self._bot.editMessageLiveLocation(
             self._value,
@@ -1810,7 +1810,7 @@ class EditorMethods:
         media: Any,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """``bot.editMessageMedia`` with ``msg_identifier`` filled in."""
         return self._bot.editMessageMedia(
             self._value,
@@ -1823,7 +1823,7 @@ class EditorMethods:
         self,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """``bot.editMessageReplyMarkup`` with ``msg_identifier`` filled in."""
         return self._bot.editMessageReplyMarkup(
             self._value,
@@ -1838,7 +1838,7 @@ class EditorMethods:
         disable_web_page_preview: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """``bot.editMessageText`` with ``msg_identifier`` filled in."""
         return self._bot.editMessageText(
             self._value,
@@ -1853,7 +1853,7 @@ class EditorMethods:
         self,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """``bot.stopMessageLiveLocation`` with ``msg_identifier`` filled in."""
         return self._bot.stopMessageLiveLocation(
             self._value,
@@ -1865,7 +1865,7 @@ class EditorMethods:
         self,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """``bot.stopPoll`` with ``msg_identifier`` filled in."""
         return self._bot.stopPoll(
             self._value,
