@@ -78,7 +78,7 @@ def test_annotations_map_the_spec_types():
     assert hints["reply_markup"] == "_nt.InlineKeyboardMarkup | JsonObject | None"
     assert hints["return"] == "dict[str, Any]"
     assert inspect.get_annotations(ApiMethods.sendMediaGroup)["return"] == "list[dict[str, Any]]"
-    assert inspect.get_annotations(ApiMethods.setStickerSetThumbnail)["thumbnail"] == "InputFileLike | str | None"
+    assert inspect.get_annotations(ApiMethods.setStickerSetThumbnail)["thumbnail"] == "InputFileLike | None"
     assert inspect.get_annotations(ApiMethods.setMessageReaction)["reaction"] == (
         "Sequence[_nt.ReactionType | JsonObject] | None"
     )

@@ -80,6 +80,13 @@ class _Model:
             text = f"Sequence[{text}]"
         return text
 
+    def field_annotation(self, types: list[str]) -> str:
+        """What a caller may pass for a parameter of these types (``InputFileLike`` includes ``str``)."""
+        text = _join([self.param_annotation(t) for t in types]) or "Any"
+        if "InputFileLike" in text.split(" | "):
+            text = " | ".join(m for m in text.split(" | ") if m != "str")
+        return text
+
     def return_annotation(self, returns: list[str]) -> str:
         parts = []
         for expr in returns:
@@ -123,7 +130,7 @@ def render_method(model: _Model, name: str) -> list[str]:
     out = [f"    def {name}(", "        self,", "        *,"]
     for f in fields:
         pname = _python_name(f["name"])
-        annotation = _join([model.param_annotation(t) for t in f["types"]]) or "Any"
+        annotation = model.field_annotation(f["types"])
         if f.get("required"):
             out.append(f"        {pname}: {annotation},")
         else:

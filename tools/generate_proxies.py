@@ -139,7 +139,7 @@ def _render_generated(gen: ModuleType, model: Any, name: str, editor: bool) -> l
     if fields:
         out.append("        *,")
     for f in fields:
-        annotation = gen._join([model.param_annotation(t) for t in f["types"]]) or "Any"
+        annotation = model.field_annotation(f["types"])
         if f.get("required"):
             out.append(f"        {f['name']}: {annotation},")
         else:
