@@ -8,7 +8,7 @@ import pytest
 
 from actorbot import DelegatorBot
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
-from actorbot.helper import ChatHandler
+from actorbot.helper import ChatHandler, UserHandler
 
 
 class Counter(ChatHandler):
@@ -46,10 +46,20 @@ def test_the_same_pattern_in_pave_event_space_runs(run_bot) -> None:
     assert alice.chat.text() == "Alice: hi\nbot: counted"
 
 
-def test_the_hint_is_raised_when_the_handler_is_built_directly() -> None:
-    class FakeBot:
-        def create_listener(self) -> object:
-            return object()
+class FakeBot:
+    def create_listener(self) -> object:
+        return object()
 
+
+def test_the_hint_is_raised_when_the_handler_is_built_directly() -> None:
     with pytest.raises(TypeError, match=r"wrap its delegation pattern in pave_event_space\(\)"):
         Counter((FakeBot(), {"chat": {"id": 1}}, 1), timeout=10)
+
+
+def test_the_hint_names_the_seeder_of_the_handler_kind() -> None:
+    class Tracker(UserHandler):
+        pass
+
+    with pytest.raises(TypeError) as raised:
+        Tracker((FakeBot(), {"from": {"id": 1}}, 1), timeout=10)
+    assert "pave_event_space()(per_from_id(), create_open, Tracker, timeout=10)" in str(raised.value)
