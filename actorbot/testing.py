@@ -24,6 +24,16 @@ Frozen time (freezegun) moves the engine's clock; :meth:`BotHarness.advance` mov
         ...
         harness.advance(frozen, 11)            # past the idle timeout: on_close has run
 
+**Handler errors fail the test.** An exception a handler raises (or anything else the
+bot reports to ``on_error``) makes the next :meth:`BotHarness.settle` raise
+:class:`HandlerError` with that exception's traceback chained, and the ``run_bot``
+fixture fails the test at teardown if nothing raised it before. A test that expects
+errors says so::
+
+    with harness.expect_errors() as errors:
+        alice.send("/crash")
+    assert isinstance(errors[0].exc, ZeroDivisionError)
+
 Threads: the emulator serves on its own threads, the bot polls on its loop thread
 and handles on its actor threads; everything here is called from the test's thread
 and waits on conditions with a bound (``TimeoutError`` when the bound passes).
@@ -31,14 +41,31 @@ and waits on conditions with a bound (``TimeoutError`` when the bound passes).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .actors._clock import Deadline
 from .emulator import Emulator, SimulationTimeout
 
-__all__ = ["BotHarness", "BotFactory", "Connect", "serve_bot", "emulator", "run_bot"]
+__all__ = [
+    "BotHarness", "BotFactory", "Connect", "HandlerError", "ReportedError", "serve_bot", "emulator", "run_bot",
+]
+
+
+@dataclass(frozen=True)
+class ReportedError:
+    """One error the bot reported to ``on_error`` while under test."""
+
+    exc: BaseException
+    update: Any
+    conversation: Any
+
+
+class HandlerError(AssertionError):
+    """The bot under test reported an error the test did not expect (its cause is chained)."""
 
 
 class BotFactory(Protocol):
@@ -57,15 +84,71 @@ class BotHarness:
     def __init__(self, emulator: Emulator, bot: Any, *, poll: bool = True, poll_timeout: int = 20) -> None:
         self.emulator = emulator
         self.bot = bot
+        self._lock = threading.Lock()
+        self._errors: list[ReportedError] = []
+        self._unexpected: list[ReportedError] = []
+        self._expecting: list[list[ReportedError]] = []
+        reporter = getattr(bot, "reporter", None)
+        if reporter is not None:
+            reporter.observe(self._observe)
         self.loop = bot.message_loop(relax=0, timeout=poll_timeout) if poll else None
+
+    # -- errors -------------------------------------------------------------------------------
+    def _observe(self, exc: BaseException, update: Any, conversation: Any) -> None:
+        """The reporter's observer; runs on the thread where the error happened."""
+        error = ReportedError(exc, update, conversation)
+        with self._lock:
+            self._errors.append(error)
+            if self._expecting:
+                self._expecting[-1].append(error)
+            else:
+                self._unexpected.append(error)
+
+    @property
+    def errors(self) -> list[ReportedError]:
+        """Every error the bot reported so far, expected or not, oldest first."""
+        with self._lock:
+            return list(self._errors)
+
+    @contextmanager
+    def expect_errors(self, settle: bool = True) -> Iterator[list[ReportedError]]:
+        """Errors reported inside the block are expected: collected in the list it gives,
+        not failing the test. Settles before leaving (unless ``settle=False``), so errors
+        of the updates sent inside the block are in the list."""
+        collected: list[ReportedError] = []
+        with self._lock:
+            self._expecting.append(collected)
+        try:
+            yield collected
+            if settle:
+                self.settle(check_errors=False)
+        finally:
+            with self._lock:
+                self._expecting.remove(collected)
+
+    def check_errors(self) -> None:
+        """Raise :class:`HandlerError` for the first error reported and not expected (once)."""
+        with self._lock:
+            unexpected, self._unexpected = self._unexpected, []
+        if unexpected:
+            first = unexpected[0]
+            more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
+            where = f" in {first.conversation}" if first.conversation is not None else ""
+            raise HandlerError(
+                f"the bot reported {type(first.exc).__name__}: {first.exc}{where}{more}; "
+                "wrap the test's actions in harness.expect_errors() if this is expected"
+            ) from first.exc
 
     @property
     def sim(self) -> Any:
         """The :class:`~actorbot.emulator.Simulation`: create users and chats, act as them."""
         return self.emulator.sim
 
-    def settle(self, timeout: float = 5.0) -> None:
+    def settle(self, timeout: float = 5.0, *, check_errors: bool = True) -> None:
         """Return once nothing is in flight anywhere; raise ``TimeoutError`` after ``timeout`` s.
+
+        Then raises :class:`HandlerError` if the bot reported an error the test did not
+        expect (see :meth:`expect_errors`), unless ``check_errors`` is false.
 
         Quiescent means: the emulator holds no unacknowledged update and serves no call;
         the engine has no update being routed, every delegate mailbox is empty and idle,
@@ -89,9 +172,11 @@ class BotHarness:
                 self.sim.wait_until(lambda: self.bot.requests_in_flight == 0, _remaining(deadline),
                                     what="the bot's requests")
             if emu.idle() and self.bot.requests_in_flight == 0:
-                return
+                break
             if deadline.expired():
                 raise TimeoutError(f"not settled within {timeout}s")
+        if check_errors:
+            self.check_errors()
 
     def advance(self, frozen: Any, seconds: float, *, timeout: float = 5.0) -> None:
         """Move freezegun's ``frozen`` time ``seconds`` forward, fire what became due, settle.
@@ -170,6 +255,8 @@ def run_bot(emulator: Emulator) -> Iterator[Callable[..., BotHarness]]:
     finally:
         for harness in reversed(harnesses):
             harness.stop()
+    for harness in harnesses:
+        harness.check_errors()  # an error no settle() raised fails the test here
 
 
 if pytest is not None:

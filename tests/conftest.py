@@ -1,4 +1,4 @@
-"""Shared fixtures. Every test must leave no live actor and no stray non-daemon thread."""
+"""Shared fixtures. Every test must leave no live actor and no stray thread (daemon or not)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ def _no_leaks():
     deadline = time.monotonic() + 5.0
     leaked = []
     for thread in set(threading.enumerate()) - before:
-        if thread.daemon:
-            continue
         thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             leaked.append(thread.name)

@@ -16,6 +16,7 @@ exactly what went over the wire, or to make the server misbehave, use this.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -93,8 +94,43 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
 
 
 class _QuietServer(ThreadingHTTPServer):
+    """A thread per connection, each one tracked, so :meth:`close_connections` ends them all."""
+
     daemon_threads = True
     request_queue_size = 256  # many delegates connect at once; the default 5 resets them
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._live_lock = threading.Lock()
+        self._live: dict[Any, threading.Thread] = {}
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), name="loopback-conn", daemon=True
+        )
+        with self._live_lock:
+            self._live[request] = thread
+        thread.start()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._live_lock:
+                self._live.pop(request, None)
+
+    def close_connections(self, timeout: float = 5.0) -> None:
+        """Cut every open connection (idle keep-alive ones too) and wait for their threads."""
+        with self._live_lock:
+            live = list(self._live.items())
+        for sock, _thread in live:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        deadline = time.monotonic() + timeout
+        for _sock, thread in live:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hung up (tests do that on purpose) is not news
@@ -231,6 +267,7 @@ class LoopbackApi:
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_connections()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)

@@ -9,7 +9,7 @@ import socket
 import threading
 import traceback
 from dataclasses import FrozenInstanceError, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -31,7 +31,7 @@ from actorbot.exception import (
     UnauthorizedError,
 )
 from conftest import TOKEN
-from loopback import Reply
+from loopback import Reply, _QuietServer
 
 
 class RecordingWait:
@@ -307,13 +307,12 @@ def test_refused_connection_succeeds_once_the_server_is_up():
             self.end_headers()
             self.wfile.write(payload)
 
-    servers: list[ThreadingHTTPServer] = []
+    servers: list[_QuietServer] = []
     threads: list[threading.Thread] = []
 
     def start_server_on_second_wait(n: int) -> None:
         if n == 2:
-            server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-            server.daemon_threads = True
+            server = _QuietServer(("127.0.0.1", port), Handler)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
             servers.append(server)
@@ -326,6 +325,7 @@ def test_refused_connection_succeeds_once_the_server_is_up():
     finally:
         for server in servers:
             server.shutdown()
+            server.close_connections()
             server.server_close()
         for thread in threads:
             thread.join(5)

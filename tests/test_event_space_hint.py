@@ -9,6 +9,7 @@ import pytest
 from actorbot import DelegatorBot
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
 from actorbot.helper import ChatHandler, UserHandler
+from actorbot.testing import HandlerError
 
 
 class Counter(ChatHandler):
@@ -16,23 +17,31 @@ class Counter(ChatHandler):
         self.sender.sendMessage("counted")
 
 
+HINT = (
+    "Counter needs an event space: wrap its delegation pattern in pave_event_space(), "
+    "e.g. pave_event_space()(per_chat_id(), create_open, Counter, timeout=10)"
+)
+
+
+def build_without_event_space(token: str, **bot_kwargs: Any) -> DelegatorBot:
+    pattern = (per_chat_id(), create_open(Counter, timeout=10))  # pave_event_space() forgotten
+    return DelegatorBot(token, [pattern], **bot_kwargs)
+
+
 def test_a_handler_without_an_event_space_reports_the_fix(run_bot) -> None:
-    reports: list[BaseException] = []
-
-    def build(token: str, **bot_kwargs: Any) -> DelegatorBot:
-        pattern = (per_chat_id(), create_open(Counter, timeout=10))  # pave_event_space() forgotten
-        return DelegatorBot(token, [pattern], on_error=lambda exc, *_: reports.append(exc), **bot_kwargs)
-
-    harness = run_bot(build)
+    harness = run_bot(build_without_event_space)
     alice = harness.sim.create_user("Alice")
-    alice.send("hi")
-    harness.settle()
+    with harness.expect_errors() as errors:
+        alice.send("hi")
     assert alice.chat.text() == "Alice: hi"  # no reply: the handler could not start
-    assert reports and isinstance(reports[0], TypeError)
-    assert str(reports[0]) == (
-        "Counter needs an event space: wrap its delegation pattern in pave_event_space(), "
-        "e.g. pave_event_space()(per_chat_id(), create_open, Counter, timeout=10)"
-    )
+    assert isinstance(errors[0].exc, TypeError) and str(errors[0].exc) == HINT
+
+
+def test_the_test_kit_fails_with_the_hint(run_bot) -> None:
+    harness = run_bot(build_without_event_space)
+    harness.sim.create_user("Alice").send("hi")
+    with pytest.raises(HandlerError, match=r"TypeError: Counter needs an event space: wrap its delegation pattern"):
+        harness.settle()
 
 
 def test_the_same_pattern_in_pave_event_space_runs(run_bot) -> None:

@@ -471,7 +471,8 @@ def test_stop_while_the_poll_is_still_connecting_is_prompt(
     import urllib3.connection
 
     connecting = threading.Event()
-    loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=threading.Event()))
+    held = threading.Event()
+    loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=held))
     bot = Bot(TOKEN, api_url=loopback_api.url)
     loop = MessageLoop(bot, lambda msg: None)
     real_connect = urllib3.connection.HTTPConnection.connect
@@ -491,6 +492,7 @@ def test_stop_while_the_poll_is_still_connecting_is_prompt(
         assert time.monotonic() - started < 1.0
         assert loop.error is None
     finally:
+        held.set()
         bot.stop()
 
 

@@ -94,3 +94,86 @@ def test_settle_times_out_while_a_handler_is_busy(run_bot):
     finally:
         release.set()
     harness.settle()
+
+
+# -- handler errors fail the test ------------------------------------------------------------
+
+class Fragile(ChatHandler):
+    def on_chat_message(self, msg):
+        if msg["text"] == "/crash":
+            msg["txt"]  # the typo the issue describes: a KeyError in a handler
+        self.sender.sendMessage("ok")
+
+
+def build_fragile(token, **kwargs):
+    from actorbot import RestartPolicy
+    from actorbot.actors._supervision import Backoff
+
+    return DelegatorBot(
+        token,
+        [pave_event_space()(per_chat_id(), create_open, Fragile, timeout=10)],
+        restart=RestartPolicy(max_restarts=5, backoff=Backoff(initial=0)),
+        **kwargs,
+    )
+
+
+def test_a_handler_error_makes_settle_raise_with_its_traceback(run_bot):
+    from actorbot.testing import HandlerError
+
+    harness = run_bot(build_fragile)
+    alice = harness.sim.create_user("Alice")
+    alice.send("/crash")
+    with pytest.raises(HandlerError) as caught:
+        harness.settle()
+    assert isinstance(caught.value.__cause__, KeyError)
+    assert "KeyError" in str(caught.value) and str(alice.id) in str(caught.value)
+    harness.settle()  # raised once: the next settle is clean
+
+
+def test_expected_errors_are_collected_and_do_not_fail(run_bot):
+    harness = run_bot(build_fragile)
+    alice = harness.sim.create_user("Alice")
+    with harness.expect_errors() as errors:
+        alice.send("/crash")
+    from actorbot.exception import PoisonUpdate
+
+    # handled again twice after restarts, then moved to the dead letters as poison
+    assert [type(e.exc) for e in errors] == [KeyError, KeyError, KeyError, PoisonUpdate]
+    assert [letter.update["text"] for letter in harness.bot.dead_letters] == ["/crash"]
+    assert errors[0].update["text"] == "/crash"
+    assert errors[0].conversation.seed == alice.chat.id
+    alice.send("hello")
+    harness.settle()
+    assert [m["text"] for m in alice.chat.bot_messages()][-1] == "ok"
+
+
+def test_an_error_nobody_settled_fails_the_test_at_teardown(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["actorbot.testing"]\n')
+    (tmp_path / "test_user.py").write_text(
+        "from actorbot import Bot\n"
+        "class Echo(Bot):\n"
+        "    def on_chat_message(self, msg):\n"
+        "        raise RuntimeError('handler bug ' + msg['text'])\n"
+        "def test_forgets_to_settle(run_bot):\n"
+        "    harness = run_bot(Echo)\n"
+        "    alice = harness.sim.create_user('Alice')\n"
+        "    alice.send('one')\n"
+        "    harness.sim.wait_until(lambda: harness.errors, 5, what='the error')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 passed, 1 error" in result.stdout, result.stdout
+    assert "HandlerError" in result.stdout and "RuntimeError: handler bug one" in result.stdout
