@@ -9,15 +9,13 @@ from __future__ import annotations
 from . import exception
 from ._bot import Bot
 from ._delegator import DelegatorBot
-from ._reporting import ConversationId
-from .actors._supervision import DeadLetter, DeadLetters, RestartPolicy
 from ._flavor import (
     all_content_types,
     chat_flavors,
-    fleece,
     flance,
     flavor,
     flavor_router,
+    fleece,
     glance,
     inline_flavors,
     is_event,
@@ -25,6 +23,8 @@ from ._flavor import (
     origin_identifier,
     peel,
 )
+from ._reporting import ConversationId
+from .actors._supervision import DeadLetter, DeadLetters, RestartPolicy
 
 # No NullHandler: a program that configured no logging sees actorbot's warnings and errors
 # on stderr (Python's last-resort handler); one that did gets them through its own handlers.

@@ -10,8 +10,10 @@ Three kinds of methods:
   is accepted as a keyword; old parameters are rewritten for the current API (see
   :mod:`actorbot.api._legacy`), and renamed methods (``kickChatMember``,
   ``getChatMembersCount``) call the current ones.
-* **every other Bot API 10.1 method**, generated from :mod:`actorbot._spec`, callable
-  with keyword arguments only: ``bot.sendChecklist(chat_id=..., checklist=...)``.
+* **every other Bot API 10.1 method**, inherited from the generated
+  :class:`actorbot._api_methods.ApiMethods` (``tools/generate_api_methods.py``): typed,
+  keyword arguments only: ``bot.sendChecklist(business_connection_id=..., chat_id=...,
+  checklist=...)``. Type checkers and IDEs see every one.
 * ``download_file``, ``handle``, ``close``/``stop``.
 
 An unknown keyword or a missing required parameter raises :class:`TypeError` naming
@@ -25,30 +27,27 @@ the answer arrives. A :class:`Bot` may be used from any number of threads at onc
 from __future__ import annotations
 
 import atexit
-import inspect
 import logging
 import os
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import IO, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import IO, Any
 
 from . import _spec
+from ._api_methods import ApiMethods
+from ._reporting import ErrorReporter, OnError
 from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
 from .api._legacy import RENAMED_METHODS, check_call, modernize
 from .api._retry import RetryPolicy
 from .api._settings import current_proxy, resolve_api_url
-from ._reporting import ErrorReporter, OnError
 from .exception import TelegramError
 
 __all__ = ["Bot"]
 
 log = logging.getLogger(__name__)
-
-_DOC_URL = "https://core.telegram.org/bots/api#"
-
 
 def _dismantle_message_identifier(f: Any) -> dict[str, Any]:
     """The parameters a ``msg_identifier`` stands for.
@@ -81,7 +80,7 @@ def _params(local_vars: dict[str, Any], *drop: str) -> dict[str, Any]:
     return out
 
 
-class Bot:
+class Bot(ApiMethods):
     """A Telegram bot: the Bot API methods, ``handle`` and the HTTP resources behind them.
 
     :param token: the bot token. It never appears in a log line, exception or repr.
@@ -191,7 +190,7 @@ class Bot:
             return self._in_flight
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def close(self) -> None:
+    def close(self) -> None:  # type: ignore[override]
         """Release the HTTP pool if this bot owns it. Idempotent; may be called from any thread."""
         with self._lock:
             if self._closed:
@@ -327,7 +326,7 @@ class Bot:
                 raise loop.error
         return loop
 
-    def __enter__(self) -> "Bot":
+    def __enter__(self) -> Bot:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -445,7 +444,7 @@ class Bot:
         return self._call(method, params)
 
     # -- the seeds' methods -------------------------------------------------------------------
-    def getMe(self) -> Any:
+    def getMe(self) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getme"""
         return self._call("getMe", {})
 
@@ -459,7 +458,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendmessage"""
         return self._call("sendMessage", _params(locals()))
 
@@ -470,7 +469,7 @@ class Bot:
         message_id: Any,
         disable_notification: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#forwardmessage"""
         return self._call("forwardMessage", _params(locals()))
 
@@ -484,7 +483,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendphoto
 
         :param photo: a ``file_id`` or HTTP URL string, a file-like object (e.g.
@@ -505,7 +504,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendaudio (``audio`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendAudio", _params(locals()))
 
@@ -519,7 +518,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#senddocument (``document`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendDocument", _params(locals()))
 
@@ -537,7 +536,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvideo (``video`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendVideo", _params(locals()))
 
@@ -555,7 +554,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendanimation (amanobot's order)"""
         return self._call("sendAnimation", _params(locals()))
 
@@ -570,7 +569,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvoice (``voice`` as ``photo`` in :meth:`sendPhoto`)"""
         return self._call("sendVoice", _params(locals()))
 
@@ -584,7 +583,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvideonote"""
         return self._call("sendVideoNote", _params(locals()))
 
@@ -595,7 +594,7 @@ class Bot:
         disable_notification: Any = None,
         reply_to_message_id: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """See: https://core.telegram.org/bots/api#sendmediagroup
 
         :param media: a list of InputMedia dicts (or namedtuples). Each one's ``media``
@@ -616,25 +615,27 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendlocation"""
         return self._call("sendLocation", _params(locals()))
 
-    def editMessageLiveLocation(
+    def editMessageLiveLocation(  # type: ignore[override]
         self,
         msg_identifier: Any,
         latitude: Any,
         longitude: Any,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagelivelocation
 
         :param msg_identifier: as in :meth:`editMessageText`.
         """
         return self._edit("editMessageLiveLocation", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def stopMessageLiveLocation(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:
+    def stopMessageLiveLocation(  # type: ignore[override]
+        self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#stopmessagelivelocation"""
         return self._edit("stopMessageLiveLocation", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -650,7 +651,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendvenue"""
         return self._call("sendVenue", _params(locals()))
 
@@ -664,7 +665,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendcontact"""
         return self._call("sendContact", _params(locals()))
 
@@ -682,7 +683,7 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendpoll (amanobot's order; options may be strings)"""
         return self._call("sendPoll", _params(locals()))
 
@@ -694,11 +695,11 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendgame"""
         return self._call("sendGame", _params(locals()))
 
-    def sendInvoice(
+    def sendInvoice(  # type: ignore[override]
         self,
         chat_id: Any,
         title: Any,
@@ -722,27 +723,29 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendinvoice"""
         return self._call("sendInvoice", _params(locals()))
 
-    def sendChatAction(self, chat_id: Any, action: Any, **kwargs: Any) -> Any:
+    def sendChatAction(self, chat_id: Any, action: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#sendchataction"""
         return self._call("sendChatAction", _params(locals()))
 
-    def getUserProfilePhotos(self, user_id: Any, offset: Any = None, limit: Any = None, **kwargs: Any) -> Any:
+    def getUserProfilePhotos(
+        self, user_id: Any, offset: Any = None, limit: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getuserprofilephotos"""
         return self._call("getUserProfilePhotos", _params(locals()))
 
-    def getFile(self, file_id: Any, **kwargs: Any) -> Any:
+    def getFile(self, file_id: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getfile"""
         return self._call("getFile", _params(locals()))
 
-    def kickChatMember(self, chat_id: Any, user_id: Any, until_date: Any = None, **kwargs: Any) -> Any:
+    def kickChatMember(self, chat_id: Any, user_id: Any, until_date: Any = None, **kwargs: Any) -> bool:
         """The old name of :meth:`banChatMember`; calls ``banChatMember``."""
         return self._call("kickChatMember", _params(locals()))
 
-    def unbanChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> Any:
+    def unbanChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#unbanchatmember"""
         return self._call("unbanChatMember", _params(locals()))
 
@@ -756,7 +759,7 @@ class Bot:
         can_send_other_messages: Any = None,
         can_add_web_page_previews: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#restrictchatmember
 
         Flat ``can_*`` rights (telepot's and amanobot's) are sent inside ``permissions``.
@@ -776,7 +779,7 @@ class Bot:
         can_pin_messages: Any = None,
         can_promote_members: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#promotechatmember"""
         return self._call("promoteChatMember", _params(locals()))
 
@@ -786,7 +789,7 @@ class Bot:
         user_id: Any,
         custom_title: Any,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#setchatadministratorcustomtitle"""
         return self._call("setChatAdministratorCustomTitle", _params(locals()))
 
@@ -803,27 +806,27 @@ class Bot:
         can_pin_messages: Any = None,
         permissions: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#setchatpermissions (amanobot's order)"""
         return self._call("setChatPermissions", _params(locals()))
 
-    def exportChatInviteLink(self, chat_id: Any, **kwargs: Any) -> Any:
+    def exportChatInviteLink(self, chat_id: Any, **kwargs: Any) -> str:
         """See: https://core.telegram.org/bots/api#exportchatinvitelink"""
         return self._call("exportChatInviteLink", _params(locals()))
 
-    def setChatPhoto(self, chat_id: Any, photo: Any, **kwargs: Any) -> Any:
+    def setChatPhoto(self, chat_id: Any, photo: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchatphoto"""
         return self._call("setChatPhoto", _params(locals()))
 
-    def deleteChatPhoto(self, chat_id: Any, **kwargs: Any) -> Any:
+    def deleteChatPhoto(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletechatphoto"""
         return self._call("deleteChatPhoto", _params(locals()))
 
-    def setChatTitle(self, chat_id: Any, title: Any, **kwargs: Any) -> Any:
+    def setChatTitle(self, chat_id: Any, title: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchattitle"""
         return self._call("setChatTitle", _params(locals()))
 
-    def setChatDescription(self, chat_id: Any, description: Any = None, **kwargs: Any) -> Any:
+    def setChatDescription(self, chat_id: Any, description: Any = None, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchatdescription"""
         return self._call("setChatDescription", _params(locals()))
 
@@ -833,39 +836,39 @@ class Bot:
         message_id: Any,
         disable_notification: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#pinchatmessage"""
         return self._call("pinChatMessage", _params(locals()))
 
-    def unpinChatMessage(self, chat_id: Any, **kwargs: Any) -> Any:
+    def unpinChatMessage(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#unpinchatmessage"""
         return self._call("unpinChatMessage", _params(locals()))
 
-    def leaveChat(self, chat_id: Any, **kwargs: Any) -> Any:
+    def leaveChat(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#leavechat"""
         return self._call("leaveChat", _params(locals()))
 
-    def getChat(self, chat_id: Any, **kwargs: Any) -> Any:
+    def getChat(self, chat_id: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getchat"""
         return self._call("getChat", _params(locals()))
 
-    def getChatAdministrators(self, chat_id: Any, **kwargs: Any) -> Any:
+    def getChatAdministrators(self, chat_id: Any, **kwargs: Any) -> list[dict[str, Any]]:
         """See: https://core.telegram.org/bots/api#getchatadministrators"""
         return self._call("getChatAdministrators", _params(locals()))
 
-    def getChatMembersCount(self, chat_id: Any, **kwargs: Any) -> Any:
+    def getChatMembersCount(self, chat_id: Any, **kwargs: Any) -> int:
         """The old name of :meth:`getChatMemberCount`; calls ``getChatMemberCount``."""
         return self._call("getChatMembersCount", _params(locals()))
 
-    def getChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> Any:
+    def getChatMember(self, chat_id: Any, user_id: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getchatmember"""
         return self._call("getChatMember", _params(locals()))
 
-    def setChatStickerSet(self, chat_id: Any, sticker_set_name: Any, **kwargs: Any) -> Any:
+    def setChatStickerSet(self, chat_id: Any, sticker_set_name: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setchatstickerset"""
         return self._call("setChatStickerSet", _params(locals()))
 
-    def deleteChatStickerSet(self, chat_id: Any, **kwargs: Any) -> Any:
+    def deleteChatStickerSet(self, chat_id: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletechatstickerset"""
         return self._call("deleteChatStickerSet", _params(locals()))
 
@@ -877,7 +880,7 @@ class Bot:
         url: Any = None,
         cache_time: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answercallbackquery"""
         return self._call("answerCallbackQuery", _params(locals()))
 
@@ -888,7 +891,7 @@ class Bot:
         shipping_options: Any = None,
         error_message: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answershippingquery"""
         return self._call("answerShippingQuery", _params(locals()))
 
@@ -898,15 +901,15 @@ class Bot:
         ok: Any,
         error_message: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answerprecheckoutquery"""
         return self._call("answerPreCheckoutQuery", _params(locals()))
 
-    def setPassportDataErrors(self, user_id: Any, errors: Any, **kwargs: Any) -> Any:
+    def setPassportDataErrors(self, user_id: Any, errors: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setpassportdataerrors"""
         return self._call("setPassportDataErrors", _params(locals()))
 
-    def editMessageText(
+    def editMessageText(  # type: ignore[override]
         self,
         msg_identifier: Any,
         text: Any,
@@ -914,7 +917,7 @@ class Bot:
         disable_web_page_preview: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagetext
 
         :param msg_identifier: a 2-tuple ``(chat_id, message_id)``, a 1-tuple
@@ -923,24 +926,24 @@ class Bot:
         """
         return self._edit("editMessageText", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageCaption(
+    def editMessageCaption(  # type: ignore[override]
         self,
         msg_identifier: Any,
         caption: Any = None,
         parse_mode: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagecaption"""
         return self._edit("editMessageCaption", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageMedia(
+    def editMessageMedia(  # type: ignore[override]
         self,
         msg_identifier: Any,
         media: Any,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagemedia
 
         :param media: an InputMedia dict whose ``media`` may be an upload, as in
@@ -948,15 +951,17 @@ class Bot:
         """
         return self._edit("editMessageMedia", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def editMessageReplyMarkup(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:
+    def editMessageReplyMarkup(  # type: ignore[override]
+        self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#editmessagereplymarkup"""
         return self._edit("editMessageReplyMarkup", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def stopPoll(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> Any:
+    def stopPoll(self, msg_identifier: Any, reply_markup: Any = None, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#stoppoll (``msg_identifier``: ``(chat_id, message_id)``)"""
         return self._edit("stopPoll", msg_identifier, _params(locals(), "msg_identifier"))
 
-    def deleteMessage(self, msg_identifier: Any, **kwargs: Any) -> Any:
+    def deleteMessage(self, msg_identifier: Any, **kwargs: Any) -> bool:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#deletemessage (not for inline messages)"""
         return self._edit("deleteMessage", msg_identifier, _params(locals(), "msg_identifier"))
 
@@ -968,15 +973,15 @@ class Bot:
         reply_to_message_id: Any = None,
         reply_markup: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#sendsticker"""
         return self._call("sendSticker", _params(locals()))
 
-    def getStickerSet(self, name: Any, **kwargs: Any) -> Any:
+    def getStickerSet(self, name: Any, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getstickerset"""
         return self._call("getStickerSet", _params(locals()))
 
-    def uploadStickerFile(self, user_id: Any, png_sticker: Any = None, **kwargs: Any) -> Any:
+    def uploadStickerFile(self, user_id: Any, png_sticker: Any = None, **kwargs: Any) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#uploadstickerfile
 
         ``png_sticker`` (the seeds' form) is sent as ``sticker`` with
@@ -994,7 +999,7 @@ class Bot:
         contains_masks: Any = None,
         mask_position: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#createnewstickerset
 
         The seeds' ``png_sticker``/``emojis``/``mask_position`` become one InputSticker
@@ -1011,15 +1016,15 @@ class Bot:
         emojis: Any = None,
         mask_position: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#addstickertoset (seed form as in :meth:`createNewStickerSet`)"""
         return self._call("addStickerToSet", _params(locals()))
 
-    def setStickerPositionInSet(self, sticker: Any, position: Any, **kwargs: Any) -> Any:
+    def setStickerPositionInSet(self, sticker: Any, position: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#setstickerpositioninset"""
         return self._call("setStickerPositionInSet", _params(locals()))
 
-    def deleteStickerFromSet(self, sticker: Any, **kwargs: Any) -> Any:
+    def deleteStickerFromSet(self, sticker: Any, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletestickerfromset"""
         return self._call("deleteStickerFromSet", _params(locals()))
 
@@ -1033,7 +1038,7 @@ class Bot:
         switch_pm_text: Any = None,
         switch_pm_parameter: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#answerinlinequery
 
         ``switch_pm_text``/``switch_pm_parameter`` are sent as ``button``.
@@ -1049,7 +1054,7 @@ class Bot:
         _raise_errors: Any = None,
         _cancel: CancelToken | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """See: https://core.telegram.org/bots/api#getupdates
 
         Long polling: the HTTP read timeout is the client's ``read_timeout`` plus
@@ -1068,19 +1073,19 @@ class Bot:
         max_connections: Any = None,
         allowed_updates: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> bool:
         """See: https://core.telegram.org/bots/api#setwebhook (no ``url`` removes the webhook)"""
         return self._call("setWebhook", _params(locals()))
 
-    def deleteWebhook(self, **kwargs: Any) -> Any:
+    def deleteWebhook(self, **kwargs: Any) -> bool:
         """See: https://core.telegram.org/bots/api#deletewebhook"""
         return self._call("deleteWebhook", _params(locals()))
 
-    def getWebhookInfo(self) -> Any:
+    def getWebhookInfo(self) -> dict[str, Any]:
         """See: https://core.telegram.org/bots/api#getwebhookinfo"""
         return self._call("getWebhookInfo", {})
 
-    def setGameScore(
+    def setGameScore(  # type: ignore[override]
         self,
         user_id: Any,
         score: Any,
@@ -1088,7 +1093,7 @@ class Bot:
         force: Any = None,
         disable_edit_message: Any = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any] | bool:
         """See: https://core.telegram.org/bots/api#setgamescore
 
         :param game_message_identifier: as ``msg_identifier`` in :meth:`editMessageText`.
@@ -1096,7 +1101,7 @@ class Bot:
         return self._edit("setGameScore", game_message_identifier,
                           _params(locals(), "game_message_identifier"))
 
-    def getGameHighScores(self, user_id: Any, game_message_identifier: Any, **kwargs: Any) -> Any:
+    def getGameHighScores(self, user_id: Any, game_message_identifier: Any, **kwargs: Any) -> list[dict[str, Any]]:  # type: ignore[override]
         """See: https://core.telegram.org/bots/api#getgamehighscores"""
         return self._edit("getGameHighScores", game_message_identifier,
                           _params(locals(), "game_message_identifier"))
@@ -1125,34 +1130,5 @@ class Bot:
             with self._lock:
                 self._in_flight -= 1
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(_spec.METHODS))
-
-
-def _make_api_method(name: str) -> Callable[..., Any]:
-    """A keyword-only method for the Bot API method ``name``, with a real signature."""
-
-    def api_method(self: Bot, **kwargs: Any) -> Any:
-        return self._call(name, kwargs)
-
-    spec = _spec.METHODS[name]
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    for p in spec.params:
-        default = inspect.Parameter.empty if p.required else None
-        parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=default))
-    api_method.__name__ = name
-    api_method.__qualname__ = f"Bot.{name}"
-    api_method.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    api_method.__doc__ = (
-        f"Call the Bot API method ``{name}`` (keyword arguments only); returns its result.\n\n"
-        f"See: {_DOC_URL}{name.lower()}"
-    )
-    return api_method
-
-
-for _name in _spec.METHODS:
-    if _name not in Bot.__dict__:
-        setattr(Bot, _name, _make_api_method(_name))
-del _name
 
 assert all(old in Bot.__dict__ for old in RENAMED_METHODS)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._bot import Bot
 from .actors._engine import RUNTIMES, Engine, EngineMicrophone
@@ -171,5 +172,5 @@ class DelegatorBot(Bot):
         self._engine.stop(grace)
         super()._shutdown(grace)
 
-    def __enter__(self) -> "DelegatorBot":
+    def __enter__(self) -> DelegatorBot:
         return self

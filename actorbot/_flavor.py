@@ -46,9 +46,10 @@ kind's name handles it, and so does a ``None`` catch-all.
 
 Deliberate differences from telepot 12.7 (documented, small):
 
-- ``glance`` reports ``venue`` for a venue (telepot reported ``location``, which
-  Telegram also sets), ``animation`` for an animation (not ``document``) and
-  ``live_photo`` for a live photo (not ``photo``).
+- ``glance`` reports ``animation`` for an animation (telepot, which predates the field,
+  reported ``document``, which Telegram also sets) and ``live_photo`` for a live photo
+  (not ``photo``). Among the content types telepot knew, its precedence holds: a venue,
+  which carries ``venue`` and ``location``, is a ``location`` as in telepot.
 - ``glance(..., flavor='callback_query')`` gives ``None`` as data for a game's callback
   query (which has no ``data``) instead of raising ``KeyError``.
 """
@@ -137,13 +138,15 @@ _PAYLOAD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("managed_bot", ("user", "bot")),
 )
 
-# Content types in telepot's order (with amanobot's ``animation`` and ``poll``), except
-# that a field Telegram sets *together with* an older one for backward compatibility
-# comes before it (animation/document, live_photo/photo, venue/location).
+# Content types in telepot 12.7's order (with amanobot's ``animation`` and ``poll``). Among
+# the types telepot knew, its order decides (a venue carries ``venue`` and ``location``:
+# telepot reports ``location``, so does actorbot). A newer field Telegram sets *together
+# with* an older one for backward compatibility comes before it, so newer kinds keep
+# the most specific name (animation/document, live_photo/photo).
 # ``new_chat_member`` is not in the reference any more but Telegram still sends it.
 _PREFERRED_CONTENT_ORDER: tuple[str, ...] = (
     "text", "audio", "animation", "document", "game", "live_photo", "photo", "sticker",
-    "video", "voice", "video_note", "contact", "poll", "venue", "location",
+    "video", "voice", "video_note", "contact", "poll", "location", "venue",
     "new_chat_member", "left_chat_member", "new_chat_title", "new_chat_photo",
     "delete_chat_photo", "group_chat_created", "supergroup_chat_created",
     "channel_chat_created", "migrate_to_chat_id", "migrate_from_chat_id", "pinned_message",
@@ -347,9 +350,11 @@ def glance(msg: Mapping[str, Any], flavor: str = "chat", long: bool = False) -> 
         long adds ``msg['date'], msg['message_id']``. *content_type* is the first of
         :data:`all_content_types` present in the message (``text``, ``audio``,
         ``animation``, ``document``, ``game``, ``live_photo``, ``photo``, ``sticker``,
-        ``video``, ``voice``, ``video_note``, ``contact``, ``poll``, ``venue``,
-        ``location``, ``new_chat_member``, ``left_chat_member``, ... every content and
-        service-message field of Bot API 10.1); ``KeyError`` if there is none.
+        ``video``, ``voice``, ``video_note``, ``contact``, ``poll``, ``location``,
+        ``venue``, ``new_chat_member``, ``left_chat_member``, ... every content and
+        service-message field of Bot API 10.1); ``KeyError`` if there is none. As in
+        telepot, a venue (which carries ``venue`` and ``location``) is a ``location``;
+        an animation is an ``animation`` and a live photo a ``live_photo``.
     ``callback_query``: regardless ``(msg['id'], msg['from']['id'], msg.get('data'))``.
     ``inline_query``: short ``(msg['id'], msg['from']['id'], msg['query'])``;
         long adds ``msg['offset']``.

@@ -26,8 +26,9 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["ConversationId", "OnError", "ErrorReporter", "DefaultErrorOutput", "describe_update"]
 

@@ -10,7 +10,7 @@ do not edit by hand. Regenerate from the repository root with::
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 __all__ = ["API_VERSION", "Field", "TypeSpec", "TYPES"]
 
@@ -23,7 +23,7 @@ class Field(NamedTuple):
     name: str
     types: tuple[str, ...]
     required: bool
-    const: Union[str, int, bool, None] = None
+    const: str | int | bool | None = None
 
 
 class TypeSpec(NamedTuple):

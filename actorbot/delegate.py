@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import exception
 from ._flavor import chat_flavors, flavor, inline_flavors, is_event, peel
@@ -294,7 +295,8 @@ def pave_event_space(fn: Callable[..., Any] = pair) -> Callable[..., Any]:
 
     @_ensure_seeders_list
     def producer(seeders: list[Seeder], delegator_factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return fn(seeders + [per_event_source_id(event_space)], delegator_factory, *args, event_space=event_space, **kwargs)
+        return fn(seeders + [per_event_source_id(event_space)], delegator_factory, *args, event_space=event_space,
+                  **kwargs)
 
     return producer
 
@@ -355,7 +357,8 @@ def intercept_callback_query_origin(fn: Callable[..., Any] = pair, origins: Any 
 
     @_ensure_seeders_list
     def producer(seeders: list[Seeder], delegator_factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return fn(seeders + [_wrap_none(router.map)], delegator_factory, *args, intercept_callback_query=intercept, **kwargs)
+        return fn(seeders + [_wrap_none(router.map)], delegator_factory, *args, intercept_callback_query=intercept,
+                  **kwargs)
 
     return producer
 

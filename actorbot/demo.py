@@ -23,7 +23,8 @@ import argparse
 import logging
 import os
 import sys
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 from .emulator import Emulator, TranscriptEntry
 from .testing import BotFactory, Connect, serve_bot

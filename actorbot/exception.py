@@ -235,7 +235,7 @@ class TelegramError(ActorbotException):
         return f"[{self.error_code}] {self.description}"
 
     @classmethod
-    def create(cls, json: dict[str, Any], status: int | None = None) -> "TelegramError":
+    def create(cls, json: dict[str, Any], status: int | None = None) -> TelegramError:
         """Build the most specific exception for an error answer.
 
         The class is chosen by structure first (``parameters``, then the error code

@@ -88,7 +88,7 @@ class TelegramObject:
     _fields: tuple[str, ...]
     _wire_names: tuple[str, ...] = ()
     _wire_to_python: Mapping[str, str] = MappingProxyType({})
-    _convs: Mapping[str, "_Conv"] = MappingProxyType({})
+    _convs: Mapping[str, _Conv] = MappingProxyType({})
     _required: frozenset[str] = frozenset()
     _consts: tuple[tuple[str, Any], ...] = ()
     _wire_set: frozenset[str] = frozenset()
@@ -98,7 +98,7 @@ class TelegramObject:
         fields = cls._fields
         if len(args) > len(fields):
             raise TypeError(f"{cls.__name__}() takes at most {len(fields)} positional arguments ({len(args)} given)")
-        values: dict[str, Any] = dict(zip(fields, args))
+        values: dict[str, Any] = dict(zip(fields, args, strict=False))
         unexpected: list[str] = []
         for key, value in kwargs.items():
             name = cls._wire_to_python.get(key, key)
@@ -123,7 +123,7 @@ class TelegramObject:
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{name}={value!r}" for name, value in zip(self._fields, self) if value is not None  # type: ignore[call-overload]
+            f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True) if value is not None  # type: ignore[call-overload]
         )
         return f"{type(self).__name__}({shown})"
 
@@ -211,7 +211,8 @@ def _build() -> dict[str, type]:
             "__module__": __name__,
             "__doc__": doc,
             "_wire_names": wire,
-            "_wire_to_python": MappingProxyType({**dict(zip(wire, python)), **dict(zip(python, python))}),
+            "_wire_to_python": MappingProxyType({**dict(zip(wire, python, strict=True)),
+                                                 **dict(zip(python, python, strict=True))}),
             "_required": frozenset(f.name for f in spec.fields if f.required),
             "_consts": tuple((f.name, f.const) for f in spec.fields if f.const is not None),
             "_wire_set": frozenset(wire),
@@ -279,7 +280,7 @@ def to_jsonable(value: Any) -> Any:
     (a ``(filename, file)`` tuple would become a list).
     """
     if isinstance(value, TelegramObject):
-        return {w: to_jsonable(v) for w, v in zip(value._wire_names, value) if v is not None}  # type: ignore[call-overload]
+        return {w: to_jsonable(v) for w, v in zip(value._wire_names, value, strict=True) if v is not None}  # type: ignore[call-overload]
     if isinstance(value, tuple) and hasattr(value, "_asdict"):
         return {_wire_name(k): to_jsonable(v) for k, v in value._asdict().items() if v is not None}
     if isinstance(value, Mapping):

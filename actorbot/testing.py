@@ -42,9 +42,10 @@ and waits on conditions with a bound (``TimeoutError`` when the bound passes).
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Iterator, Protocol
+from typing import Any, Protocol
 
 from .actors._clock import Deadline
 from .emulator import Emulator, SimulationTimeout
@@ -196,7 +197,7 @@ def _remaining(deadline: Deadline) -> float:
     return 0.0 if remaining is None else remaining
 
 
-Connect = Callable[[Any, Emulator], ContextManager[Any]]
+Connect = Callable[[Any, Emulator], AbstractContextManager[Any]]
 """``connect(bot, emulator)``: a context manager that feeds the bot its updates while it is open
 (a webhook server, say) instead of polling."""
 

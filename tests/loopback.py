@@ -21,11 +21,12 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,13 @@ class LoopbackApi:
         self._thread: threading.Thread | None = None
 
     # -- scripting ------------------------------------------------------------------
-    def reply(self, method: str, result: Any = True, **kwargs: Any) -> "LoopbackApi":
+    def reply(self, method: str, result: Any = True, **kwargs: Any) -> LoopbackApi:
         """Queue the answer for the next call of ``method`` (FIFO per method)."""
         with self._cond:
             self._scripted[method].append(Reply(result=result, **kwargs))
         return self
 
-    def on(self, method: str, handler: Callable[[Request], Reply]) -> "LoopbackApi":
+    def on(self, method: str, handler: Callable[[Request], Reply]) -> LoopbackApi:
         """Answer every call of ``method`` that has no scripted reply with ``handler``."""
         with self._cond:
             self._handlers[method] = handler
@@ -184,7 +185,7 @@ class LoopbackApi:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "LoopbackApi":
+    def start(self) -> LoopbackApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -240,7 +241,8 @@ class LoopbackApi:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="loopback-api", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="loopback-api",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -270,7 +272,7 @@ class LoopbackApi:
         if self._thread is not None:
             self._thread.join(5)
 
-    def __enter__(self) -> "LoopbackApi":
+    def __enter__(self) -> LoopbackApi:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -8,7 +8,7 @@ import logging
 import socket
 import threading
 import traceback
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -345,7 +345,7 @@ def test_5xx_is_retried_for_read_only_methods_only(loopback_api):
 
 def test_policy_is_immutable_and_validated():
     policy = RetryPolicy()
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         policy.flood_retries = 5  # type: ignore[misc]
     assert replace(policy, flood_retries=0).flood_retries == 0
     assert [policy.backoff(n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0]

@@ -39,5 +39,6 @@ def test_message_loop_from_a_webhook_queue(loopback_api: LoopbackApi) -> None:
     got: queue.Queue = queue.Queue()
     with Bot(TOKEN, api_url=loopback_api.url) as bot:
         bot.message_loop({"chat": got.put}, source=source, ordered=False)
-        source.put('{"update_id": 3, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "q"}}')
+        source.put('{"update_id": 3, "message": {"message_id": 1, "date": 0, '
+                   '"chat": {"id": 1, "type": "private"}, "text": "q"}}')
         assert got.get(timeout=5)["text"] == "q"

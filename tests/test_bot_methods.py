@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from actorbot import Bot
-from actorbot import _spec
+from actorbot import Bot, _spec
 from actorbot.api import RetryPolicy
 from conftest import TOKEN
 
@@ -218,7 +217,7 @@ def test_generated_method_signature_and_validation(bot, loopback_api):
     assert sig.parameters["scope"].default is None
     with pytest.raises(TypeError, match="'comands'"):
         bot.setMyCommands(comands=[])
-    with pytest.raises(TypeError, match="missing required argument 'commands'"):
+    with pytest.raises(TypeError, match="missing .*required .*argument.*'commands'"):
         bot.setMyCommands(scope={"type": "default"})
     with pytest.raises(TypeError):
         bot.setMyCommands([])  # keyword arguments only
@@ -274,9 +273,8 @@ def test_download_file_to_a_path(bot, loopback_api, tmp_path):
 
 
 def test_download_error_is_raised_and_leaves_no_file(bot, loopback_api, tmp_path):
-    from loopback import Reply
-
     from actorbot.exception import TelegramError
+    from loopback import Reply
 
     loopback_api.reply("getFile", {"file_id": "F1", "file_path": "gone.bin"})
     loopback_api.on("<file>", lambda req: Reply(status=404, json={"ok": False, "error_code": 404,

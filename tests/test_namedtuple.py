@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from actorbot import _types, namedtuple as nt
+from actorbot import _types
+from actorbot import namedtuple as nt
 from actorbot.namedtuple import (
     Chat,
     ChatMember,
@@ -84,7 +85,8 @@ def test_round_trip_gives_back_the_same_dict() -> None:
 def test_update_with_message_and_callback_query() -> None:
     raw = {"update_id": 9, "callback_query": {"id": "c", "from": {"id": 1, "is_bot": False, "first_name": "A"},
                                               "chat_instance": "ci", "data": "d",
-                                              "message": {"message_id": 1, "date": 5, "chat": {"id": 1, "type": "private"}}}}
+                                              "message": {"message_id": 1, "date": 5,
+                                                          "chat": {"id": 1, "type": "private"}}}}
     u = Update(**raw)
     assert u.message is None
     assert u.callback_query.from_.id == 1
@@ -93,8 +95,10 @@ def test_update_with_message_and_callback_query() -> None:
 
 
 def test_from_may_be_given_as_from_or_from_underscore() -> None:
-    a = Message(message_id=1, date=1, chat={"id": 1, "type": "private"}, from_={"id": 2, "is_bot": False, "first_name": "x"})
-    b = Message(**{"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "from": {"id": 2, "is_bot": False, "first_name": "x"}})
+    a = Message(message_id=1, date=1, chat={"id": 1, "type": "private"},
+                from_={"id": 2, "is_bot": False, "first_name": "x"})
+    b = Message(**{"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"},
+                   "from": {"id": 2, "is_bot": False, "first_name": "x"}})
     assert a == b and a.from_.id == 2
     assert "from" in to_jsonable(a) and "from_" not in to_jsonable(a)
     assert a._asdict()["from_"] == a.from_
@@ -127,14 +131,16 @@ def test_fixed_values_are_defaults() -> None:
     assert ForceReply() == ForceReply(force_reply=True)
     assert to_jsonable(ForceReply(selective=True)) == {"force_reply": True, "selective": True}
     assert to_jsonable(ReplyKeyboardRemove()) == {"remove_keyboard": True}
-    article = InlineQueryResultArticle(id="1", title="T", input_message_content=InputTextMessageContent(message_text="hi"))
+    article = InlineQueryResultArticle(id="1", title="T",
+                                       input_message_content=InputTextMessageContent(message_text="hi"))
     assert to_jsonable(article) == {"type": "article", "id": "1", "title": "T",
                                     "input_message_content": {"message_text": "hi"}}
     assert to_jsonable(ReactionTypeEmoji(emoji="👍")) == {"type": "emoji", "emoji": "👍"}
 
 
 @pytest.mark.parametrize("raw,cls", [
-    ({"status": "creator", "user": {"id": 1, "is_bot": False, "first_name": "a"}, "is_anonymous": False}, ChatMemberOwner),
+    ({"status": "creator", "user": {"id": 1, "is_bot": False, "first_name": "a"}, "is_anonymous": False},
+     ChatMemberOwner),
     ({"status": "kicked", "user": {"id": 1, "is_bot": False, "first_name": "a"}, "until_date": 0}, ChatMemberBanned),
     ({"status": "member", "user": {"id": 1, "is_bot": False, "first_name": "a"}}, nt.ChatMemberMember),
     ({"status": "left", "user": {"id": 1, "is_bot": False, "first_name": "a"}}, nt.ChatMemberLeft),
@@ -143,13 +149,15 @@ def test_union_types_pick_the_alternative_by_discriminator(raw: dict[str, Any], 
     member = ChatMember(**raw)
     assert type(member) is cls and isinstance(member, ChatMember)
     assert to_jsonable(member) == raw
-    updated = nt.ChatMemberUpdated(chat={"id": -1, "type": "group"}, from_={"id": 2, "is_bot": False, "first_name": "b"},
+    updated = nt.ChatMemberUpdated(chat={"id": -1, "type": "group"},
+                                   from_={"id": 2, "is_bot": False, "first_name": "b"},
                                    date=1, old_chat_member=raw, new_chat_member=raw)
     assert type(updated.new_chat_member) is cls
 
 
 def test_maybe_inaccessible_message_by_date() -> None:
-    assert type(MaybeInaccessibleMessage(chat={"id": 1, "type": "private"}, message_id=1, date=0)) is InaccessibleMessage
+    assert type(MaybeInaccessibleMessage(chat={"id": 1, "type": "private"}, message_id=1,
+                                         date=0)) is InaccessibleMessage
     assert type(MaybeInaccessibleMessage(chat={"id": 1, "type": "private"}, message_id=1, date=5, text="x")) is Message
 
 
@@ -184,7 +192,8 @@ def test_known_fields_raise_no_warning() -> None:
 def test_repr_shows_only_present_fields() -> None:
     assert repr(User(id=1, is_bot=False, first_name="a")) == "User(id=1, is_bot=False, first_name='a')"
     assert repr(nt.CallbackGame()) == "CallbackGame()"
-    assert to_jsonable(InlineKeyboardButton(text="Play", callback_game=nt.CallbackGame())) == {"text": "Play", "callback_game": {}}
+    assert to_jsonable(InlineKeyboardButton(text="Play", callback_game=nt.CallbackGame())) == {"text": "Play",
+                                                                                               "callback_game": {}}
 
 
 def test_instances_are_immutable_tuples_that_pickle() -> None:

@@ -176,7 +176,8 @@ def test_by_regex() -> None:
 
 def test_regex_routing_passes_the_match() -> None:
     calls: list[Any] = []
-    router = Router(by_regex(lambda m: m["text"], r"^(hi|hello)\b"), {"hi": recorder("hi", calls), (None,): recorder("other", calls)})
+    router = Router(by_regex(lambda m: m["text"], r"^(hi|hello)\b"),
+                    {"hi": recorder("hi", calls), (None,): recorder("other", calls)})
     router.route(text_message("hi there"))
     router.route(text_message("bye"))
     assert calls[0][0] == "hi" and calls[0][1][0].group(0) == "hi"

@@ -174,7 +174,8 @@ def test_text_mention_with_dict_and_namedtuple_entities() -> None:
 
     text = "hi Ann"
     raw = entity("text_mention", text, "Ann", user={"id": 77, "is_bot": False, "first_name": "Ann"})
-    for ents in ([raw], [MessageEntity(**raw)], [MessageEntity(type="text_mention", offset=3, length=3, user=User(id=77))]):
+    for ents in ([raw], [MessageEntity(**raw)],
+                 [MessageEntity(type="text_mention", offset=3, length=3, user=User(id=77))]):
         assert apply_entities_as_html(text, ents) == 'hi <a href="tg://user?id=77">Ann</a>'
         assert apply_entities_as_markdown_v2(text, ents) == "hi [Ann](tg://user?id=77)"
         assert apply_entities_as_markdown(text, ents) == "hi [Ann](tg://user?id=77)"

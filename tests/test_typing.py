@@ -1,9 +1,12 @@
-"""The package type-checks: mypy finds no errors in ``actorbot`` (skipped without mypy).
+"""The package type-checks and lints: mypy finds no errors in ``actorbot``, ruff none in
+``actorbot``, ``tests`` and ``tools`` (each skipped when the tool is not installed).
 
-The same run also checks a few lines of user code against the generated stub
-``actorbot/namedtuple.pyi``: the Bot API classes are usable as annotations and take
-their fields as keyword arguments. mypy's cache goes to a temporary directory so the
-repository stays clean.
+The same run also checks user code: against the generated stub
+``actorbot/namedtuple.pyi`` (the Bot API classes are usable as annotations and take
+their fields as keyword arguments) and against the generated methods of ``Bot`` and
+of the ``Sender``/``Administrator``/``Editor`` proxies: calls with the right arguments
+pass, a misspelt method or a missing required argument is an error. mypy's cache goes
+to a temporary directory so the repository stays clean.
 """
 
 from __future__ import annotations
@@ -30,19 +33,83 @@ def sender_id(message: Message) -> int | None:
 '''
 
 
+USER_BOT = '''\
+from typing import Any
+
+from actorbot import Bot
+from actorbot.helper import ChatHandler
+
+
+def send_list(bot: Bot) -> int:
+    sent = bot.sendChecklist(
+        business_connection_id="bc",
+        chat_id=1,
+        checklist={"title": "Todo", "tasks": [{"id": 1, "text": "milk"}]},
+    )
+    topic = bot.createForumTopic(chat_id=-100, name="Plans")
+    bot.sendMessage(1, "telepot's positional form", parse_mode="HTML")
+    return int(sent["message_id"]) + int(topic["message_thread_id"])
+
+
+class Reactor(ChatHandler):
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        self.sender.sendMessage("hi")
+        self.sender.setMessageReaction(message_id=msg["message_id"], reaction=[{"type": "emoji", "emoji": "👍"}])
+        self.administrator.createForumTopic(name="Plans")
+'''
+
+USER_MISTAKES = '''\
+from typing import Any
+
+from actorbot import Bot
+from actorbot.helper import ChatHandler
+
+
+class Typo(ChatHandler):
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        self.sender.sendMesage("hi")
+
+
+def forgot(bot: Bot) -> None:
+    bot.sendChecklist(chat_id=1, checklist={})
+    bot.setMessageReaction(chat_id=1, message_id="5")
+'''
+
+
 def test_mypy_reports_no_errors(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
-    user_code = tmp_path / "user_code.py"
-    user_code.write_text(USER_CODE, encoding="utf-8")
+    (tmp_path / "user_code.py").write_text(USER_CODE, encoding="utf-8")
+    (tmp_path / "user_bot.py").write_text(USER_BOT, encoding="utf-8")
+    (tmp_path / "user_mistakes.py").write_text(USER_MISTAKES, encoding="utf-8")
     result = subprocess.run(
         [
-            sys.executable, "-m", "mypy", "actorbot", str(user_code),
-            "--ignore-missing-imports", "--cache-dir", str(tmp_path / "mypy_cache"),
+            sys.executable, "-m", "mypy", "actorbot",
+            str(tmp_path / "user_code.py"), str(tmp_path / "user_bot.py"), str(tmp_path / "user_mistakes.py"),
+            "--ignore-missing-imports", "--cache-dir", str(tmp_path / "mypy_cache"), "--no-error-summary",
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=110,
     )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert all(line.startswith(str(tmp_path / "user_mistakes.py")) for line in errors), result.stdout + result.stderr
+    messages = "\n".join(errors)
+    assert '"Sender" has no attribute "sendMesage"' in messages, messages
+    assert 'Missing named argument "business_connection_id" for "sendChecklist"' in messages, messages
+    assert 'Argument "message_id" to "setMessageReaction" of "ApiMethods" has incompatible type "str"' in messages
+    assert len(errors) == 3, messages
+
+
+def test_ruff_reports_no_errors() -> None:
+    """``ruff check`` with the project's configuration (pyproject.toml) finds nothing."""
+    pytest.importorskip("ruff")
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "actorbot", "tests", "tools"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("Success: no issues found"), result.stdout
+    assert "All checks passed!" in result.stdout

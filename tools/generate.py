@@ -3,7 +3,7 @@
 
 Usage (from the repository root)::
 
-    python tools/generate.py                 # reads ../shared/botapi/api.json
+    python tools/generate.py                 # reads spec/botapi/api.json
     python tools/generate.py --spec PATH     # another copy of api.json
     python tools/generate.py --check         # exit 1 if a generated file is stale
 
@@ -27,12 +27,13 @@ import argparse
 import importlib.util
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "botapi" / "api.json"
+DEFAULT_SPEC = ROOT / "spec" / "botapi" / "api.json"
 
 __all__ = ["Generator", "generators", "render_methods", "main"]
 

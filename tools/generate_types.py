@@ -32,7 +32,7 @@ from typing import Any
 OUTPUT = "actorbot/_types.py"
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "botapi" / "api.json"
+DEFAULT_SPEC = ROOT / "spec" / "botapi" / "api.json"
 
 _DISCRIMINATORS = frozenset({"type", "status", "source"})
 _CONST_STRING = re.compile(r'(?:[Aa]lways|must be) "?([A-Za-z0-9_]+)"?\.?\s*$')
@@ -73,7 +73,7 @@ def render(spec: dict[str, Any]) -> str:
         "from __future__ import annotations",
         "",
         "from types import MappingProxyType",
-        "from typing import NamedTuple, Union",
+        "from typing import NamedTuple",
         "",
         '__all__ = ["API_VERSION", "Field", "TypeSpec", "TYPES"]',
         "",
@@ -86,7 +86,7 @@ def render(spec: dict[str, Any]) -> str:
         "    name: str",
         "    types: tuple[str, ...]",
         "    required: bool",
-        "    const: Union[str, int, bool, None] = None",
+        "    const: str | int | bool | None = None",
         "",
         "",
         "class TypeSpec(NamedTuple):",
@@ -109,7 +109,8 @@ def render(spec: dict[str, Any]) -> str:
         for f in t.get("fields", []) or []:
             const = _const(name, f)
             extra = f", {const!r}" if const is not None else ""
-            fields.append(f"        _F({f['name']!r}, {tuple(f.get('types', []))!r}, {bool(f.get('required'))!r}{extra}),")
+            types = tuple(f.get("types", []))
+            fields.append(f"        _F({f['name']!r}, {types!r}, {bool(f.get('required'))!r}{extra}),")
         subtypes = tuple(t.get("subtypes", []) or [])
         subtype_of = tuple(t.get("subtype_of", []) or [])
         rest = f", {subtypes!r}, {subtype_of!r}" if subtypes or subtype_of else ""

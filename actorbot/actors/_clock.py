@@ -25,7 +25,7 @@ This module has no state; it runs on the caller's thread.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["now", "real_monotonic", "Deadline"]
 

@@ -19,7 +19,8 @@ the actor runs ``on_close(ex)``, marks itself closed and tells the supervisor
 :class:`Closing`; an exception from the handler is first reported to the bot's
 ``on_error`` (on this thread) and travels with :class:`Closing` as a
 :class:`~actorbot.actors._messages.Failure`, so the supervisor can restart the
-conversation with the update that failed (:mod:`actorbot.actors._supervision`). Updates that still arrive are kept, not handled. The supervisor, once
+conversation with the update that failed (:mod:`actorbot.actors._supervision`). Updates
+that still arrive are kept, not handled. The supervisor, once
 it has stopped routing to this delegate, sends :class:`Drain`; the actor answers
 :class:`Drained` with the kept updates and stops. The supervisor hands those to a fresh
 delegate, so nothing routed here is lost. The actor never stops itself otherwise (pykka

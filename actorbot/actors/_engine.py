@@ -20,7 +20,8 @@ import itertools
 import logging
 import threading
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pykka
 

@@ -158,7 +158,7 @@ class Capture:
     templates: tuple[Any, ...]
 
     @classmethod
-    def of(cls, owner: int, pattern: Any) -> "Capture":
+    def of(cls, owner: int, pattern: Any) -> Capture:
         return cls(owner, normalize_pattern(pattern))
 
 

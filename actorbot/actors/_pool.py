@@ -44,7 +44,8 @@ import logging
 import sys
 import threading
 from collections import deque
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import pykka
 from pykka import ActorDeadError, ActorRegistry
@@ -190,7 +191,7 @@ class _PooledInbox:
 
     __slots__ = ("_actor", "_dead", "_items", "_lock", "_scheduled", "_started")
 
-    def __init__(self, actor: "PooledActor") -> None:
+    def __init__(self, actor: PooledActor) -> None:
         self._actor = actor
         self._lock = threading.Lock()
         self._items: deque[Any] = deque()

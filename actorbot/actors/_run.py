@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..exception import IdleTerminate, StopListening
 from ._messages import Closing
@@ -29,7 +30,7 @@ class RunDelegate:
 
     def __init__(
         self,
-        engine: "Engine",
+        engine: Engine,
         delegate_id: int,
         func: Callable[..., Any],
         args: tuple[Any, ...] = (),

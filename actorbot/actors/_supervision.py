@@ -24,11 +24,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from ..loop._backoff import Backoff
 from .._reporting import ConversationId
+from ..loop._backoff import Backoff
 
 __all__ = ["RestartPolicy", "FailureHistory", "DeadLetter", "DeadLetters"]
 

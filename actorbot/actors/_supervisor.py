@@ -28,8 +28,9 @@ import logging
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -136,7 +137,7 @@ class SupervisorActor(pykka.ThreadingActor):
 
     def __init__(
         self,
-        engine: "Engine",
+        engine: Engine,
         patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
         policies: list[RestartPolicy],
     ) -> None:

@@ -14,7 +14,8 @@ import json
 import logging
 import os
 import threading
-from typing import IO, Any, Mapping
+from collections.abc import Mapping
+from typing import IO, Any
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, EmptyPoolError, HTTPError, ProxyError

@@ -29,8 +29,9 @@ import json
 import keyword
 import mimetypes
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import urllib3
 
@@ -74,7 +75,7 @@ def as_mapping(value: Any) -> Mapping[str, Any] | None:
     if isinstance(value, tuple):
         wire = getattr(type(value), "_wire_names", None)
         if isinstance(wire, tuple):
-            return {w: v for w, v in zip(wire, value) if v is not None}
+            return {w: v for w, v in zip(wire, value, strict=True) if v is not None}
         if hasattr(value, "_asdict"):
             return {_wire_key(k): v for k, v in value._asdict().items() if v is not None}
         return None

@@ -18,7 +18,8 @@ never delivered twice by a retry. Concretely:
   kept-alive connection that the server closed just as it was reused: urllib3
   discards connections it can see are dropped before reusing them, and the rare
   remaining race is reported rather than risk a duplicate.
-* **5xx answers** (Bot API errors or non-JSON gateway pages) are retried only for read-only methods (names starting with one
+* **5xx answers** (Bot API errors or non-JSON gateway pages) are retried only for
+  read-only methods (names starting with one
   of ``read_only_prefixes``, default ``get``, except ``getUpdates``, whose caller
   already loops), at most ``server_error_retries`` times with the same backoff.
   A 5xx for any other method is raised at once: a gateway error may come after
@@ -32,8 +33,8 @@ function so nothing really sleeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["RetryPolicy", "WaitFunction", "NO_RETRY"]
 

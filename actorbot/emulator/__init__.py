@@ -12,7 +12,8 @@ actorbot: a bot written with any library can be tested against it.
 
 from ._emulator import DEFAULT_TOKEN, Emulator
 from ._faults import Fault, FaultPlan
-from ._markup import MarkupError, parse as parse_markup
+from ._markup import MarkupError
+from ._markup import parse as parse_markup
 from ._records import ApiCall, TranscriptEntry
 from ._sim import (
     TINY_PNG,
@@ -20,10 +21,10 @@ from ._sim import (
     InlineQueryHandle,
     PaymentHandle,
     SimChat,
-    SimUser,
     Simulation,
     SimulationError,
     SimulationTimeout,
+    SimUser,
 )
 
 __all__ = [

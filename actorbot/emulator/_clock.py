@@ -10,7 +10,7 @@ never hangs the server.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..actors._clock import now, real_monotonic
 

@@ -38,7 +38,9 @@ _BUTTON_ACTIONS = (
 )
 
 
-def formatted_text(text: str, parse_mode: str | None, entities: Any, *, what: str = "text") -> tuple[str, list[dict[str, Any]]]:
+def formatted_text(
+    text: str, parse_mode: str | None, entities: Any, *, what: str = "text"
+) -> tuple[str, list[dict[str, Any]]]:
     """Text plus entities the way Telegram stores a bot's text (parsed, trimmed, auto-detected)."""
     if parse_mode and not entities:
         try:
@@ -209,7 +211,8 @@ def media_fields(world: World, record: FileRecord, kind: str, p: Params | None =
         video = {**named, "width": get("width", 320), "height": get("height", 240), "duration": get("duration", 0)}
         return {kind: video, "document": named} if kind == "animation" else {kind: video}
     if kind == "voice":
-        return {"voice": {**base, "duration": get("duration", 0), **({"mime_type": record.mime_type} if record.mime_type else {})}}
+        return {"voice": {**base, "duration": get("duration", 0),
+                          **({"mime_type": record.mime_type} if record.mime_type else {})}}
     if kind == "video_note":
         return {"video_note": {**base, "length": get("length", 240), "duration": get("duration", 0)}}
     if kind == "sticker":

@@ -7,8 +7,9 @@ methods answered in a webhook response). It takes ``world.lock`` for the handler
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import _methods_chats, _methods_core, _methods_edit, _methods_queries, _methods_send
 from ._errors import ApiError, Described, not_found, unauthorized

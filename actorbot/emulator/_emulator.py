@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._clock import Clock
 from ._dispatch import Dispatcher
@@ -96,7 +97,7 @@ class Emulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         """Listen and serve; returns ``self``. Call once."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
@@ -117,7 +118,7 @@ class Emulator:
             self._server.stop()
             self._server = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start() if self._server is None else self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -34,19 +34,19 @@ class Fault:
     processed: bool = False
 
     @classmethod
-    def rate_limit(cls, retry_after: int = 1) -> "Fault":
+    def rate_limit(cls, retry_after: int = 1) -> Fault:
         return cls("rate_limit", retry_after=retry_after)
 
     @classmethod
-    def server_error(cls, status: int = 500) -> "Fault":
+    def server_error(cls, status: int = 500) -> Fault:
         return cls("server_error", status=status)
 
     @classmethod
-    def drop(cls, *, processed: bool = False) -> "Fault":
+    def drop(cls, *, processed: bool = False) -> Fault:
         return cls("drop", processed=processed)
 
     @classmethod
-    def slow(cls, delay: float) -> "Fault":
+    def slow(cls, delay: float) -> Fault:
         return cls("slow", delay=delay)
 
     @property

@@ -7,7 +7,8 @@ and ``change_member`` are shared with the simulation side.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._errors import bad_request
 from ._fallback import minimal_value
@@ -159,7 +160,8 @@ def promote_chat_member(world: World, p: Params) -> bool:
     chat, user = _target_member(world, p, "can_promote_members", "promote/demote chat member")
     rights = {right: p.bool(right) for right in ADMIN_RIGHTS if p.has(right)}
     if any(rights.values()):
-        change_member(world, chat, user, make_member(user, "administrator", **{r: rights.get(r, False) for r in ADMIN_RIGHTS},
+        change_member(world, chat, user,
+                      make_member(user, "administrator", **{r: rights.get(r, False) for r in ADMIN_RIGHTS},
                                                      can_be_edited=True, is_anonymous=p.bool("is_anonymous")))
     else:
         change_member(world, chat, user, make_member(user, "member"))

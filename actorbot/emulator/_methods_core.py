@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._errors import Described, bad_request
 from ._params import Params

@@ -5,7 +5,8 @@ Handlers run on an HTTP handler thread with ``world.lock`` held.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._content import caption_fields, input_file, media_fields, message_text, reply_markup
 from ._errors import bad_request

@@ -7,7 +7,8 @@ threads for the answers, the caller's thread for ``start_payment``).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._content import check_inline_button
 from ._errors import bad_request

@@ -6,7 +6,8 @@ Handlers take ``(world, params)`` and run on an HTTP handler thread with
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _spec
 from ._content import (

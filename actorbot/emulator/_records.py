@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["ApiCall", "TranscriptEntry", "render_transcript", "keyboard_labels", "describe_content"]
 
@@ -65,7 +66,9 @@ class TranscriptEntry:
 
     def line(self) -> str:
         """This entry as one readable line (keyboards inline, as ``[label]``)."""
-        keys = "  " + " | ".join(" ".join(f"[{label}]" for label in row) for row in self.keyboard) if self.keyboard else ""
+        keys = ""
+        if self.keyboard:
+            keys = "  " + " | ".join(" ".join(f"[{label}]" for label in row) for row in self.keyboard)
         if self.kind == "message":
             return f"{self.sender}: {self.text}{keys}"
         if self.kind == "edit":

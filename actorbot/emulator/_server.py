@@ -13,8 +13,8 @@ import json
 import logging
 import socket
 import threading
-from http import HTTPStatus
 import urllib.parse
+from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from socketserver import StreamRequestHandler
 from typing import Any, Protocol
@@ -30,7 +30,9 @@ _JSON = "application/json"
 class Application(Protocol):
     """What the server calls; each method returns ``(status, body bytes or None to drop, content type)``."""
 
-    def bot_call(self, token: str, method: str, params: dict[str, Any], uploads: dict[str, Upload]) -> tuple[int, bytes | None, str]: ...
+    def bot_call(
+        self, token: str, method: str, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> tuple[int, bytes | None, str]: ...
 
     def file(self, token: str, path: str) -> tuple[int, bytes | None, str]: ...
 
@@ -48,7 +50,7 @@ class _Handler(StreamRequestHandler):
     header parsing, which dominated the cost of a request.
     """
 
-    server: "_Server"
+    server: _Server
     rbufsize = 65536
 
     def setup(self) -> None:

@@ -9,8 +9,9 @@ as the bot's HTTP call has been served, and raise :class:`SimulationTimeout` aft
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from ..exception import ActorbotException
 from ._clock import real_monotonic
@@ -65,22 +66,22 @@ class SimUser:
     id: int
     first_name: str
     username: str | None = None
-    sim: "Simulation | None" = field(default=None, repr=False, compare=False)
+    sim: Simulation | None = field(default=None, repr=False, compare=False)
 
-    def _s(self) -> "Simulation":
+    def _s(self) -> Simulation:
         if self.sim is None:
             raise SimulationError("this user is not bound to a simulation")
         return self.sim
 
     @property
-    def chat(self) -> "SimChat":
+    def chat(self) -> SimChat:
         """The private chat between this user and the bot."""
         return self._s().private_chat(self)
 
-    def send(self, text: str, chat: "SimChat | int | None" = None, **kwargs: Any) -> dict[str, Any]:
+    def send(self, text: str, chat: SimChat | int | None = None, **kwargs: Any) -> dict[str, Any]:
         return self._s().send_text(self, text, chat, **kwargs)
 
-    def command(self, command: str, args: str = "", chat: "SimChat | int | None" = None) -> dict[str, Any]:
+    def command(self, command: str, args: str = "", chat: SimChat | int | None = None) -> dict[str, Any]:
         return self._s().send_command(self, command, args, chat)
 
     def send_photo(self, data: bytes = TINY_PNG, **kwargs: Any) -> dict[str, Any]:
@@ -89,13 +90,13 @@ class SimUser:
     def send_document(self, data: bytes, filename: str = "file.txt", **kwargs: Any) -> dict[str, Any]:
         return self._s().send_document(self, data, filename, **kwargs)
 
-    def press(self, message: Any, *, label: str | None = None, data: str | None = None) -> "CallbackHandle":
+    def press(self, message: Any, *, label: str | None = None, data: str | None = None) -> CallbackHandle:
         return self._s().press(self, message, label=label, data=data)
 
-    def inline_query(self, query: str, **kwargs: Any) -> "InlineQueryHandle":
+    def inline_query(self, query: str, **kwargs: Any) -> InlineQueryHandle:
         return self._s().inline_query(self, query, **kwargs)
 
-    def pay(self, invoice_message: dict[str, Any], **kwargs: Any) -> "PaymentHandle":
+    def pay(self, invoice_message: dict[str, Any], **kwargs: Any) -> PaymentHandle:
         return self._s().pay(self, invoice_message, **kwargs)
 
     def block(self) -> None:
@@ -112,9 +113,9 @@ class SimChat:
     id: int
     type: str
     title: str | None = None
-    sim: "Simulation | None" = field(default=None, repr=False, compare=False)
+    sim: Simulation | None = field(default=None, repr=False, compare=False)
 
-    def _s(self) -> "Simulation":
+    def _s(self) -> Simulation:
         if self.sim is None:
             raise SimulationError("this chat is not bound to a simulation")
         return self.sim
@@ -144,7 +145,7 @@ class CallbackHandle:
     """A pressed inline button; ``answer`` is the bot's answerCallbackQuery parameters once given."""
 
     id: str
-    sim: "Simulation" = field(repr=False, compare=False)
+    sim: Simulation = field(repr=False, compare=False)
 
     @property
     def answer(self) -> dict[str, Any] | None:
@@ -164,7 +165,7 @@ class InlineQueryHandle:
 
     id: str
     user_id: int
-    sim: "Simulation" = field(repr=False, compare=False)
+    sim: Simulation = field(repr=False, compare=False)
 
     @property
     def answer(self) -> dict[str, Any] | None:
@@ -192,7 +193,7 @@ class PaymentHandle:
     """A payment in progress; ``status`` is shipping, pre_checkout, paid or failed."""
 
     id: str
-    sim: "Simulation" = field(repr=False, compare=False)
+    sim: Simulation = field(repr=False, compare=False)
 
     def _state(self) -> PaymentState:
         return self.sim.world.payments[self.id]
@@ -295,7 +296,8 @@ class Simulation:
             bot = make_member(world.bot_user, bot_status) if bot_status != "left" else None
             if bot is not None:
                 if announce:
-                    change_member(world, state, world.bot_user, bot, actor=world.users.get(owner_id) if owner_id else None)
+                    change_member(world, state, world.bot_user, bot,
+                                  actor=world.users.get(owner_id) if owner_id else None)
                 else:
                     state.members[int(world.bot_user["id"])] = bot
             world.notify()
@@ -368,7 +370,8 @@ class Simulation:
             old, new = ("member", "kicked") if blocked else ("kicked", "member")
             state.members[int(world.bot_user["id"])] = make_member(world.bot_user, old)
             change_member(world, state, world.bot_user, make_member(world.bot_user, new), actor=user)
-            world.record(state, "service", user, text=f"{user['first_name']} {'blocked' if blocked else 'unblocked'} the bot")
+            world.record(state, "service", user,
+                         text=f"{user['first_name']} {'blocked' if blocked else 'unblocked'} the bot")
 
     # ------------------------------------------------------------------ messages from users
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 from ._faults import Fault, FaultPlan
-from ._sim import PaymentHandle, SimulationError, Simulation, SimUser, SimChat, TINY_PNG
+from ._sim import TINY_PNG, PaymentHandle, SimChat, Simulation, SimulationError, SimUser
 from ._state import World
 
 __all__ = ["SimHttp"]
@@ -82,7 +83,8 @@ class SimHttp:
             "callback": lambda p: {"answer": self._world.callbacks[str(p["id"])].answer},
             "inline_query": self._inline_query,
             "choose_inline_result": lambda p: self._sim.choose_inline_result(
-                str(p["inline_query_id"]), p.get("result_id"), index=int(p.get("index", 0)), chat=_opt_int(p, "chat_id")),
+                str(p["inline_query_id"]), p.get("result_id"), index=int(p.get("index", 0)),
+                chat=_opt_int(p, "chat_id")),
             "pay": self._pay,
             "payment": self._payment,
             "block": self._block,

@@ -16,12 +16,15 @@ import itertools
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ._clock import Clock, real_monotonic
 from ._errors import ApiError, bad_request, conflict, forbidden
 from ._records import ApiCall, TranscriptEntry, describe_content, keyboard_labels
+
+_WEBHOOK_ACTIVE = "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 
 __all__ = [
     "World",
@@ -134,7 +137,9 @@ class World:
         self.changed = threading.Condition(self.lock)
         self.updates_changed = threading.Condition(self.lock)
         self.me = dict(bot_user)
-        self.bot_user: dict[str, Any] = {k: bot_user[k] for k in ("id", "is_bot", "first_name", "username") if k in bot_user}
+        self.bot_user: dict[str, Any] = {
+            k: bot_user[k] for k in ("id", "is_bot", "first_name", "username") if k in bot_user
+        }
         self.clock = clock
         self.random = random.Random(seed)
         self.users: dict[int, dict[str, Any]] = {}
@@ -390,7 +395,7 @@ class World:
     def poll(self, offset: int | None, limit: int, timeout: float) -> list[dict[str, Any]]:
         """getUpdates: acknowledge, then wait (real time, bounded) for updates. Lock held."""
         if self.webhook is not None:
-            raise conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise conflict(_WEBHOOK_ACTIVE)
         self.poll_generation += 1
         generation = self.poll_generation
         self.notify_updates()
@@ -402,9 +407,10 @@ class World:
                 break
             self.updates_changed.wait(remaining)
             if generation != self.poll_generation:
-                raise conflict("terminated by other getUpdates request; make sure that only one bot instance is running")
+                raise conflict("terminated by other getUpdates request; "
+                               "make sure that only one bot instance is running")
             if self.webhook is not None:
-                raise conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+                raise conflict(_WEBHOOK_ACTIVE)
         return list(self.pending[:limit])
 
     def log_call(self, call: ApiCall) -> None:

@@ -17,7 +17,8 @@ import inspect
 import itertools
 import logging
 import threading
-from typing import Any, Callable, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from ..actors._clock import Deadline
 
@@ -40,7 +41,7 @@ class _Computation:
 
     def __init__(
         self,
-        answerer: "Answerer",
+        answerer: Answerer,
         from_id: Any,
         inline_query: dict[str, Any],
         compute_fn: Callable[..., Any],
@@ -111,7 +112,8 @@ class Answerer:
             if register is not None:
                 register(self)
 
-    def answer(outerself, inline_query: dict[str, Any], compute_fn: Callable[..., Any], *compute_args: Any, **compute_kwargs: Any) -> None:
+    def answer(outerself, inline_query: dict[str, Any], compute_fn: Callable[..., Any], *compute_args: Any,
+               **compute_kwargs: Any) -> None:
         """Compute an answer to ``inline_query`` on a worker thread and send it with ``answerInlineQuery``.
 
         ``compute_fn(*compute_args, **compute_kwargs)`` (thread-safe) returns a list of

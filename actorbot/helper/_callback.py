@@ -19,7 +19,8 @@ import functools
 import inspect
 import json
 import logging
-from typing import Any, Callable, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from .. import _spec
 from .._flavor import flavor, message_identifier

@@ -14,7 +14,8 @@ synchronous (see :class:`actorbot.actors.EventScheduler`).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from .._flavor import flavor, is_event
 from ..exception import EventNotFound, IdleTerminate
@@ -70,12 +71,37 @@ class StandardEventScheduler:
 _StandardEventScheduler: TypeAlias = StandardEventScheduler
 
 
+# What StandardEventMixin gets when no pave_event_space() passed ``event_space``.
+_NO_EVENT_SPACE: Any = object()
+
+
+def _event_space_hint(delegate: object) -> str:
+    """The error for a delegate built without ``event_space``: what to write instead."""
+    from ._contexts import CallbackQueryOriginContext, InvoiceContext, UserContext
+
+    seeder = "per_chat_id()"
+    for context, seeder_of_context in (
+        (UserContext, "per_from_id()"),
+        (CallbackQueryOriginContext, "per_callback_query_origin()"),
+        (InvoiceContext, "per_invoice_payload()"),
+    ):
+        if isinstance(delegate, context):
+            seeder = seeder_of_context
+    name = type(delegate).__name__
+    return (
+        f"{name} needs an event space: wrap its delegation pattern in pave_event_space(), "
+        f"e.g. pave_event_space()({seeder}, create_open, {name}, timeout=10)"
+    )
+
+
 class StandardEventMixin:
     """Gives a delegate a :class:`StandardEventScheduler` (``self.scheduler``) and captures its events."""
 
     StandardEventScheduler = StandardEventScheduler
 
-    def __init__(self, event_space: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, event_space: Any = _NO_EVENT_SPACE, *args: Any, **kwargs: Any) -> None:
+        if event_space is _NO_EVENT_SPACE:
+            raise TypeError(_event_space_hint(self))
         self._scheduler = self.StandardEventScheduler(self.bot.scheduler, event_space, self.id)  # type: ignore[attr-defined]
         self._scheduler.configure(self.listener)  # type: ignore[attr-defined]
         super().__init__(*args, **kwargs)

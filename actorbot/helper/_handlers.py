@@ -143,7 +143,8 @@ class InlineUserHandler(UserHandler):
 
 
 @openable
-class CallbackQueryOriginHandler(CallbackQueryOriginContext, DefaultRouterMixin, StandardEventMixin, IdleTerminateMixin):
+class CallbackQueryOriginHandler(CallbackQueryOriginContext, DefaultRouterMixin, StandardEventMixin,
+                                 IdleTerminateMixin):
     """A delegate for the callback queries from one message (``seed`` is its origin identifier)."""
 
     if TYPE_CHECKING:  # @openable adds it at runtime; declared here for type checkers

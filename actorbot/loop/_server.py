@@ -327,7 +327,7 @@ class WebhookServer:
         finally:
             self._close(timeout=5.0)
 
-    def start(self) -> "WebhookServer":
+    def start(self) -> WebhookServer:
         """Serve on a new daemon thread; returns self."""
         with self._lock:
             self._claim()
@@ -368,7 +368,7 @@ class WebhookServer:
         if isinstance(app_refusals, RefusalLog):
             app_refusals.flush()  # what the app counted since its last summary
 
-    def __enter__(self) -> "WebhookServer":
+    def __enter__(self) -> WebhookServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

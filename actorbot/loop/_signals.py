@@ -31,14 +31,15 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
-from typing import Any, Callable, Union
+from typing import Any
 
 __all__ = ["SignalStop"]
 
 log = logging.getLogger("actorbot.loop")
 
-_Handler = Union[Callable[[int, "FrameType | None"], Any], int, None]
+_Handler = Callable[[int, FrameType | None], Any] | int | None
 
 #: The signals a service is stopped with.
 SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
@@ -62,7 +63,7 @@ class SignalStop:
 
     # -- installing (main thread) -------------------------------------------------------
     @classmethod
-    def install(cls, bot: Any, loop: Any, *, exit_main: bool) -> "SignalStop | None":
+    def install(cls, bot: Any, loop: Any, *, exit_main: bool) -> SignalStop | None:
         """Take SIGINT/SIGTERM for ``bot`` and ``loop`` if that is allowed; None if not.
 
         Allowed when ``bot.handle_signals`` is true, this is the main thread, and a

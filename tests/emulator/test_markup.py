@@ -36,7 +36,9 @@ def test_markdown_v2_nesting_and_escapes(api, alice):
 
 
 def test_html_entities_and_escapes(api, alice):
-    msg = _sent(api, alice, '<b>a<i>b</i></b> &lt;tag&gt; <a href="tg://user?id=5">you</a> <pre><code class="language-go">go</code></pre>', "HTML")
+    html = ('<b>a<i>b</i></b> &lt;tag&gt; <a href="tg://user?id=5">you</a> '
+            '<pre><code class="language-go">go</code></pre>')
+    msg = _sent(api, alice, html, "HTML")
     assert msg["text"] == "ab <tag> you go"
     assert msg["entities"][0] == {"type": "bold", "offset": 0, "length": 2}
     assert msg["entities"][1] == {"type": "italic", "offset": 1, "length": 1}

@@ -11,13 +11,17 @@ KEYBOARD = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}, {"text
 
 def test_send_methods_produce_typed_messages(api, alice):
     ids = set()
-    doc = api.multipart("sendDocument", {"chat_id": str(alice.id), "document": ("notes.txt", b"hello", "text/plain")}).json["result"]
+    doc = api.multipart("sendDocument",
+                        {"chat_id": str(alice.id), "document": ("notes.txt", b"hello", "text/plain")}).json["result"]
     assert doc["document"]["file_name"] == "notes.txt" and doc["document"]["file_size"] == 5
     ids.add(doc["document"]["file_id"])
-    audio = api.multipart("sendAudio", {"chat_id": str(alice.id), "title": "Song", "audio": ("a.mp3", b"ID3", "audio/mpeg")}).json["result"]
+    audio = api.multipart("sendAudio",
+                          {"chat_id": str(alice.id), "title": "Song",
+                           "audio": ("a.mp3", b"ID3", "audio/mpeg")}).json["result"]
     assert audio["audio"]["title"] == "Song"
     ids.add(audio["audio"]["file_id"])
-    voice = api.multipart("sendVoice", {"chat_id": str(alice.id), "voice": ("v.ogg", b"Ogg", "audio/ogg")}).json["result"]
+    voice = api.multipart("sendVoice",
+                          {"chat_id": str(alice.id), "voice": ("v.ogg", b"Ogg", "audio/ogg")}).json["result"]
     assert "voice" in voice
     ids.add(voice["voice"]["file_id"])
     assert len(ids) == 3  # file ids are minted per upload
@@ -42,7 +46,8 @@ def test_send_methods_produce_typed_messages(api, alice):
                        checklist={"title": "todo", "tasks": [{"id": 1, "text": "x"}]})
     assert checklist["checklist"]["title"] == "todo"
     api.ok("sendChatAction", chat_id=alice.id, action="typing")
-    assert api.error("sendChatAction", chat_id=alice.id, action="dancing") == (400, "Bad Request: wrong parameter action in request")
+    assert api.error("sendChatAction", chat_id=alice.id, action="dancing") == (
+        400, "Bad Request: wrong parameter action in request")
     assert "alice" not in alice.chat.text() and "[document notes.txt]" in alice.chat.text()
     assert "bot is typing" in alice.chat.text(actions=True)
 
@@ -86,7 +91,8 @@ def test_strict_text_refusals(api, alice):
 
 def test_callback_data_over_64_bytes_is_refused(api, alice):
     markup = {"inline_keyboard": [[{"text": "big", "callback_data": "é" * 33}]]}  # 66 bytes
-    assert api.error("sendMessage", chat_id=alice.id, text="x", reply_markup=markup) == (400, "Bad Request: BUTTON_DATA_INVALID")
+    assert api.error("sendMessage", chat_id=alice.id, text="x", reply_markup=markup) == (
+        400, "Bad Request: BUTTON_DATA_INVALID")
     markup = {"inline_keyboard": [[{"text": "ok", "callback_data": "é" * 32}]]}  # 64 bytes
     assert api.ok("sendMessage", chat_id=alice.id, text="x", reply_markup=markup)["reply_markup"] == markup
 
@@ -96,7 +102,8 @@ def test_reply_to_a_missing_message(api, alice):
         400, "Bad Request: message to be replied not found")
     assert api.error("sendMessage", chat_id=alice.id, text="x", reply_parameters={"message_id": 77}) == (
         400, "Bad Request: message to be replied not found")
-    sent = api.ok("sendMessage", chat_id=alice.id, text="x", reply_parameters={"message_id": 77, "allow_sending_without_reply": True})
+    sent = api.ok("sendMessage", chat_id=alice.id, text="x",
+                  reply_parameters={"message_id": 77, "allow_sending_without_reply": True})
     assert "reply_to_message" not in sent
     question = alice.send("question?")
     answer = api.ok("sendMessage", chat_id=alice.id, text="answer", reply_to_message_id=question["message_id"])
@@ -119,11 +126,13 @@ def test_edits_of_text_caption_media_and_markup(api, alice):
     ref = {"chat_id": alice.id, "message_id": msg["message_id"]}
     edited = api.ok("editMessageText", text="v2", reply_markup=KEYBOARD, **ref)
     assert edited["text"] == "v2" and "edit_date" in edited
-    assert api.error("editMessageText", text="v2", reply_markup=KEYBOARD, **ref) == (400, f"Bad Request: {NOT_MODIFIED}")
+    assert api.error("editMessageText", text="v2", reply_markup=KEYBOARD, **ref) == (
+        400, f"Bad Request: {NOT_MODIFIED}")
     no_keys = api.ok("editMessageReplyMarkup", **ref)
     assert "reply_markup" not in no_keys
     assert api.error("editMessageReplyMarkup", **ref) == (400, f"Bad Request: {NOT_MODIFIED}")
-    assert api.error("editMessageText", chat_id=alice.id, message_id=99, text="x") == (400, "Bad Request: message to edit not found")
+    assert api.error("editMessageText", chat_id=alice.id, message_id=99, text="x") == (
+        400, "Bad Request: message to edit not found")
     users = alice.send("mine")
     assert api.error("editMessageText", chat_id=alice.id, message_id=users["message_id"], text="x") == (
         400, "Bad Request: message can't be edited")
@@ -131,9 +140,11 @@ def test_edits_of_text_caption_media_and_markup(api, alice):
     pref = {"chat_id": alice.id, "message_id": photo["message_id"]}
     assert api.ok("editMessageCaption", caption="<b>new</b>", parse_mode="HTML", **pref)["caption_entities"] == [
         {"type": "bold", "offset": 0, "length": 3}]
-    media = api.ok("editMessageMedia", media={"type": "document", "media": "http://127.0.0.1/d.pdf", "caption": "doc"}, **pref)
+    media = api.ok("editMessageMedia", media={"type": "document", "media": "http://127.0.0.1/d.pdf", "caption": "doc"},
+                   **pref)
     assert "photo" not in media and media["document"]["file_name"] == "d.pdf" and media["caption"] == "doc"
-    assert api.error("editMessageText", text="x", **pref) == (400, "Bad Request: there is no text in the message to edit")
+    assert api.error("editMessageText", text="x", **pref) == (
+        400, "Bad Request: there is no text in the message to edit")
     text = alice.chat.text()
     assert f"bot edited #{msg['message_id']}: v2  [Yes] [No]" in text
     assert f"bot edited #{msg['message_id']}: v2\n" in text + "\n"
@@ -146,9 +157,11 @@ def test_live_location_edits_until_stopped(api, alice):
     assert moved["location"]["latitude"] == 2 and moved["location"]["longitude"] == 3
     assert api.error("editMessageLiveLocation", latitude=2, longitude=3, **ref) == (400, f"Bad Request: {NOT_MODIFIED}")
     api.ok("stopMessageLiveLocation", **ref)
-    assert api.error("editMessageLiveLocation", latitude=5, longitude=5, **ref) == (400, "Bad Request: message can't be edited")
+    assert api.error("editMessageLiveLocation", latitude=5, longitude=5, **ref) == (
+        400, "Bad Request: message can't be edited")
     still = api.ok("sendLocation", chat_id=alice.id, latitude=1, longitude=1)
-    assert api.error("editMessageLiveLocation", chat_id=alice.id, message_id=still["message_id"], latitude=2, longitude=2) == (
+    assert api.error("editMessageLiveLocation", chat_id=alice.id, message_id=still["message_id"], latitude=2,
+                     longitude=2) == (
         400, "Bad Request: message can't be edited")
 
 

@@ -21,7 +21,7 @@ def telebot_api_url(emu):
         apihelper.API_URL, apihelper.FILE_URL = saved
 
 
-def make_counter_bot(token: str) -> "telebot.TeleBot":
+def make_counter_bot(token: str) -> telebot.TeleBot:
     """An ordinary telebot bot: counts messages per chat, offers a button, answers presses."""
     bot = telebot.TeleBot(token, threaded=False)
     counts: dict[int, int] = {}

@@ -22,7 +22,8 @@ def test_press_by_label_and_data_then_answer_once(api, alice):
     press = alice.press(menu, label="No")
     [update] = _updates(api)
     query = update["callback_query"]
-    assert query["data"] == "no" and query["from"]["id"] == alice.id and query["message"]["message_id"] == menu["message_id"]
+    assert query["data"] == "no" and query["from"]["id"] == alice.id
+    assert query["message"]["message_id"] == menu["message_id"]
     assert api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Noted") is True
     assert press.wait_answer(timeout=2)["text"] == "Noted"
     assert api.error("answerCallbackQuery", callback_query_id=query["id"]) == (400, QUERY_INVALID)
@@ -39,7 +40,8 @@ def test_inline_query_and_chosen_result_with_inline_message_edit(api, alice):
     [update] = _updates(api)
     assert update["inline_query"]["query"] == "cats"
     results = [
-        {"type": "article", "id": "a1", "title": "Cat", "input_message_content": {"message_text": "*meow*", "parse_mode": "Markdown"},
+        {"type": "article", "id": "a1", "title": "Cat",
+         "input_message_content": {"message_text": "*meow*", "parse_mode": "Markdown"},
          "reply_markup": MENU},
         {"type": "article", "id": "a2", "title": "Dog", "input_message_content": {"message_text": "woof"}},
     ]
@@ -108,7 +110,8 @@ def test_groups_members_and_admin_methods(api, alice, emu):
     assert api.ok("getChatMember", chat_id=group.id, user_id=bob.id)["status"] == "kicked"
     with pytest.raises(SimulationError):
         bob.send("let me in", chat=group)
-    assert api.error("banChatMember", chat_id=group.id, user_id=alice.id) == (400, "Bad Request: can't remove chat owner")
+    assert api.error("banChatMember", chat_id=group.id, user_id=alice.id) == (
+        400, "Bad Request: can't remove chat owner")
     api.ok("unbanChatMember", chat_id=group.id, user_id=bob.id)
     assert api.ok("getChatMember", chat_id=group.id, user_id=bob.id)["status"] == "left"
     api.ok("setChatTitle", chat_id=group.id, title="Club 2")
@@ -119,7 +122,8 @@ def test_groups_members_and_admin_methods(api, alice, emu):
     api.ok("promoteChatMember", chat_id=group.id, user_id=bob.id, can_delete_messages=True)
     assert api.ok("getChatMember", chat_id=group.id, user_id=bob.id)["status"] == "administrator"
     api.ok("leaveChat", chat_id=group.id)
-    assert api.error("sendMessage", chat_id=group.id, text="x") == (403, "Forbidden: bot is not a member of the supergroup chat")
+    assert api.error("sendMessage", chat_id=group.id, text="x") == (
+        403, "Forbidden: bot is not a member of the supergroup chat")
 
 
 def test_channel_posts(api, alice, emu):
@@ -135,7 +139,8 @@ def test_user_photo_document_and_command(api, alice, emu):
     alice.send_photo(caption="me")
     alice.send_document(b"data", "d.bin")
     updates = [u["message"] for u in _updates(api)]
-    assert updates[0]["text"] == "/start deep" and updates[0]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
+    assert updates[0]["text"] == "/start deep" and updates[0]["entities"] == [{"type": "bot_command", "offset": 0,
+                                                                               "length": 6}]
     photo_id = updates[1]["photo"][-1]["file_id"]
     path = api.ok("getFile", file_id=photo_id)["file_path"]
     assert api.raw("GET", f"/file/bot{api.token}/{path}").raw.startswith(b"\x89PNG")

@@ -56,12 +56,14 @@ def test_other_methods_are_validated_and_answered_plausibly(api, alice):
     assert profile == {"total_count": 0, "photos": []}
     link = api.ok("createChatInviteLink", chat_id=alice.id)
     assert set(link) >= {"invite_link", "creator", "creates_join_request", "is_primary", "is_revoked"}
-    assert api.error("banChatSenderChat", chat_id=alice.id) == (400, 'Bad Request: parameter "sender_chat_id" is required')
+    assert api.error("banChatSenderChat", chat_id=alice.id) == (
+        400, 'Bad Request: parameter "sender_chat_id" is required')
 
 
 def test_upload_is_kept_and_downloadable(api, alice, emu):
     photo = api.multipart("sendPhoto", {"chat_id": str(alice.id), "caption": "look",
-                                        "photo": ("pic.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8 + b"\0\0\0\x07\0\0\0\x05", "image/png")})
+                                        "photo": ("pic.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8 + b"\0\0\0\x07\0\0\0\x05",
+                                                  "image/png")})
     message = photo.json["result"]
     size = message["photo"][-1]
     assert (size["width"], size["height"]) == (7, 5)

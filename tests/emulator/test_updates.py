@@ -60,7 +60,8 @@ def test_allowed_updates_are_remembered(api, alice, emu):
     api.ok("getUpdates", offset=-1, allowed_updates=["callback_query"])
     api.ok("getUpdates", offset=10**6)  # acknowledge everything
     alice.send("not wanted")
-    api.ok("sendMessage", chat_id=alice.id, text="menu", reply_markup={"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]})
+    api.ok("sendMessage", chat_id=alice.id, text="menu",
+           reply_markup={"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]})
     menu = emu.sim.messages(alice.chat)[-1]
     alice.press(menu, label="Go")
     updates = api.ok("getUpdates")  # no allowed_updates: the previous setting holds

@@ -20,7 +20,8 @@ def test_webhook_delivers_with_secret_and_info(api, alice, emu, receiver):
 def test_get_updates_is_refused_while_a_webhook_is_set(api, receiver):
     api.ok("setWebhook", url=receiver.url)
     assert api.error("getUpdates") == (
-        409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+        409, "Conflict: can't use getUpdates method while webhook is active; "
+             "use deleteWebhook to delete the webhook first")
     assert api.call("deleteWebhook").json["description"] == "Webhook was deleted"
     assert api.call("deleteWebhook").json["description"] == "Webhook is already deleted"
     assert api.ok("getUpdates") == []
@@ -61,6 +62,7 @@ def test_webhook_answer_can_carry_a_method_call(api, alice, emu, receiver):
 
 
 def test_bad_webhook_parameters(api):
-    assert api.error("setWebhook", url="ftp://x") == (400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    assert api.error("setWebhook", url="ftp://x") == (
+        400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
     assert api.error("setWebhook", url="http://127.0.0.1:1/x", secret_token="bad token!") == (
         400, "Bad Request: secret token contains unallowed characters")

@@ -10,6 +10,7 @@ from actorbot import DelegatorBot
 from enginekit import TOKEN, Telegram
 from loopback import LoopbackApi
 
+
 @pytest.fixture
 def telegram(loopback_api: LoopbackApi) -> Telegram:
     return Telegram(loopback_api)

@@ -54,7 +54,8 @@ IMMEDIATE = RestartPolicy(backoff=Backoff(initial=0))
 
 
 def counter_bot(make_bot: Any, **kwargs: Any) -> Any:
-    return make_bot([pave_event_space()(per_chat_id(), create_open, Counter, timeout=None, **kwargs)], restart=IMMEDIATE)
+    return make_bot([pave_event_space()(per_chat_id(), create_open, Counter, timeout=None, **kwargs)],
+                    restart=IMMEDIATE)
 
 
 def test_a_crash_is_reported_retried_then_given_up_and_other_chats_are_untouched(make_bot, telegram, caplog) -> None:
@@ -70,7 +71,8 @@ def test_a_crash_is_reported_retried_then_given_up_and_other_chats_are_untouched
     assert telegram.texts_to(2) == ["a#1", "b#2"]  # untouched
     assert closes == [(1, "ValueError")] * 3
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert [r.getMessage().split(": ")[1] for r in failures] == ["ValueError", "ValueError", "ValueError", "PoisonUpdate"]
+    assert [r.getMessage().split(": ")[1] for r in failures] == ["ValueError", "ValueError", "ValueError",
+                                                                 "PoisonUpdate"]
     assert failures[0].exc_info and "boom" in str(failures[0].exc_info[1])
     assert [(letter.reason, letter.update["text"]) for letter in bot.dead_letters] == [("poison", "boom")]
 
@@ -103,7 +105,8 @@ def test_update_routed_while_on_close_runs_goes_to_a_fresh_delegate(make_bot, te
     assert closes == [(1, "ValueError")] * 3  # 'boom' was tried three times before it was given up
 
 
-def test_update_arriving_between_closing_and_drained_is_buffered_and_redelivered(make_bot, telegram, monkeypatch) -> None:
+def test_update_arriving_between_closing_and_drained_is_buffered_and_redelivered(make_bot, telegram,
+                                                                                 monkeypatch) -> None:
     """The other half of the race: the supervisor knows the delegate is closing; it buffers."""
     closes: list[Any] = []
     drain_seen = threading.Event()
@@ -266,8 +269,8 @@ def test_stop_closes_every_delegate_and_leaves_no_thread(make_bot, telegram, loo
 
     before = set(threading.enumerate())
     from actorbot import DelegatorBot
-    from enginekit import TOKEN, inline_query
     from actorbot.delegate import per_inline_from_id
+    from enginekit import TOKEN, inline_query
 
     with DelegatorBot(TOKEN, [
         pave_event_space()(per_chat_id(), create_open, Counter, timeout=60, closes=closes),

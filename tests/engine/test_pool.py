@@ -6,7 +6,8 @@ Every wait is bounded (events, futures, joins with timeouts); nothing sleeps.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pykka
 import pytest
@@ -76,7 +77,8 @@ class Recorder(PooledActor):
         return 2 * x
 
 
-def spawn(cls: type[Recorder], pool: WorkerPool, name: str = "r", log: list[Any] | None = None) -> tuple[pykka.ActorRef[Any], Any]:
+def spawn(cls: type[Recorder], pool: WorkerPool, name: str = "r",
+          log: list[Any] | None = None) -> tuple[pykka.ActorRef[Any], Any]:
     made: list[Any] = []
     ref = cls.start(pool, name, log, made)
     return ref, made[0]
@@ -178,7 +180,7 @@ def test_actors_run_concurrently_on_several_workers(pool: WorkerPool) -> None:
     spawned = [spawn(Recorder, pool, f"b{i}") for i in range(3)]
     refs = [ref for ref, _ in spawned]
     gates = [blocker() for _ in refs]
-    for ref, gate in zip(refs, gates):
+    for ref, gate in zip(refs, gates, strict=True):
         ref.tell(gate)
     for gate in gates:
         assert gate[1].wait(WAIT)  # all three are inside a handler at the same time
@@ -194,7 +196,7 @@ def test_without_a_limit_a_blocked_actor_never_delays_another() -> None:
         stuck = [spawn(Recorder, pool)[0] for _ in range(8)]
         release = threading.Event()
         running = [threading.Event() for _ in stuck]
-        for ref, started in zip(stuck, running):
+        for ref, started in zip(stuck, running, strict=True):
             ref.tell(("block", started, release))
         for started in running:
             assert started.wait(WAIT)  # all 8 are blocked in their handlers at once

@@ -46,7 +46,8 @@ def test_user_tracker_follows_one_user_across_chats_and_flavors(make_bot, telegr
     bot.handle(chosen_inline_result(7, "r1"))
     bot.handle(chat_message(8, "another user"))
     bot.settle()
-    assert telegram.texts_to(7) == ["chat", "chat,chat", "chat,chat,inline_query", "chat,chat,inline_query,chosen_inline_result"]
+    assert telegram.texts_to(7) == ["chat", "chat,chat", "chat,chat,inline_query",
+                                    "chat,chat,inline_query,chosen_inline_result"]
     assert telegram.texts_to(8) == ["chat"]
 
 
@@ -140,7 +141,8 @@ class Voter(helper.ChatHandler):
 
 def test_callback_queries_captured_statically_by_chat(make_bot, telegram) -> None:
     with freeze_time("2024-01-01") as frozen:
-        bot = make_bot([include_callback_query_chat_id(pave_event_space())(per_chat_id(), create_open, Voter, timeout=10)])
+        bot = make_bot([include_callback_query_chat_id(pave_event_space())(per_chat_id(), create_open, Voter,
+                                                                           timeout=10)])
         bot.handle(chat_message(1, "start"))
         bot.settle()
         question = telegram.api.calls("sendMessage")[0]
@@ -193,7 +195,8 @@ def test_callback_query_origins_intercepted_dynamically(make_bot, telegram) -> N
 
 def test_intercepted_origin_restarts_its_delegate_after_idle_close(make_bot, telegram) -> None:
     with freeze_time("2024-01-01") as frozen:
-        bot = make_bot([intercept_callback_query_origin(pave_event_space())(per_chat_id(), create_open, Asker, timeout=10)])
+        bot = make_bot([intercept_callback_query_origin(pave_event_space())(per_chat_id(), create_open, Asker,
+                                                                            timeout=10)])
         bot.handle(chat_message(1, "ask"))
         bot.settle()
         frozen.tick(11)

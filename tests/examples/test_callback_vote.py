@@ -105,7 +105,8 @@ def test_a_vote_needs_a_question_and_other_messages_are_ignored(run_bot):
 def test_the_demo_prints_the_conversation(capsys):
     vote.demo.main(vote.build, vote.simulate, vote.__doc__, argv=[])
     out = capsys.readouterr().out
-    assert out.startswith("[Friends] Alice: /vote Pizza tonight?\n[Friends] bot: Pizza tonight?\nYes: 0  No: 0  [Yes] [No]\n")
+    assert out.startswith("[Friends] Alice: /vote Pizza tonight?\n"
+                          "[Friends] bot: Pizza tonight?\nYes: 0  No: 0  [Yes] [No]\n")
     answers = [line for line in out.splitlines() if "answered" in line]
     assert answers == [
         "[Friends] bot answered: You voted Yes.",

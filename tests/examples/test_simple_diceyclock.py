@@ -53,7 +53,8 @@ def test_anything_else_gets_the_help(run_bot):
 def test_the_demo_prints_the_conversation(capsys):
     dicey.demo.main(dicey.build, dicey.simulate, dicey.__doc__, argv=[])
     out = capsys.readouterr().out.splitlines()
-    assert out[0::2] == ["[Alice] Alice: /roll", "[Alice] Alice: /roll", "[Alice] Alice: /time", "[Alice] Alice: /dance"]
+    assert out[0::2] == ["[Alice] Alice: /roll", "[Alice] Alice: /roll", "[Alice] Alice: /time",
+                         "[Alice] Alice: /dance"]
     rolls, clock, help_line = out[1:4:2], out[5], out[7]
     assert all(line in {f"[Alice] bot: {n}" for n in range(1, 7)} for line in rolls)
     assert clock.startswith("[Alice] bot: It is ")

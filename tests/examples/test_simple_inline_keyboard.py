@@ -58,7 +58,7 @@ def test_presses_in_many_chats_are_each_answered(run_bot):
     for user in users:
         user.send("menu please")
         menus.append(user.chat.wait_for_bot_message())
-    presses = [user.press(menu, label="Notify me") for user, menu in zip(users, menus)]
+    presses = [user.press(menu, label="Notify me") for user, menu in zip(users, menus, strict=True)]
     assert [press.wait_answer()["text"] for press in presses] == ["This is a notification."] * 3
 
 

@@ -85,7 +85,8 @@ def test_settle_times_out_while_a_handler_is_busy(run_bot):
         def on_chat_message(self, msg):
             release.wait(10)
 
-    harness = run_bot(lambda token, **kw: DelegatorBot(token, [pave_event_space()(per_chat_id(), create_open, Slow, timeout=None)], **kw))
+    harness = run_bot(lambda token, **kw: DelegatorBot(
+        token, [pave_event_space()(per_chat_id(), create_open, Slow, timeout=None)], **kw))
     harness.sim.create_user("Dan").send("x")
     try:
         with pytest.raises(TimeoutError):
