@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from actorbot.loop import SECRET_HEADER
 from webhook_client import SECRET, post_update, read_answer, request_bytes, running, text_update
+
+from actorbot.loop import SECRET_HEADER
 
 COUNT = int(os.environ.get("ACTORBOT_FUZZ_COUNT", "10000"))
 CLIENTS = 8
@@ -38,7 +39,11 @@ def _junk_json(rng: random.Random) -> bytes:
     if choice == 2:
         return b'{"update_id": ' + str(rng.choice([10**30, -(10**30), 2**63, 10**4000])).encode() + b"}"
     if choice == 3:
-        return b'{"update_id": ' + rng.choice([b"1e999", b"NaN", b"-Infinity", b"1.5", b'"7"', b"[]", b"null", b"true"]) + b"}"
+        return (
+            b'{"update_id": '
+            + rng.choice([b"1e999", b"NaN", b"-Infinity", b"1.5", b'"7"', b"[]", b"null", b"true"])
+            + b"}"
+        )
     if choice == 4:  # wrong types inside a plausible update
         update = text_update(rng.randrange(1, 50))
         update["message"] = rng.choice([[], "text", 7, None, {"chat": "x"}, {"text": {"a": 1}}])
@@ -73,21 +78,25 @@ def _junk_request(rng: random.Random) -> tuple[str, bytes]:
         length = rng.choice(["-1", "abc", "1e3", "99999999999999999999", " ", "0x10", "5, 6"])
         return "length", request_bytes(None, headers={"Content-Length": length}) + b"{}"
     if kind == 7:
-        junk = rng.choice([
-            {"X-Big": "v" * rng.randrange(20_000, 70_000)},
-            {f"X-{i}": "v" for i in range(rng.randrange(101, 300))},
-            {"Bad Name": "v"},
-            {"Transfer-Encoding": "chunked"},
-        ])
+        junk = rng.choice(
+            [
+                {"X-Big": "v" * rng.randrange(20_000, 70_000)},
+                {f"X-{i}": "v" for i in range(rng.randrange(101, 300))},
+                {"Bad Name": "v"},
+                {"Transfer-Encoding": "chunked"},
+            ]
+        )
         return "headers", request_bytes(b"{}", headers=junk)
     if kind == 8:
-        line = rng.choice([
-            bytes(rng.randrange(1, 256) for _ in range(rng.randrange(1, 100))) + b"\r\n\r\n",
-            b"POST / HTTP/2.0\r\n\r\n",
-            b"POST /" + b"a" * 10_000 + b" HTTP/1.1\r\n\r\n",
-            b"POST  HTTP/1.1\r\n\r\n",
-            b"\r\n\r\n",
-        ])
+        line = rng.choice(
+            [
+                bytes(rng.randrange(1, 256) for _ in range(rng.randrange(1, 100))) + b"\r\n\r\n",
+                b"POST / HTTP/2.0\r\n\r\n",
+                b"POST /" + b"a" * 10_000 + b" HTTP/1.1\r\n\r\n",
+                b"POST  HTTP/1.1\r\n\r\n",
+                b"\r\n\r\n",
+            ]
+        )
         return "line", line
     big = b"{" + b" " * rng.randrange(2 << 20, 3 << 20) + b"}"
     return "large", request_bytes(None, length=len(big))  # announced only: 413 at once
@@ -137,7 +146,9 @@ def test_fuzzed_requests_never_get_a_5xx_and_a_good_update_works_afterwards() ->
     options = {"workers": WORKERS, "read_timeout": 0.5, "idle_timeout": 2.0}
     with running(server_options=options) as (server, _, handler):
         threads = [
-            threading.Thread(target=_client, args=(server.url, seed, COUNT // CLIENTS, results, lock), name=f"fuzz-{seed}")
+            threading.Thread(
+                target=_client, args=(server.url, seed, COUNT // CLIENTS, results, lock), name=f"fuzz-{seed}"
+            )
             for seed in range(CLIENTS)
         ]
 

@@ -16,18 +16,18 @@ import time
 from typing import Any
 
 import pytest
+from webhook_client import SECRET, StubBot, exchange, post_update, read_answer, request_bytes, running, text_update
 
 from actorbot._bot import Bot
 from actorbot.loop import (
     SECRET_HEADER,
     MessageLoop,
-    QueueLoop,
     Outcome,
+    QueueLoop,
     Webhook,
     WebhookApp,
     new_secret_token,
 )
-from webhook_client import SECRET, StubBot, exchange, post_update, read_answer, request_bytes, running, text_update
 
 
 def assert_still_serves(url: str, handler: Any, update_id: int, expected: int) -> None:
@@ -89,7 +89,9 @@ def test_refusals_are_logged_in_aggregate(caplog: pytest.LogCaptureFixture) -> N
 def test_no_content_length_is_411_and_chunked_is_411() -> None:
     with running() as (server, _, handler):
         bare = exchange(server.url, request_bytes(None))
-        chunked = exchange(server.url, request_bytes(None, headers={"Transfer-Encoding": "chunked"}) + b"2\r\n{}\r\n0\r\n\r\n")
+        chunked = exchange(
+            server.url, request_bytes(None, headers={"Transfer-Encoding": "chunked"}) + b"2\r\n{}\r\n0\r\n\r\n"
+        )
         assert (bare and bare.status, chunked and chunked.status) == (411, 411)
         assert_still_serves(server.url, handler, 1, 1)
 
@@ -144,7 +146,19 @@ def test_a_short_body_from_an_idle_client_gets_408_quickly() -> None:
         b"{",
         b"",
     ],
-    ids=["deep-list", "deep-dict", "bad-utf8", "list", "string", "null", "nan", "infinity", "huge-int", "truncated", "empty"],
+    ids=[
+        "deep-list",
+        "deep-dict",
+        "bad-utf8",
+        "list",
+        "string",
+        "null",
+        "nan",
+        "infinity",
+        "huge-int",
+        "truncated",
+        "empty",
+    ],
 )
 def test_bad_json_is_400_and_a_good_update_still_works(body: bytes) -> None:
     with running(app_options={"max_body": 1 << 20}) as (server, _, handler):
@@ -279,7 +293,10 @@ def test_worker_threads_are_bounded_and_excess_connections_get_503() -> None:
 def test_the_token_never_shows_in_the_access_log_or_in_repr(caplog: pytest.LogCaptureFixture) -> None:
     token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     path = f"/webhook/{token}"
-    with caplog.at_level(logging.DEBUG, logger="actorbot"), running(app_options={"path": path}) as (server, _, _handler):
+    with (
+        caplog.at_level(logging.DEBUG, logger="actorbot"),
+        running(app_options={"path": path}) as (server, _, _handler),
+    ):
         answer = exchange(server.url, request_bytes(json.dumps(text_update(1)).encode(), path=path))
         assert answer is not None and answer.status == 200
         wrong = exchange(server.url, request_bytes(b"{}", path=path + "x"))

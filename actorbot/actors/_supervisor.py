@@ -226,7 +226,9 @@ class SupervisorActor(pykka.ThreadingActor):
             self._start(p, seed, update)
         if not targets and not starts and _safe_flavor(update) == "callback_query":
             if len(self._orphans) == ORPHANS_KEPT:
-                logger.warning("%d callback queries already held for a conversation: the oldest is dropped", ORPHANS_KEPT)
+                logger.warning(
+                    "%d callback queries already held for a conversation: the oldest is dropped", ORPHANS_KEPT
+                )
             self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, update))
             logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
 
@@ -453,7 +455,11 @@ class SupervisorActor(pykka.ThreadingActor):
         placeholder.failure = failure
         logger.info(
             "%s restarts in %.2g s (failure %d of %d allowed within %g s)",
-            gone.conversation, delay, failures, policy.max_restarts, policy.within,
+            gone.conversation,
+            delay,
+            failures,
+            policy.max_restarts,
+            policy.within,
         )
         self._engine.schedule(now + delay, RestartDue(placeholder.id))
 
@@ -560,9 +566,7 @@ class SupervisorActor(pykka.ThreadingActor):
                 if engine.tell(rec.ref, Shutdown()):
                     actors.append((rec, rec.ref))
             elif rec.kind is Kind.RESTARTING and rec.buffer:
-                logger.warning(
-                    "%s was waiting to restart: %d update(s) not handled", rec.conversation, len(rec.buffer)
-                )
+                logger.warning("%s was waiting to restart: %d update(s) not handled", rec.conversation, len(rec.buffer))
             for listener in rec.listeners:
                 if listener._queue is not None:
                     listener._queue.put(SHUTDOWN_SENTINEL)

@@ -151,7 +151,9 @@ class Reorderer(Generic[T]):
         if self._next is not None and not self._plausible(update_id):
             if not self._rebase(update_id):
                 return PushResult((), item, "implausible")
-            log.warning("update_id jumped to %d (%d such ids in a row): a new sequence starts", update_id, self.rebase_after)
+            log.warning(
+                "update_id jumped to %d (%d such ids in a row): a new sequence starts", update_id, self.rebase_after
+            )
             flushed = tuple(self.drain())  # nothing held is lost: released ahead of the new sequence
             self._next = None
             self._gaps.clear()

@@ -281,7 +281,9 @@ class WebhookServer:
         self.idle_timeout = idle_timeout
         self.max_header = max_header
         app_limit = getattr(app, "max_body", None)
-        self.max_body = max_body if max_body is not None else app_limit if isinstance(app_limit, int) else DEFAULT_MAX_BODY
+        self.max_body = (
+            max_body if max_body is not None else app_limit if isinstance(app_limit, int) else DEFAULT_MAX_BODY
+        )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.create_server((host, port), family=family, backlog=backlog)
         self._pool = _Pool(self._serve_connection, workers, max_pending)
@@ -472,8 +474,18 @@ class WebhookServer:
         status, out_headers, out_body = self._call_app(conn, client, method, target, version, headers, body)
         # while connections wait for a worker, close this one after the answer so they get their turn
         keep_alive = keep_alive and not self._stop.is_set() and not self._pool.waiting
-        log.debug('webhook server: %s "%s %s %s" %s %d', client, method, redact_path(target), version, status.split(" ", 1)[0], len(out_body))
-        return self._send(conn, status, out_headers, out_body, keep_alive=keep_alive, head=method == "HEAD") and keep_alive
+        log.debug(
+            'webhook server: %s "%s %s %s" %s %d',
+            client,
+            method,
+            redact_path(target),
+            version,
+            status.split(" ", 1)[0],
+            len(out_body),
+        )
+        return (
+            self._send(conn, status, out_headers, out_body, keep_alive=keep_alive, head=method == "HEAD") and keep_alive
+        )
 
     def _read_request(
         self, conn: socket.socket, reader: _Reader, deadline: float
@@ -584,7 +596,9 @@ class WebhookServer:
         environ = self._environ(client, method, target, version, headers, body)
         started: list[tuple[str, list[tuple[str, str]]]] = []
 
-        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def start_response(
+            status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             if started and exc_info is None:
                 raise AssertionError("start_response called twice without exc_info")
             started[:] = [(status, list(response_headers))]
@@ -607,11 +621,20 @@ class WebhookServer:
         return status, response_headers, out
 
     def _send(
-        self, conn: socket.socket, status: str, headers: list[tuple[str, str]], body: bytes, *, keep_alive: bool, head: bool
+        self,
+        conn: socket.socket,
+        status: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        *,
+        keep_alive: bool,
+        head: bool,
     ) -> bool:
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers = [("Content-Type", "text/plain; charset=utf-8"), *headers]
-        return self._send_raw(conn, _response(status, headers, b"" if head else body, keep_alive=keep_alive, length=len(body)))
+        return self._send_raw(
+            conn, _response(status, headers, b"" if head else body, keep_alive=keep_alive, length=len(body))
+        )
 
     def _send_raw(self, conn: socket.socket, data: bytes) -> bool:
         try:

@@ -45,7 +45,7 @@ class _Entry:
         update: dict[str, Any],
         delivery: Delivery,
         lock: threading.Condition,
-        done: Callable[["_Entry", int, Outcome], None],
+        done: Callable[[_Entry, int, Outcome], None],
     ) -> None:
         self.update = update
         self.update_id = update_id_of(update)

@@ -28,9 +28,9 @@ def test_webhook_delivery_retries_a_dropped_connection_at_once(api, alice, emu):
     import json
     import threading
     from http.server import BaseHTTPRequestHandler
+    from typing import Any
 
     from loopback import _QuietServer
-    from typing import Any
 
     state = {"dropped": 0}
     received: list[dict[str, Any]] = []
