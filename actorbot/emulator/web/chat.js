@@ -194,6 +194,9 @@
     renderSidebar();
     renderChat(new Set());
   }
+  function showWhenKnown(chatId) {   // the long poll may have brought the new chat already
+    if (state.chats.has(chatId)) openChat(chatId); else state.current = chatId;
+  }
   function renderHead() {
     const chat = state.chats.get(state.current);
     if (!chat) return;
@@ -364,7 +367,7 @@
     if (!name) return;
     const user = await sim("users", { first_name: name, username: name.toLowerCase().replace(/[^a-z0-9_]/g, "") || undefined });
     $("new-user-name").value = "";
-    state.current = user.id;
+    showWhenKnown(user.id);
   });
   $("new-group").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -372,7 +375,7 @@
     if (!members.length) { toast("Tick at least one member", "error"); return; }
     const chat = await sim("chats", { type: $("new-group-type").value, title: $("new-group-title").value.trim(), members: members });
     $("new-group-title").value = "";
-    state.current = chat.id;
+    showWhenKnown(chat.id);
   });
   $("join-btn").addEventListener("click", () => sim("join", { chat_id: state.current, user_id: Number($("join-user").value) }));
   $("composer").addEventListener("submit", async (event) => {
