@@ -135,7 +135,10 @@ class WebChat:
             for entry in reversed(chat.transcript):
                 if entry.seq <= after:
                     break
-                entries.append(asdict(entry))
+                item = asdict(entry)
+                if entry.kind == "message" and entry.from_bot and entry.message_id in chat.reply_keyboards:
+                    item["reply_keyboard"] = chat.reply_keyboards[entry.message_id]
+                entries.append(item)
         entries.sort(key=lambda e: e["seq"])
         calls = []
         for call in reversed(world.calls):

@@ -18,15 +18,17 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from actorbot.emulator import Emulator
+from actorbot import Bot, glance, message_identifier
+from actorbot.emulator import TINY_PNG, Emulator
+from actorbot.namedtuple import (InlineQueryResultArticle, InputTextMessageContent, KeyboardButton,
+                                 ReplyKeyboardMarkup, ReplyKeyboardRemove)
 from actorbot.testing import serve_bot
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -175,51 +177,130 @@ def test_a_person_presses_inline_buttons_and_sees_the_edits(browser: WebDriver,
         shoot(browser, "3-pressed-yes")
 
 
-def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver,
+def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: Emulator, api: Any,
                                                         shoot: Callable[[WebDriver, str], Path]) -> None:
-    with Emulator() as emu:
-        alice, bob = emu.sim.create_user("Alice"), emu.sim.create_user("Bob")
-        group = emu.sim.create_chat("group", "Friends", members=[alice, bob])
-        bob.send("hi all", group)
-        open_page(browser, emu)
-        wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chats .chat-item")) == 3, "three chats")
-        browser.find_element(By.CSS_SELECTOR, f"#chats .chat-item[data-chat-id='{group.id}']").click()
-        wait_for(browser, lambda d: d.find_element(By.ID, "chat-title").text == "Friends", "the group to open")
-        assert "Bob" in browser.find_element(By.CSS_SELECTOR, "#messages .msg.user .who").text
-        # the page's acting-user menu lists the group's members
-        assert [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#as-user option")] == ["Alice", "Bob"]
+    alice, bob = emu.sim.create_user("Alice"), emu.sim.create_user("Bob")
+    group = emu.sim.create_chat("group", "Friends", members=[alice, bob])
+    bob.send("hi all", group)
+    open_page(browser, emu)
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chats .chat-item")) == 3, "three chats")
+    browser.find_element(By.CSS_SELECTOR, f"#chats .chat-item[data-chat-id='{group.id}']").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "chat-title").text == "Friends", "the group to open")
+    assert "Bob" in browser.find_element(By.CSS_SELECTOR, "#messages .msg.user .who").text
+    # the acting-user menu lists the group's members
+    assert [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#as-user option")] == ["Alice", "Bob"]
 
-        # a fault injected from the page: the bot's next sendMessage gets a 429, shown in the calls panel
-        method = browser.find_element(By.ID, "fault-method")
-        method.clear()
-        method.send_keys("sendMessage")
-        browser.find_element(By.CSS_SELECTOR, "#fault-form button[type=submit]").click()
-        wait_for(browser, lambda d: any("sendMessage" in t for t in toast_texts(d)), "the fault's confirmation")
-        assert emu.faults.pending("sendMessage") == 1
-        from conftest import Client  # the emulator tests' plain Bot API client
-        client = Client(emu, emu.token)
-        try:
-            assert client.call("sendMessage", chat_id=group.id, text="lost").status == 429
-            client.ok("sendMessage", chat_id=group.id, parse_mode="HTML",
-                      text="<b>bold</b> <i>italic</i> <code>code</code> <a href='https://example.org'>link</a>")
-        finally:
-            client.http.clear()
-        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot b"), "the formatted message")
-        body = browser.find_element(By.CSS_SELECTOR, "#messages .msg.bot .body")
-        assert body.find_element(By.TAG_NAME, "b").text == "bold"
-        assert body.find_element(By.TAG_NAME, "i").text == "italic"
-        assert body.find_element(By.TAG_NAME, "code").text == "code"
-        assert body.find_element(By.TAG_NAME, "a").get_attribute("href") == "https://example.org/"
-        fault = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#calls li.fault"), "the faulted call")[0]
-        assert "sendMessage 429" in fault.text and "Too Many Requests" in fault.text
-        shoot(browser, "1-group-formatting-fault")
+    # a fault injected from the page: the bot's next sendMessage gets a 429, shown in the calls panel
+    method = browser.find_element(By.ID, "fault-method")
+    method.clear()
+    method.send_keys("sendMessage")
+    browser.find_element(By.CSS_SELECTOR, "#fault-form button[type=submit]").click()
+    wait_for(browser, lambda d: any("sendMessage" in t for t in toast_texts(d)), "the fault's confirmation")
+    assert emu.faults.pending("sendMessage") == 1
+    assert api.call("sendMessage", chat_id=group.id, text="lost").status == 429
+    api.ok("sendMessage", chat_id=group.id, parse_mode="HTML",
+           text="<b>bold</b> <i>italic</i> <code>code</code> <a href='https://example.org'>link</a>")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot b"), "the formatted message")
+    body = browser.find_element(By.CSS_SELECTOR, "#messages .msg.bot .body")
+    assert body.find_element(By.TAG_NAME, "b").text == "bold"
+    assert body.find_element(By.TAG_NAME, "i").text == "italic"
+    assert body.find_element(By.TAG_NAME, "code").text == "code"
+    assert body.find_element(By.TAG_NAME, "a").get_attribute("href") == "https://example.org/"
+    fault = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#calls li.fault"), "the faulted call")[0]
+    assert "sendMessage 429" in fault.text and "Too Many Requests" in fault.text
+    shoot(browser, "1-group-formatting-fault")
+
+
+class Showcase(Bot):
+    """A bot with a reply keyboard (/menu), a deleted message (/oops), photo and document
+    receipts and an inline mode that echoes the query."""
+
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        content_type, chat_type, chat_id = glance(msg)
+        text = msg.get("text", "")
+        if content_type == "photo":
+            self.sendMessage(chat_id, f"Got a photo: {msg.get('caption', '')}".strip())
+        elif content_type == "document":
+            self.sendMessage(chat_id, f"Got {msg['document']['file_name']}")
+        elif text == "/menu":
+            self.sendMessage(chat_id, "Tea or coffee?", reply_markup=ReplyKeyboardMarkup(
+                keyboard=[[KeyboardButton(text="Tea"), KeyboardButton(text="Coffee")]], one_time_keyboard=True))
+        elif text in ("Tea", "Coffee"):
+            self.sendMessage(chat_id, f"<b>{text}</b> it is", parse_mode="HTML",
+                             reply_markup=ReplyKeyboardRemove(remove_keyboard=True))
+        elif text == "/oops":
+            sent = self.sendMessage(chat_id, "this will vanish")
+            self.deleteMessage(message_identifier(sent))
+
+    def on_inline_query(self, msg: dict[str, Any]) -> None:
+        query_id, from_id, query = glance(msg, flavor="inline_query")
+        self.answerInlineQuery(query_id, [InlineQueryResultArticle(
+            id="echo", title=f"Echo {query}", description="sends it back",
+            input_message_content=InputTextMessageContent(message_text=f"echo: {query}"))])
+
+    def on_chosen_inline_result(self, msg: dict[str, Any]) -> None:
+        pass
+
+
+def test_reply_keyboards_deletions_photos_and_inline_queries(browser: WebDriver, tmp_path: Path,
+                                                             shoot: Callable[[WebDriver, str], Path]) -> None:
+    with serve_bot(Showcase) as harness:
+        open_page(browser, harness.emulator)
+        add_user(browser, "Alice")
+        say(browser, "/menu")
+        keys = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#reply-keyboard button"), "the reply keyboard")
+        assert [k.text for k in keys] == ["Tea", "Coffee"]
+        shoot(browser, "1-reply-keyboard")
+        keys[0].click()
+        wait_for(browser, lambda d: d.find_elements(By.XPATH, "//div[contains(@class,'msg bot')]//b[text()='Tea']"),
+                 "the bold answer")
+        assert not browser.find_element(By.ID, "reply-keyboard").is_displayed()
+
+        say(browser, "/oops")
+        gone = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot.deleted"), "the deletion")
+        assert gone[0].find_element(By.CSS_SELECTOR, ".body").text == "this will vanish"
+        assert "deleted" in gone[0].find_element(By.CSS_SELECTOR, ".meta").text
+
+        picture = tmp_path / "dot.png"
+        picture.write_bytes(TINY_PNG)
+        browser.find_element(By.ID, "composer-text").send_keys("my dot")
+        browser.find_element(By.ID, "attach").send_keys(str(picture))
+        wait_for(browser, lambda d: "Got a photo: my dot" in bot_texts(d), "the photo's receipt")
+        image = browser.find_element(By.CSS_SELECTOR, "#messages .msg.user img")
+        wait_for(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image),
+                 "the photo to load")
+        shoot(browser, "2-deleted-and-photo")
+
+        say(browser, "@emulator_bot hello")
+        result = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#inline-results .result"), "inline results")
+        assert result[0].text.splitlines() == ["Echo hello", "sends it back"]
+        shoot(browser, "3-inline-results")
+        result[0].click()
+        # Alice sends the chosen result herself, "via @emulator_bot"
+        sent = wait_for(browser, lambda d: [m for m in d.find_elements(By.CSS_SELECTOR, "#messages .msg.user")
+                                            if "echo: hello" in m.text], "the chosen result in the chat")
+        assert sent[0].find_element(By.CSS_SELECTOR, ".who").text == "Alice via @emulator_bot"
+        shoot(browser, "4-inline-chosen")
+
+
+def test_a_person_pays_an_invoice(browser: WebDriver, shoot: Callable[[WebDriver, str], Path]) -> None:
+    shop = load_example("payment/invoice.py")
+    with serve_bot(shop.build) as harness:
+        open_page(browser, harness.emulator)
+        add_user(browser, "Alice")
+        say(browser, "/buy")
+        pay = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .invoice button.pay"), "the invoice")
+        invoice = browser.find_element(By.CSS_SELECTOR, "#messages .invoice").text
+        assert "Hand cream" in invoice and "14.99 USD" in invoice
+        shoot(browser, "1-invoice")
+        pay[0].click()
+        wait_for(browser, lambda d: any(t.startswith("Thank you! We got 29.99 USD") for t in bot_texts(d)), "the thanks")
+        wait_for(browser, lambda d: "Payment done" in " ".join(toast_texts(d)), "the payment's toast")
+        assert "paid 29.99 USD" in browser.find_element(By.ID, "messages").text
+        shoot(browser, "2-paid")
 
 
 def test_no_browser_means_a_skip_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(os.path, "exists", lambda path: False)
     assert _find_browser() is None
-
-
-def _unused(_: WebElement, __: WebDriverException) -> None:  # keep the imports honest for readers
-    pass

@@ -114,8 +114,8 @@
       if (entry.kind === "message" && entry.message) {
         log.messages.set(entry.message_id, { message: entry.message, deleted: false, fromBot: entry.from_bot, sender: entry.sender });
         log.items.push({ type: "message", id: entry.message_id });
-        const markup = entry.from_bot ? entry.message.reply_markup : null;
-        if (markup && (markup.keyboard || markup.remove_keyboard)) state.replyKeyboard.set(entry.chat_id, markup.keyboard ? markup : null);
+        const markup = entry.reply_keyboard;   // a reply keyboard, or its removal (not stored on the message)
+        if (markup) state.replyKeyboard.set(entry.chat_id, markup.keyboard ? markup : null);
       } else if (entry.kind === "edit" && entry.message) {
         const known = log.messages.get(entry.message_id);
         log.messages.set(entry.message_id, { message: entry.message, deleted: false, fromBot: entry.from_bot, sender: entry.sender });
@@ -217,10 +217,9 @@
     const enabled = ids.length > 0;
     for (const id of ["composer-text", "send-btn", "attach"]) $(id).disabled = !enabled;
     const tools = $("chat-tools");
-    tools.classList.toggle("hidden", chat.type === "private");
     const outside = [...state.users.values()].filter((u) => !ids.includes(u.id));
     $("join-user").replaceChildren(...outside.map((u) => el("option", { value: u.id }, u.first_name)));
-    $("join-btn").disabled = outside.length === 0;
+    tools.classList.toggle("hidden", chat.type === "private" || outside.length === 0);
     renderReplyKeyboard();
   }
   function renderReplyKeyboard() {
@@ -275,7 +274,7 @@
     if (m.text !== undefined) body.append(...formatted(m.text, m.entities));
     else if (m.caption !== undefined) body.append(...formatted(m.caption, m.caption_entities));
     else if (!m.photo && !m.document && !m.invoice) body.append(el("span", { class: "muted" }, describe(m)));
-    const who = (!record.fromBot && chat && chat.type !== "private") || (record.fromBot && m.via_bot) ? el("div", { class: "who" }, record.sender + (m.via_bot ? " via @" + m.via_bot.username : "")) : null;
+    const who = (!record.fromBot && chat && chat.type !== "private") || m.via_bot ? el("div", { class: "who" }, record.sender + (m.via_bot ? " via @" + m.via_bot.username : "")) : null;
     const meta = el("div", { class: "meta" }, (record.deleted ? "deleted · " : m.edit_date ? "edited · " : "") + "#" + m.message_id);
     const node = el("div", { class: classes.join(" "), "data-message-id": m.message_id }, who, body);
     const keyboard = m.reply_markup && m.reply_markup.inline_keyboard;
