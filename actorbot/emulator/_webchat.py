@@ -140,7 +140,7 @@ class WebChat:
                     item["reply_keyboard"] = chat.reply_keyboards[entry.message_id]
                 entries.append(item)
         entries.sort(key=lambda e: e["seq"])
-        calls = []
+        calls: list[dict[str, Any]] = []
         for call in reversed(world.calls):
             if call.seq <= after or len(calls) >= MAX_CALLS:
                 break

@@ -293,10 +293,10 @@ def test_a_person_pays_an_invoice(browser: WebDriver, shoot: Callable[[WebDriver
         invoice = browser.find_element(By.CSS_SELECTOR, "#messages .invoice").text
         assert "Hand cream" in invoice and "14.99 USD" in invoice
         shoot(browser, "1-invoice")
-        pay[0].click()
-        wait_for(browser, lambda d: any(t.startswith("Thank you! We got 29.99 USD") for t in bot_texts(d)), "the thanks")
+        pay[0].click()  # the emulator takes the first shipping option the bot offers (post, 5.00)
+        wait_for(browser, lambda d: any(t.startswith("Thank you! We got 19.99 USD") for t in bot_texts(d)), "the thanks")
         wait_for(browser, lambda d: "Payment done" in " ".join(toast_texts(d)), "the payment's toast")
-        assert "paid 29.99 USD" in browser.find_element(By.ID, "messages").text
+        assert "paid 19.99 USD" in browser.find_element(By.ID, "messages").text
         shoot(browser, "2-paid")
 
 

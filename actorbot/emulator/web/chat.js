@@ -268,7 +268,7 @@
     }
     if (m.document) {
       body.append(el("a", { class: "doc", href: fileUrl(m.document.file_id), download: m.document.file_name || "file" },
-        "📄 " + (m.document.file_name || "document")));
+        "Document: " + (m.document.file_name || "document")));
     }
     if (m.invoice) body.append(renderInvoice(m));
     if (m.text !== undefined) body.append(...formatted(m.text, m.entities));
@@ -286,7 +286,7 @@
     for (const key of ["sticker", "video", "animation", "audio", "voice", "video_note", "location", "venue", "contact", "poll", "dice", "game", "checklist"]) {
       if (m[key]) return "[" + key + (key === "dice" ? " " + m.dice.emoji + " = " + m.dice.value : key === "poll" ? ": " + m.poll.question : "") + "]";
     }
-    if (m.successful_payment) return "✅ paid " + m.successful_payment.total_amount / 100 + " " + m.successful_payment.currency;
+    if (m.successful_payment) return "✓ paid " + m.successful_payment.total_amount / 100 + " " + m.successful_payment.currency;
     if (m.new_chat_members) return "joined: " + m.new_chat_members.map((u) => u.first_name).join(", ");
     if (m.left_chat_member) return "left: " + m.left_chat_member.first_name;
     return "[message]";
@@ -335,7 +335,7 @@
       return ["paid", "failed"].includes(status.status) ? status : null;
     }, 15);
     if (!outcome) toast("The bot did not finish the payment", "error");
-    else if (outcome.status === "paid") toast("Payment done ✅");
+    else if (outcome.status === "paid") toast("Payment done ✓");
     else toast("Payment failed: " + (outcome.error || ""), "error");
   }
   async function inlineQuery(query) {
