@@ -106,7 +106,6 @@ class Emulator:
         self._server.start()
         self._webhook.start()
         logger.info("Bot API emulator listening on %s", self.url)
-        logger.info("Chat with the bot in a browser: %s/chat/", self.url)
         return self
 
     def stop(self) -> None:

@@ -10,7 +10,9 @@ faults). This module adds what the page needs on top of it::
                                     long poll: waits (bounded) until the world differs from
                                     the version ``since``, then answers the users, the chats,
                                     the transcript entries and the Bot API calls after
-                                    sequence number ``after``, and the new ``version``
+                                    sequence number ``after``, and the new ``version``;
+                                    a bot message sent with a reply keyboard (or its
+                                    removal) carries it as ``reply_keyboard``
     GET /chat/api/file?file_id=     a file's bytes (photos and documents in the chat)
 
 Runs on the HTTP handler threads; reads the world with ``world.lock`` held and waits

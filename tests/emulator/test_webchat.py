@@ -137,3 +137,22 @@ def test_stopping_the_emulator_ends_a_waiting_poll(api, emu, alice):
             answer = None  # the poll arrived after the server had closed: refused, also fine
     assert stopped_in < 4.0
     assert answer is None or (answer.status == 200 and answer.json["result"]["entries"] == [])
+
+
+def test_reply_keyboards_and_their_removal_reach_the_page(api, alice):
+    start = events(api)["seq"]
+    api.ok("sendMessage", chat_id=alice.id, text="Pick",
+           reply_markup={"keyboard": [["Tea", "Coffee"]], "one_time_keyboard": True})
+    api.ok("sendMessage", chat_id=alice.id, text="Done", reply_markup={"remove_keyboard": True})
+    api.ok("sendMessage", chat_id=alice.id, text="Plain")
+    entries = events(api, after=start)["entries"]
+    assert [(e["text"], e.get("reply_keyboard")) for e in entries] == [
+        ("Pick", {"keyboard": [["Tea", "Coffee"]], "one_time_keyboard": True}),
+        ("Done", {"remove_keyboard": True}),
+        ("Plain", None),
+    ]
+    assert "reply_markup" not in entries[0]["message"]  # as on Telegram: not part of the message
+
+
+def test_the_page_is_read_only(api):
+    assert api.raw("POST", "/chat/index.html").status == 405
