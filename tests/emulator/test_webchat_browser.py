@@ -269,7 +269,14 @@ def test_reply_keyboards_deletions_photos_and_inline_queries(browser: WebDriver,
         image = browser.find_element(By.CSS_SELECTOR, "#messages .msg.user img")
         wait_for(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image),
                  "the photo to load")
-        shoot(browser, "2-deleted-and-photo")
+        notes = tmp_path / "notes.txt"
+        notes.write_text("remember the milk")
+        browser.find_element(By.ID, "attach").send_keys(str(notes))
+        wait_for(browser, lambda d: "Got notes.txt" in bot_texts(d), "the document's receipt")
+        link = browser.find_element(By.CSS_SELECTOR, "#messages .msg.user a.doc")
+        assert link.text == "Document: notes.txt"
+        assert harness.emulator.sim.messages(harness.emulator.sim.user(100_000_001))[-2]["document"]["mime_type"] == "text/plain"
+        shoot(browser, "2-deleted-photo-document")
 
         say(browser, "@emulator_bot hello")
         result = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#inline-results .result"), "inline results")
