@@ -86,7 +86,7 @@ class Emulator:
         self._dispatcher = Dispatcher(self.world, token, self.faults, self._stopping)
         self.sim = Simulation(self.world)
         self._sim_http = SimHttp(self.sim, self.world, self.faults)
-        self._webchat = WebChat(self.world)
+        self._webchat = WebChat(self.world, self.faults)
         self._webhook = WebhookDelivery(
             self.world,
             lambda method, params: self._dispatcher.call(self._token, method, params, {}),

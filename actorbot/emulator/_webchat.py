@@ -9,7 +9,7 @@ faults). This module adds what the page needs on top of it::
     GET /chat/api/events?since=&after=&timeout=
                                     long poll: waits (bounded) until the world differs from
                                     the version ``since``, then answers the users, the chats,
-                                    the transcript entries and the Bot API calls after
+                                    the planned faults, the transcript entries and the Bot API calls after
                                     sequence number ``after``, and the new ``version``;
                                     a bot message sent with a reply keyboard (or its
                                     removal) carries it as ``reply_keyboard``
@@ -28,6 +28,7 @@ from importlib import resources
 from typing import Any
 
 from ._clock import real_monotonic
+from ._faults import Fault, FaultPlan
 from ._state import World
 
 __all__ = ["WebChat"]
@@ -55,11 +56,22 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _fault_label(fault: Fault) -> str:
+    if fault.kind == "rate_limit":
+        return f"429 {fault.description}"
+    if fault.kind == "server_error":
+        return f"{fault.status} {fault.description}"
+    if fault.kind == "drop":
+        return "connection dropped" + (" after the call is done" if fault.processed else "")
+    return f"answer delayed {fault.delay:g} s"
+
+
 class WebChat:
     """Serves ``/chat/``: static files from the package and the page's JSON endpoints."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, faults: FaultPlan) -> None:
         self._world = world
+        self._faults = faults
         self._static = resources.files("actorbot.emulator").joinpath("web")
 
     def call(self, http_method: str, path: str, params: dict[str, Any]) -> tuple[int, bytes, str]:
@@ -94,7 +106,8 @@ class WebChat:
     # ------------------------------------------------------------------ the long poll
 
     def _version(self) -> str:
-        """Changes whenever a user, chat, membership, transcript entry or call is added (lock held)."""
+        """Changes whenever a user, chat, membership, transcript entry, call or planned fault
+        comes or goes (lock held)."""
         world = self._world
         last = world.calls[-1].seq if world.calls else 0
         members = 0
@@ -102,7 +115,7 @@ class WebChat:
             members += len(chat.members)
             if chat.transcript:
                 last = max(last, chat.transcript[-1].seq)
-        return f"{last}.{len(world.users)}.{len(world.chats)}.{members}.{len(world.blocked)}"
+        return f"{last}.{len(world.users)}.{len(world.chats)}.{members}.{len(world.blocked)}.{self._faults.pending()}"
 
     def _events(self, params: dict[str, Any]) -> tuple[int, bytes, str]:
         try:
@@ -154,5 +167,7 @@ class WebChat:
                           "description": answer.get("description") if answer and not answer.get("ok") else None})
         calls.reverse()
         version = self._version()
-        return {"version": version, "seq": int(version.split(".", 1)[0]), "bot": dict(world.bot_user), "users": users, "chats": chats,
+        faults = [{"method": method, "kind": fault.kind, "description": _fault_label(fault), "times": times}
+                  for method, fault, times in self._faults.planned()]
+        return {"version": version, "seq": int(version.split(".", 1)[0]), "faults": faults, "bot": dict(world.bot_user), "users": users, "chats": chats,
                 "entries": entries[-MAX_ENTRIES:], "calls": calls}

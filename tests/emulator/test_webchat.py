@@ -156,3 +156,22 @@ def test_reply_keyboards_and_their_removal_reach_the_page(api, alice):
 
 def test_the_page_is_read_only(api):
     assert api.raw("POST", "/chat/index.html").status == 405
+
+
+def test_planned_faults_show_until_a_call_takes_them(api, alice):
+    version = events(api)["version"]
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(events, api, since=version, timeout=10)
+        sim(api, "faults", method="sendMessage", kind="rate_limit", retry_after=2, times=2)
+        woken = waiting.result(timeout=10)  # planning a fault wakes the page's poll
+    sim(api, "faults", method="*", kind="drop")
+    sim(api, "faults", method="getMe", kind="slow", delay=0.5)
+    assert [(f["method"], f["description"], f["times"]) for f in woken["faults"]] == [
+        ("sendMessage", "429 Too Many Requests: retry after 2", 2)]
+    assert [(f["method"], f["description"], f["times"]) for f in events(api)["faults"]] == [
+        ("sendMessage", "429 Too Many Requests: retry after 2", 2), ("*", "connection dropped", 1),
+        ("getMe", "answer delayed 0.5 s", 1)]
+    api.call("sendMessage", chat_id=alice.id, text="one")
+    assert [f["times"] for f in events(api)["faults"]] == [1, 1, 1]
+    assert api.raw("DELETE", "/sim/faults").json["ok"]
+    assert events(api)["faults"] == []

@@ -195,8 +195,10 @@ def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: 
     method.clear()
     method.send_keys("sendMessage")
     browser.find_element(By.CSS_SELECTOR, "#fault-form button[type=submit]").click()
-    wait_for(browser, lambda d: any("sendMessage" in t for t in toast_texts(d)), "the fault's confirmation")
+    planned = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faults li"), "the planned fault")
+    assert planned[0].text == "next sendMessage: 429 Too Many Requests: retry after 1"
     assert emu.faults.pending("sendMessage") == 1
+    shoot(browser, "1-fault-planned")
     assert api.call("sendMessage", chat_id=group.id, text="lost").status == 429
     api.ok("sendMessage", chat_id=group.id, parse_mode="HTML",
            text="<b>bold</b> <i>italic</i> <code>code</code> <a href='https://example.org'>link</a>")
@@ -208,7 +210,8 @@ def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: 
     assert body.find_element(By.TAG_NAME, "a").get_attribute("href") == "https://example.org/"
     fault = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#calls li.fault"), "the faulted call")[0]
     assert "sendMessage 429" in fault.text and "Too Many Requests" in fault.text
-    shoot(browser, "1-group-formatting-fault")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#faults li")  # used up
+    shoot(browser, "2-group-formatting-fault")
 
 
 class Showcase(Bot):

@@ -139,6 +139,9 @@
       }
     }
     for (const call of result.calls) addCall(call);
+    $("faults").replaceChildren(...result.faults.map((f) => el("li", {},
+      "next " + (f.times > 1 ? f.times + " × " : "") , el("span", { class: "m" }, f.method === "*" ? "any call" : f.method),
+      ": " + f.description)));
     state.version = result.version;
     state.seq = Math.max(state.seq, result.seq);
     renderSidebar();
@@ -403,7 +406,7 @@
     const kind = $("fault-kind").value;
     const method = $("fault-method").value.trim() || "*";
     await sim("faults", { method: method, kind: kind, times: Number($("fault-times").value) || 1, retry_after: 1, delay: 1.0 });
-    toast("Next " + ($("fault-times").value || 1) + " × " + method + ": " + $("fault-kind").selectedOptions[0].textContent);
+    toast("Planned for the next " + ($("fault-times").value || 1) + " × " + method + ": " + $("fault-kind").selectedOptions[0].textContent);
   });
   $("fault-clear").addEventListener("click", async () => { await sim("faults", undefined, "DELETE"); toast("Faults cleared"); });
 
