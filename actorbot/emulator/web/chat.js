@@ -51,6 +51,11 @@
   function safeUrl(url) {
     return /^(https?:|tg:|mailto:)/i.test(url || "") ? url : "#";
   }
+  function unchanged(node, key) {   // re-render a control only when what it shows changed
+    if (node.dataset.key === key) return true;
+    node.dataset.key = key;
+    return false;
+  }
   function fileUrl(fileId) { return "/chat/api/file?file_id=" + encodeURIComponent(fileId); }
 
   // ---------------------------------------------------------------- formatting (entities)
@@ -177,6 +182,8 @@
     return chat.title || String(chat.id);
   }
   function renderSidebar() {
+    const key = JSON.stringify([[...state.users.values()], [...state.chats.values()], state.current]);
+    if (unchanged($("chats"), key)) return;
     const users = $("users");
     users.replaceChildren(...[...state.users.values()].map((u) =>
       el("li", { "data-user-id": u.id, title: "open the private chat", onclick: () => openChat(u.id) },
@@ -215,19 +222,24 @@
     const before = select.value;
     const ids = chat.type === "private" ? [chat.id]
       : Object.entries(chat.members).filter(([, s]) => ["creator", "administrator", "member", "restricted"].includes(s)).map(([id]) => Number(id));
-    select.replaceChildren(...ids.map((id) => el("option", { value: id }, (state.users.get(id) || { first_name: id }).first_name)));
-    if (ids.map(String).includes(before)) select.value = before;
+    if (!unchanged(select, JSON.stringify([chat.id, ids]))) {
+      select.replaceChildren(...ids.map((id) => el("option", { value: id }, (state.users.get(id) || { first_name: id }).first_name)));
+      if (ids.map(String).includes(before)) select.value = before;
+    }
     const enabled = ids.length > 0;
     for (const id of ["composer-text", "send-btn", "attach"]) $(id).disabled = !enabled;
     const tools = $("chat-tools");
     const outside = [...state.users.values()].filter((u) => !ids.includes(u.id));
-    $("join-user").replaceChildren(...outside.map((u) => el("option", { value: u.id }, u.first_name)));
+    if (!unchanged($("join-user"), JSON.stringify([chat.id, outside.map((u) => u.id)]))) {
+      $("join-user").replaceChildren(...outside.map((u) => el("option", { value: u.id }, u.first_name)));
+    }
     tools.classList.toggle("hidden", chat.type === "private" || outside.length === 0);
     renderReplyKeyboard();
   }
   function renderReplyKeyboard() {
     const box = $("reply-keyboard");
     const markup = state.replyKeyboard.get(state.current);
+    if (unchanged(box, JSON.stringify([state.current, markup || null]))) return;
     if (!markup) { box.classList.add("hidden"); box.replaceChildren(); return; }
     box.replaceChildren(...markup.keyboard.map((row) => el("div", { class: "krow" }, ...row.map((button) => {
       const text = typeof button === "string" ? button : button.text;
