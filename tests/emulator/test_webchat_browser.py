@@ -23,7 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from actorbot import Bot, glance, message_identifier
 from actorbot.emulator import TINY_PNG, Emulator
@@ -212,6 +212,21 @@ def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: 
     assert "sendMessage 429" in fault.text and "Too Many Requests" in fault.text
     assert not browser.find_elements(By.CSS_SELECTOR, "#faults li")  # used up
     shoot(browser, "2-group-formatting-fault")
+
+    # Bob presses a button in the group; the bot answers with an alert
+    api.ok("sendMessage", chat_id=group.id, text="Vote",
+           reply_markup={"inline_keyboard": [[{"text": "Up", "callback_data": "up"}]]})
+    button = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .ikbd button"), "the button")[0]
+    Select(browser.find_element(By.ID, "as-user")).select_by_visible_text("Bob")
+    button.click()
+    updates = wait_for(browser, lambda d: [u for u in api.ok("getUpdates", timeout=0) if "callback_query" in u], "the press")
+    query = updates[-1]["callback_query"]
+    assert (query["from"]["first_name"], query["data"]) == ("Bob", "up")
+    api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Counted!", show_alert=True)
+    alert = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#toasts .toast.alert"), "the alert")[0]
+    assert alert.text == "Counted!"
+    assert "Bob pressed [Up]" in browser.find_element(By.ID, "messages").text
+    shoot(browser, "3-group-alert")
 
 
 class Showcase(Bot):
