@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.user:
             user = emulator.sim.create_user(name, username=name.lower())
             log.info("user %s: id %d", name, user.id)
-        log.info("Bot API: %s/bot<token>/<method>   simulation: %s/sim/", emulator.url, emulator.url)
+        log.info("Bot API: %s/bot<token>/<method>   simulation: %s/sim/   chat in a browser: %s/chat/",
+                 emulator.url, emulator.url, emulator.url)
         try:
             done.wait()
         except KeyboardInterrupt:

@@ -29,6 +29,7 @@ from ._server import HttpServer
 from ._sim import Simulation
 from ._sim_http import SimHttp
 from ._state import World
+from ._webchat import WebChat
 from ._webhook import WebhookDelivery
 from ._wire import Upload
 
@@ -86,6 +87,7 @@ class Emulator:
         self._dispatcher = Dispatcher(self.world, token, self.faults, self._stopping)
         self.sim = Simulation(self.world)
         self._sim_http = SimHttp(self.sim, self.world, self.faults)
+        self._webchat = WebChat(self.world, self.faults)
         self._webhook = WebhookDelivery(
             self.world,
             lambda method, params: self._dispatcher.call(self._token, method, params, {}),
@@ -194,3 +196,7 @@ class Emulator:
         if isinstance(body.get("result"), str) and action == "transcript" and params.get("format", "text") == "text":
             return status, body["result"].encode("utf-8"), "text/plain; charset=utf-8"
         return status, _dumps(body), _JSON
+
+    def web_call(self, http_method: str, path: str, params: dict[str, Any]) -> tuple[int, bytes | None, str]:
+        """The browser chat under ``/chat/`` (see ``actorbot.emulator._webchat``)."""
+        return self._webchat.call(http_method, path, params)

@@ -94,6 +94,18 @@ class FaultPlan:
                 return sum(len(q) for q in self._queues.values())
             return len(self._queues.get(method, ()))
 
+    def planned(self) -> list[tuple[str, Fault, int]]:
+        """The faults still planned, in order: ``(method, fault, times)`` (equal neighbours merged)."""
+        with self._lock:
+            rows: list[tuple[str, Fault, int]] = []
+            for method, queue in self._queues.items():
+                for fault in queue:
+                    if rows and rows[-1][0] == method and rows[-1][1] == fault:
+                        rows[-1] = (method, fault, rows[-1][2] + 1)
+                    else:
+                        rows.append((method, fault, 1))
+            return rows
+
     def clear(self) -> None:
         with self._lock:
             self._queues.clear()

@@ -63,7 +63,11 @@ def finish(world: World, chat: ChatState, p: Params, content: dict[str, Any]) ->
         content["reply_markup"] = inline
     if p.bool("protect_content"):
         content["has_protected_content"] = True
-    return world.new_message(chat, None, content, keyboard=shown)
+    message = world.new_message(chat, None, content, keyboard=shown)
+    markup = p.json("reply_markup")
+    if isinstance(markup, dict) and ("keyboard" in markup or markup.get("remove_keyboard")):
+        chat.reply_keyboards[int(message["message_id"])] = markup  # not part of the message: kept for viewers
+    return message
 
 
 def send_message(world: World, p: Params) -> dict[str, Any]:

@@ -38,6 +38,8 @@ class Application(Protocol):
 
     def sim_call(self, http_method: str, action: str, params: dict[str, Any]) -> tuple[int, bytes | None, str]: ...
 
+    def web_call(self, http_method: str, path: str, params: dict[str, Any]) -> tuple[int, bytes | None, str]: ...
+
 
 def _error_body(status: int, description: str) -> bytes:
     return json.dumps({"ok": False, "error_code": status, "description": description}).encode()
@@ -124,6 +126,9 @@ class _Handler(StreamRequestHandler):
             if path.startswith("/sim/"):
                 params, _uploads = parse_body(headers.get("content-type", ""), body, query)
                 return app.sim_call(http_method, path[5:].strip("/"), params)
+            if path == "/chat" or path.startswith("/chat/"):
+                params, _uploads = parse_body(headers.get("content-type", ""), body, query)
+                return app.web_call(http_method, path, params)
         except BodyError as exc:
             return 400, _error_body(400, f"Bad Request: {exc}"), _JSON
         except (ValueError, OverflowError) as exc:  # a parameter no check caught: answer, never drop

@@ -106,6 +106,7 @@ class SimHttp:
         """Run one action; returns ``(status, envelope)``."""
         if action == "faults" and http_method == "DELETE":
             self._faults.clear()
+            self._faults_changed()
             return 200, {"ok": True, "result": True}
         handler = self._actions.get(action)
         if handler is None:
@@ -210,7 +211,13 @@ class SimHttp:
         fault = Fault(kind, retry_after=int(p.get("retry_after", 1)), status=int(p.get("status", 500)),  # type: ignore[arg-type]
                       delay=float(p.get("delay", 0.0)), processed=str(p.get("processed", "")).lower() in ("1", "true"))
         self._faults.add(str(p.get("method", "*")), fault, int(p.get("times", 1)))
+        self._faults_changed()
         return True
+
+    def _faults_changed(self) -> None:
+        """Wake the browser chat's long polls, which show the planned faults."""
+        with self._world.lock:
+            self._world.notify()
 
     def _state(self, p: dict[str, Any]) -> dict[str, Any]:
         with self._world.lock:

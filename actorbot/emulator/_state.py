@@ -79,6 +79,7 @@ class ChatState:
     next_message_id: int = 1
     last_user_seq: int = 0
     live_stopped: set[int] = field(default_factory=set)
+    reply_keyboards: dict[int, dict[str, Any]] = field(default_factory=dict)  # message id -> reply keyboard / removal
 
     @property
     def id(self) -> int:
