@@ -36,8 +36,13 @@ __all__ = ["WebChat"]
 logger = logging.getLogger(__name__)
 
 _JSON = "application/json"
-_TYPES = {"html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8",
-          "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
+_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+}
 MAX_ENTRIES = 2000
 MAX_CALLS = 300
 MAX_POLL_SECONDS = 30.0
@@ -76,7 +81,7 @@ class WebChat:
 
     def call(self, http_method: str, path: str, params: dict[str, Any]) -> tuple[int, bytes, str]:
         """Answer ``path`` (starting with ``/chat``): ``(status, body, content type)``."""
-        rest = path[len("/chat"):].strip("/")
+        rest = path[len("/chat") :].strip("/")
         if rest == "api/events":
             return self._events(params)
         if rest == "api/file":
@@ -138,15 +143,29 @@ class WebChat:
     def _snapshot(self, after: int) -> dict[str, Any]:
         world = self._world
         bot_id = int(world.bot_user["id"])
-        users = [{"id": u["id"], "first_name": u["first_name"], "username": u.get("username"),
-                  "blocked": u["id"] in world.blocked} for u in world.users.values()]
+        users = [
+            {
+                "id": u["id"],
+                "first_name": u["first_name"],
+                "username": u.get("username"),
+                "blocked": u["id"] in world.blocked,
+            }
+            for u in world.users.values()
+        ]
         chats = []
         entries: list[dict[str, Any]] = []
         for chat in world.chats.values():
             members = {uid: str(m.get("status")) for uid, m in chat.members.items() if uid != bot_id}
             bot = world.bot_member(chat)
-            chats.append({"id": chat.id, "type": chat.type, "title": chat.chat.get("title") or chat.chat.get("first_name"),
-                          "members": members, "bot_status": bot.get("status") if bot else "left"})
+            chats.append(
+                {
+                    "id": chat.id,
+                    "type": chat.type,
+                    "title": chat.chat.get("title") or chat.chat.get("first_name"),
+                    "members": members,
+                    "bot_status": bot.get("status") if bot else "left",
+                }
+            )
             for entry in reversed(chat.transcript):
                 if entry.seq <= after:
                     break
@@ -162,12 +181,29 @@ class WebChat:
             if call.method == "getUpdates" and call.ok and not call.result:
                 continue  # an empty long poll: noise
             answer = dict(call.answer) if call.answer else None
-            calls.append({"seq": call.seq, "method": call.method, "status": call.status, "fault": call.fault,
-                          "params": _short(dict(call.params)),
-                          "description": answer.get("description") if answer and not answer.get("ok") else None})
+            calls.append(
+                {
+                    "seq": call.seq,
+                    "method": call.method,
+                    "status": call.status,
+                    "fault": call.fault,
+                    "params": _short(dict(call.params)),
+                    "description": answer.get("description") if answer and not answer.get("ok") else None,
+                }
+            )
         calls.reverse()
         version = self._version()
-        faults = [{"method": method, "kind": fault.kind, "description": _fault_label(fault), "times": times}
-                  for method, fault, times in self._faults.planned()]
-        return {"version": version, "seq": int(version.split(".", 1)[0]), "faults": faults, "bot": dict(world.bot_user), "users": users, "chats": chats,
-                "entries": entries[-MAX_ENTRIES:], "calls": calls}
+        faults = [
+            {"method": method, "kind": fault.kind, "description": _fault_label(fault), "times": times}
+            for method, fault, times in self._faults.planned()
+        ]
+        return {
+            "version": version,
+            "seq": int(version.split(".", 1)[0]),
+            "faults": faults,
+            "bot": dict(world.bot_user),
+            "users": users,
+            "chats": chats,
+            "entries": entries[-MAX_ENTRIES:],
+            "calls": calls,
+        }

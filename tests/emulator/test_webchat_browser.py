@@ -12,9 +12,10 @@ import importlib.util
 import os
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -27,8 +28,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from actorbot import Bot, glance, message_identifier
 from actorbot.emulator import TINY_PNG, Emulator
-from actorbot.namedtuple import (InlineQueryResultArticle, InputTextMessageContent, KeyboardButton,
-                                 ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from actorbot.namedtuple import (
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from actorbot.testing import serve_bot
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -47,10 +53,17 @@ def load_example(relative: str) -> ModuleType:
 
 
 def _find_browser() -> tuple[str, str] | None:
-    binary = next((found for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-                   if (found := shutil.which(name))), None)
+    binary = next(
+        (
+            found
+            for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+            if (found := shutil.which(name))
+        ),
+        None,
+    )
     driver = shutil.which("chromedriver") or next(
-        (p for p in ("/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver") if os.path.exists(p)), None)
+        (p for p in ("/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver") if os.path.exists(p)), None
+    )
     return (binary, driver) if binary and driver else None
 
 
@@ -62,8 +75,15 @@ def browser() -> Iterator[WebDriver]:
     binary, driver_path = found
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,900", "--disable-extensions", "--no-first-run"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     try:
@@ -91,19 +111,28 @@ def wait_for(driver: WebDriver, probe: Callable[[WebDriver], Any], what: str) ->
             return probe(d)
         except StaleElementReferenceException:  # the page re-rendered under us: look again
             return None
+
     return WebDriverWait(driver, WAIT).until(safe, message=f"waiting for {what}")
 
 
 def bot_texts(driver: WebDriver) -> list[str]:
-    return [m.find_element(By.CSS_SELECTOR, ".body").text for m in driver.find_elements(By.CSS_SELECTOR, "#messages .msg.bot")]
+    return [
+        m.find_element(By.CSS_SELECTOR, ".body").text
+        for m in driver.find_elements(By.CSS_SELECTOR, "#messages .msg.bot")
+    ]
 
 
 def add_user(driver: WebDriver, name: str) -> None:
     field = driver.find_element(By.ID, "new-user-name")
     field.send_keys(name)
     driver.find_element(By.ID, "new-user-btn").click()
-    wait_for(driver, lambda d: d.find_element(By.ID, "chat-title").text == name
-             and d.find_element(By.ID, "composer-text").is_enabled(), f"{name}'s chat to open")
+    wait_for(
+        driver,
+        lambda d: (
+            d.find_element(By.ID, "chat-title").text == name and d.find_element(By.ID, "composer-text").is_enabled()
+        ),
+        f"{name}'s chat to open",
+    )
 
 
 def say(driver: WebDriver, text: str) -> None:
@@ -137,20 +166,32 @@ def test_a_person_chats_with_the_counter_bot(browser: WebDriver, shoot: Callable
         calls = browser.find_element(By.ID, "calls").text
         assert "sendMessage" in calls
         shoot(browser, "3-replies")
-        assert harness.emulator.sim.transcript_text(harness.emulator.sim.user(100_000_001)) == \
-            "Alice: hello\nbot: 1\nAlice: again\nbot: 2"
+        assert (
+            harness.emulator.sim.transcript_text(harness.emulator.sim.user(100_000_001))
+            == "Alice: hello\nbot: 1\nAlice: again\nbot: 2"
+        )
 
 
-def test_a_person_presses_inline_buttons_and_sees_the_edits(browser: WebDriver,
-                                                             shoot: Callable[[WebDriver, str], Path]) -> None:
+def test_a_person_presses_inline_buttons_and_sees_the_edits(
+    browser: WebDriver, shoot: Callable[[WebDriver, str], Path]
+) -> None:
     lover = load_example("callback/lover.py")
     with serve_bot(lover.build) as harness:
         open_page(browser, harness.emulator)
         add_user(browser, "Alice")
         say(browser, "Hi!")
-        question = wait_for(browser, lambda d: next(
-            (m for m in d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot") if m.find_elements(By.CSS_SELECTOR, ".ikbd button")),
-            None), "the question with its buttons")
+        question = wait_for(
+            browser,
+            lambda d: next(
+                (
+                    m
+                    for m in d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot")
+                    if m.find_elements(By.CSS_SELECTOR, ".ikbd button")
+                ),
+                None,
+            ),
+            "the question with its buttons",
+        )
         assert question.find_element(By.CSS_SELECTOR, ".body").text == "Do you love me?"
         labels = [b.text for b in question.find_elements(By.CSS_SELECTOR, ".ikbd button")]
         assert labels == ["Yes", "Um...", "No"]
@@ -160,9 +201,15 @@ def test_a_person_presses_inline_buttons_and_sees_the_edits(browser: WebDriver,
         question.find_element(By.XPATH, ".//button[text()='Um...']").click()
         wait_for(browser, lambda d: "Take your time. I will ask again." in toast_texts(d), "the answer's toast")
         # the edit: the first question loses its buttons, in place; a second question comes
-        wait_for(browser, lambda d: not d.find_element(
-            By.CSS_SELECTOR, f"#messages .msg[data-message-id='{first_id}']").find_elements(By.CSS_SELECTOR, ".ikbd"),
-            "the first question's buttons to go")
+        wait_for(
+            browser,
+            lambda d: (
+                not d.find_element(By.CSS_SELECTOR, f"#messages .msg[data-message-id='{first_id}']").find_elements(
+                    By.CSS_SELECTOR, ".ikbd"
+                )
+            ),
+            "the first question's buttons to go",
+        )
         wait_for(browser, lambda d: "2. Do you love me?" in bot_texts(d), "the second question")
         edited = browser.find_element(By.CSS_SELECTOR, f"#messages .msg[data-message-id='{first_id}']")
         assert "edited" in edited.find_element(By.CSS_SELECTOR, ".meta").text
@@ -177,8 +224,9 @@ def test_a_person_presses_inline_buttons_and_sees_the_edits(browser: WebDriver,
         shoot(browser, "3-pressed-yes")
 
 
-def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: Emulator, api: Any,
-                                                        shoot: Callable[[WebDriver, str], Path]) -> None:
+def test_formatting_groups_and_faults_show_on_the_page(
+    browser: WebDriver, emu: Emulator, api: Any, shoot: Callable[[WebDriver, str], Path]
+) -> None:
     alice, bob = emu.sim.create_user("Alice"), emu.sim.create_user("Bob")
     group = emu.sim.create_chat("group", "Friends", members=[alice, bob])
     bob.send("hi all", group)
@@ -200,8 +248,12 @@ def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: 
     assert emu.faults.pending("sendMessage") == 1
     shoot(browser, "1-fault-planned")
     assert api.call("sendMessage", chat_id=group.id, text="lost").status == 429
-    api.ok("sendMessage", chat_id=group.id, parse_mode="HTML",
-           text="<b>bold</b> <i>italic</i> <code>code</code> <a href='https://example.org'>link</a>")
+    api.ok(
+        "sendMessage",
+        chat_id=group.id,
+        parse_mode="HTML",
+        text="<b>bold</b> <i>italic</i> <code>code</code> <a href='https://example.org'>link</a>",
+    )
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot b"), "the formatted message")
     body = browser.find_element(By.CSS_SELECTOR, "#messages .msg.bot .body")
     assert body.find_element(By.TAG_NAME, "b").text == "bold"
@@ -214,12 +266,18 @@ def test_formatting_groups_and_faults_show_on_the_page(browser: WebDriver, emu: 
     shoot(browser, "2-group-formatting-fault")
 
     # Bob presses a button in the group; the bot answers with an alert
-    api.ok("sendMessage", chat_id=group.id, text="Vote",
-           reply_markup={"inline_keyboard": [[{"text": "Up", "callback_data": "up"}]]})
+    api.ok(
+        "sendMessage",
+        chat_id=group.id,
+        text="Vote",
+        reply_markup={"inline_keyboard": [[{"text": "Up", "callback_data": "up"}]]},
+    )
     button = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .ikbd button"), "the button")[0]
     Select(browser.find_element(By.ID, "as-user")).select_by_visible_text("Bob")
     button.click()
-    updates = wait_for(browser, lambda d: [u for u in api.ok("getUpdates", timeout=0) if "callback_query" in u], "the press")
+    updates = wait_for(
+        browser, lambda d: [u for u in api.ok("getUpdates", timeout=0) if "callback_query" in u], "the press"
+    )
     query = updates[-1]["callback_query"]
     assert (query["from"]["first_name"], query["data"]) == ("Bob", "up")
     api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Counted!", show_alert=True)
@@ -241,41 +299,66 @@ class Showcase(Bot):
         elif content_type == "document":
             self.sendMessage(chat_id, f"Got {msg['document']['file_name']}")
         elif text == "/menu":
-            self.sendMessage(chat_id, "Tea or coffee?", reply_markup=ReplyKeyboardMarkup(
-                keyboard=[[KeyboardButton(text="Tea"), KeyboardButton(text="Coffee")]], one_time_keyboard=True))
+            self.sendMessage(
+                chat_id,
+                "Tea or coffee?",
+                reply_markup=ReplyKeyboardMarkup(
+                    keyboard=[[KeyboardButton(text="Tea"), KeyboardButton(text="Coffee")]], one_time_keyboard=True
+                ),
+            )
         elif text in ("Tea", "Coffee"):
-            self.sendMessage(chat_id, f"<b>{text}</b> it is", parse_mode="HTML",
-                             reply_markup=ReplyKeyboardRemove(remove_keyboard=True))
+            self.sendMessage(
+                chat_id,
+                f"<b>{text}</b> it is",
+                parse_mode="HTML",
+                reply_markup=ReplyKeyboardRemove(remove_keyboard=True),
+            )
         elif text == "/oops":
             sent = self.sendMessage(chat_id, "this will vanish")
             self.deleteMessage(message_identifier(sent))
 
     def on_inline_query(self, msg: dict[str, Any]) -> None:
         query_id, from_id, query = glance(msg, flavor="inline_query")
-        self.answerInlineQuery(query_id, [InlineQueryResultArticle(
-            id="echo", title=f"Echo {query}", description="sends it back",
-            input_message_content=InputTextMessageContent(message_text=f"echo: {query}"))])
+        self.answerInlineQuery(
+            query_id,
+            [
+                InlineQueryResultArticle(
+                    id="echo",
+                    title=f"Echo {query}",
+                    description="sends it back",
+                    input_message_content=InputTextMessageContent(message_text=f"echo: {query}"),
+                )
+            ],
+        )
 
     def on_chosen_inline_result(self, msg: dict[str, Any]) -> None:
         pass
 
 
-def test_reply_keyboards_deletions_photos_and_inline_queries(browser: WebDriver, tmp_path: Path,
-                                                             shoot: Callable[[WebDriver, str], Path]) -> None:
+def test_reply_keyboards_deletions_photos_and_inline_queries(
+    browser: WebDriver, tmp_path: Path, shoot: Callable[[WebDriver, str], Path]
+) -> None:
     with serve_bot(Showcase) as harness:
         open_page(browser, harness.emulator)
         add_user(browser, "Alice")
         say(browser, "/menu")
-        keys = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#reply-keyboard button"), "the reply keyboard")
+        keys = wait_for(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#reply-keyboard button"), "the reply keyboard"
+        )
         assert [k.text for k in keys] == ["Tea", "Coffee"]
         shoot(browser, "1-reply-keyboard")
         keys[0].click()
-        wait_for(browser, lambda d: d.find_elements(By.XPATH, "//div[contains(@class,'msg bot')]//b[text()='Tea']"),
-                 "the bold answer")
+        wait_for(
+            browser,
+            lambda d: d.find_elements(By.XPATH, "//div[contains(@class,'msg bot')]//b[text()='Tea']"),
+            "the bold answer",
+        )
         assert not browser.find_element(By.ID, "reply-keyboard").is_displayed()
 
         say(browser, "/oops")
-        gone = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot.deleted"), "the deletion")
+        gone = wait_for(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .msg.bot.deleted"), "the deletion"
+        )
         assert gone[0].find_element(By.CSS_SELECTOR, ".body").text == "this will vanish"
         assert "deleted" in gone[0].find_element(By.CSS_SELECTOR, ".meta").text
 
@@ -285,25 +368,36 @@ def test_reply_keyboards_deletions_photos_and_inline_queries(browser: WebDriver,
         browser.find_element(By.ID, "attach").send_keys(str(picture))
         wait_for(browser, lambda d: "Got a photo: my dot" in bot_texts(d), "the photo's receipt")
         image = browser.find_element(By.CSS_SELECTOR, "#messages .msg.user img")
-        wait_for(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image),
-                 "the photo to load")
+        wait_for(
+            browser,
+            lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image),
+            "the photo to load",
+        )
         notes = tmp_path / "notes.txt"
         notes.write_text("remember the milk")
         browser.find_element(By.ID, "attach").send_keys(str(notes))
         wait_for(browser, lambda d: "Got notes.txt" in bot_texts(d), "the document's receipt")
         link = browser.find_element(By.CSS_SELECTOR, "#messages .msg.user a.doc")
         assert link.text == "Document: notes.txt"
-        assert harness.emulator.sim.messages(harness.emulator.sim.user(100_000_001))[-2]["document"]["mime_type"] == "text/plain"
+        assert (
+            harness.emulator.sim.messages(harness.emulator.sim.user(100_000_001))[-2]["document"]["mime_type"]
+            == "text/plain"
+        )
         shoot(browser, "2-deleted-photo-document")
 
         say(browser, "@emulator_bot hello")
-        result = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#inline-results .result"), "inline results")
+        result = wait_for(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#inline-results .result"), "inline results"
+        )
         assert result[0].text.splitlines() == ["Echo hello", "sends it back"]
         shoot(browser, "3-inline-results")
         result[0].click()
         # Alice sends the chosen result herself, "via @emulator_bot"
-        sent = wait_for(browser, lambda d: [m for m in d.find_elements(By.CSS_SELECTOR, "#messages .msg.user")
-                                            if "echo: hello" in m.text], "the chosen result in the chat")
+        sent = wait_for(
+            browser,
+            lambda d: [m for m in d.find_elements(By.CSS_SELECTOR, "#messages .msg.user") if "echo: hello" in m.text],
+            "the chosen result in the chat",
+        )
         assert sent[0].find_element(By.CSS_SELECTOR, ".who").text == "Alice via @emulator_bot"
         shoot(browser, "4-inline-chosen")
 
@@ -314,12 +408,16 @@ def test_a_person_pays_an_invoice(browser: WebDriver, shoot: Callable[[WebDriver
         open_page(browser, harness.emulator)
         add_user(browser, "Alice")
         say(browser, "/buy")
-        pay = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .invoice button.pay"), "the invoice")
+        pay = wait_for(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#messages .invoice button.pay"), "the invoice"
+        )
         invoice = browser.find_element(By.CSS_SELECTOR, "#messages .invoice").text
         assert "Hand cream" in invoice and "14.99 USD" in invoice
         shoot(browser, "1-invoice")
         pay[0].click()  # the emulator takes the first shipping option the bot offers (post, 5.00)
-        wait_for(browser, lambda d: any(t.startswith("Thank you! We got 19.99 USD") for t in bot_texts(d)), "the thanks")
+        wait_for(
+            browser, lambda d: any(t.startswith("Thank you! We got 19.99 USD") for t in bot_texts(d)), "the thanks"
+        )
         wait_for(browser, lambda d: "Payment done" in " ".join(toast_texts(d)), "the payment's toast")
         assert "paid 19.99 USD" in browser.find_element(By.ID, "messages").text
         shoot(browser, "2-paid")
