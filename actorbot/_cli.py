@@ -169,12 +169,12 @@ class _StopOnSignals:
 
 
 def _serve_emulator(args: argparse.Namespace, out: IO[str]) -> int:
-    from .emulator import Emulator
-
     with _StopOnSignals():
-        emulator = Emulator(args.token, host=args.host, port=args.port, bot_username=args.bot_username)
+        emulator = None
         try:
-            emulator.start()
+            emulator = _start_emulator(args, args.token)
+            if emulator is None:
+                return 1
             users = [emulator.sim.create_user(name, username=name.lower()) for name in args.user]
             _describe_emulator(emulator, users, out)
             out.write("Point a bot at it with: actorbot run APP --api-url "
@@ -184,7 +184,8 @@ def _serve_emulator(args: argparse.Namespace, out: IO[str]) -> int:
         except _Interrupted:
             pass
         finally:
-            emulator.stop()
+            if emulator is not None:
+                emulator.stop()
     out.write("Emulator stopped.\n")
     out.flush()
     return 0
@@ -194,13 +195,19 @@ def _serve_emulator(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]) -> int:
-    from .emulator import DEFAULT_TOKEN, Emulator
+    from .emulator import DEFAULT_TOKEN
     from .exception import ActorbotException
     from .loop import MessageLoop
     from .loop._signals import SignalStop
 
     if args.emulator and args.api_url:
         parser.error("--emulator starts its own Bot API server: leave out --api-url")
+    if not args.emulator:
+        given = [option for option, value in (("--host", args.host), ("--port", args.port),
+                                              ("--bot-username", args.bot_username), ("--user", args.user or None))
+                 if value is not None]
+        if given:
+            parser.error(f"{', '.join(given)}: options of the emulator; add --emulator")
     token = args.token or os.environ.get(TOKEN_ENV)
     if not args.emulator and not token:
         parser.error(f"no bot token: pass --token, set ${TOKEN_ENV}, or add --emulator to run against a local emulator")
@@ -211,8 +218,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]
 
     emulator = None
     if args.emulator:
-        emulator = Emulator(token or DEFAULT_TOKEN, host=args.host, port=args.port, bot_username=args.bot_username)
-        emulator.start()
+        emulator = _start_emulator(args, token or DEFAULT_TOKEN)
+        if emulator is None:
+            return 1
     try:
         bot_kwargs: dict[str, Any] = {}
         api_url = emulator.url if emulator is not None else args.api_url
@@ -255,16 +263,42 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]
 # -- the command line -------------------------------------------------------------------------
 
 
+_EMULATOR_DEFAULTS: dict[str, Any] = {"host": "127.0.0.1", "port": DEFAULT_PORT, "bot_username": "emulator_bot"}
+
+
 def _add_emulator_options(parser: argparse.ArgumentParser, *, for_run: bool) -> None:
+    """``--host --port --bot-username --user``; for ``run`` they default to None (given only with --emulator)."""
     when = "with --emulator: " if for_run else ""
-    parser.add_argument("--host", default="127.0.0.1",
-                        help=f"{when}the address the emulator listens on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"{when}the emulator's port; 0 picks a free one (default: %(default)s)")
-    parser.add_argument("--bot-username", default="emulator_bot", metavar="NAME",
-                        help=f"{when}the username getMe reports for the bot (default: %(default)s)")
+
+    def default(name: str) -> Any:
+        return None if for_run else _EMULATOR_DEFAULTS[name]
+
+    parser.add_argument("--host", default=default("host"),
+                        help=f"{when}the address the emulator listens on (default: {_EMULATOR_DEFAULTS['host']})")
+    parser.add_argument("--port", type=int, default=default("port"),
+                        help=f"{when}the emulator's port; 0 picks a free one (default: {DEFAULT_PORT})")
+    parser.add_argument("--bot-username", default=default("bot_username"), metavar="NAME",
+                        help=f"{when}the username getMe reports for the bot "
+                             f"(default: {_EMULATOR_DEFAULTS['bot_username']})")
     parser.add_argument("--user", action="append", default=[], metavar="NAME",
                         help=f"{when}create a simulated user with this first name and print its id (repeatable)")
+
+
+def _start_emulator(args: argparse.Namespace, token: str) -> Any:
+    """An :class:`~actorbot.emulator.Emulator` listening as ``args`` say; None (logged) if it cannot listen."""
+    from .emulator import Emulator
+
+    options = {name: value if (value := getattr(args, name)) is not None else fallback
+               for name, fallback in _EMULATOR_DEFAULTS.items()}
+    emulator = Emulator(token, host=options["host"], port=options["port"], bot_username=options["bot_username"])
+    try:
+        emulator.start()
+    except OSError as exc:
+        emulator.stop()
+        log.error("the emulator cannot listen on %s:%s: %s (--port 0 picks a free port)",
+                  options["host"], options["port"], exc)
+        return None
+    return emulator
 
 
 def _add_verbose(parser: argparse.ArgumentParser) -> None:
@@ -307,7 +341,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     parser.add_argument("--version", action="version", version=f"actorbot {__version__}",
                         help="print actorbot's version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     help="what to do: run a bot, or start the emulator alone")
 
     run = commands.add_parser(
         "run", help="run a bot module until Ctrl-C or SIGTERM",
@@ -344,9 +379,13 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
     args = parser.parse_args(argv)
     stream = out if out is not None else sys.stdout
     _configure_logging(args.verbose)
-    if args.command == "run":
-        return _run(args, run_parser, stream)
-    return _serve_emulator(args, stream)
+    try:
+        if args.command == "run":
+            return _run(args, run_parser, stream)
+        return _serve_emulator(args, stream)
+    except KeyboardInterrupt:  # Ctrl-C while starting, before the bot took the signal
+        log.warning("interrupted while starting")
+        return 128 + signal.SIGINT
 
 
 def emulator_main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:

@@ -8,6 +8,7 @@ what was printed.
 
 from __future__ import annotations
 
+import argparse
 import configparser
 import json
 import os
@@ -277,6 +278,34 @@ def test_a_refused_token_is_a_one_line_error(tmp_path: Path) -> None:
     assert "wrong-token" not in done.stderr + done.stdout
 
 
+def test_a_second_signal_exits_at_once_with_130(cli_processes: list[Cli], tmp_path: Path) -> None:
+    app = tmp_path / "stuck.py"
+    app.write_text(FAREWELL_APP.replace('self.sender.sendMessage("echo: " + msg["text"])',
+                                        'self.sender.sendMessage("stuck"); __import__("threading").Event().wait()'))
+    with Emulator() as emu:
+        erin = emu.sim.create_user("Erin")
+        cli = Cli("run", str(app), "--api-url", emu.url, "--token", emu.token)
+        cli_processes.append(cli)
+        cli.expect("polling")
+        erin.send("hang")
+        erin.chat.wait_for_bot_message(timeout=WAIT)  # the handler is now blocked for good
+        cli.send_signal(signal.SIGINT)
+        cli.expect("SIGINT received: stopping gracefully", stream="stderr")
+        cli.send_signal(signal.SIGINT)
+        assert cli.finish() == 130, cli.output()
+        assert "SIGINT received again" in cli.stderr
+        assert "Bot stopped." not in cli.stdout
+
+
+def test_a_port_in_use_is_a_one_line_error(cli_processes: list[Cli]) -> None:
+    with Emulator() as busy:
+        for args in (["run", "examples/chat/counter.py", "--emulator"], ["emulator"]):
+            done = run_cli(*args, "--port", str(busy.port))
+            assert done.returncode == 1, done
+            assert f"cannot listen on 127.0.0.1:{busy.port}" in done.stderr and "--port 0" in done.stderr
+            assert "Traceback" not in done.stderr
+
+
 # -- mistakes on the command line ----------------------------------------------------------------
 
 
@@ -288,6 +317,8 @@ def test_a_refused_token_is_a_one_line_error(tmp_path: Path) -> None:
         (["run", "examples/chat/counter.py:nothing", "--emulator"], "has no function nothing(token, **bot_kwargs)"),
         (["run", "examples/chat/counter.py"], "no bot token"),
         (["run", "examples/chat/counter.py", "--emulator", "--api-url", "http://127.0.0.1:1"], "leave out --api-url"),
+        (["run", "examples/chat/counter.py", "--token", "1:x", "--port", "0", "--user", "A"],
+         "--port, --user: options of the emulator; add --emulator"),
         (["run"], "the following arguments are required: APP"),
         ([], "the following arguments are required: COMMAND"),
     ],
@@ -316,11 +347,22 @@ def test_help_explains_every_option() -> None:
     for option in ("--token", "--host", "--port", "--bot-username", "--user", "--verbose", "/sim/",
                    "123456789:EMULATOR-token"):
         assert option in emulator.stdout
-    # every option has a help text of its own
-    for text in (run.stdout, emulator.stdout):
-        for line in text.splitlines():
-            if re.match(r"\s+-", line):
-                assert len(line.split("  ")) > 1 or line.rstrip().endswith(("TOKEN", "URL", "HOST", "PORT", "NAME"))
+    module = subprocess.run([sys.executable, "-m", "actorbot.emulator", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=WAIT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert module.returncode == 0
+    assert module.stdout.split("\n\n", 1)[1] == emulator.stdout.split("\n\n", 1)[1]  # the same options and words
+
+
+def test_every_option_has_its_own_help_text() -> None:
+    parser, _run = _cli._build_parser()
+    parsers = [parser, _cli._emulator_parser("python -m actorbot.emulator")]
+    while parsers:
+        each = parsers.pop()
+        for action in each._actions:
+            assert action.help, (each.prog, action.dest)
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+                assert sorted(action.choices) == ["emulator", "run"]
 
 
 def test_version() -> None:
