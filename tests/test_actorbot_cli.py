@@ -253,11 +253,11 @@ def test_run_against_an_api_url_closes_conversations_on_sigterm(cli_processes: l
         assert "Traceback" not in cli.stderr
 
 
-def test_token_from_the_environment(cli_processes: list[Cli], tmp_path: Path) -> None:
+def test_token_and_url_from_the_environment_and_debug_output(cli_processes: list[Cli], tmp_path: Path) -> None:
     app = tmp_path / "farewell.py"
     app.write_text(FAREWELL_APP)
     with Emulator(token="556:env-token") as emu:
-        cli = Cli("run", str(app), env={"BOT_TOKEN": emu.token, "ACTORBOT_API_URL": emu.url})
+        cli = Cli("run", str(app), "-vv", env={"BOT_TOKEN": emu.token, "ACTORBOT_API_URL": emu.url})
         cli_processes.append(cli)
         cli.expect(f"polling {emu.url}")
         dan = emu.sim.create_user("Dan")
@@ -265,6 +265,9 @@ def test_token_from_the_environment(cli_processes: list[Cli], tmp_path: Path) ->
         assert dan.chat.wait_for_bot_message(timeout=WAIT)["text"] == "echo: yo"
         cli.send_signal(signal.SIGINT)
         assert cli.finish() == 0, cli.output()
+    # -vv logs every request at DEBUG, the token never
+    assert "DEBUG   actorbot.api._client: -> sendMessage" in cli.stderr
+    assert emu.token not in cli.stdout + cli.stderr
 
 
 def test_a_refused_token_is_a_one_line_error(tmp_path: Path) -> None:
@@ -297,7 +300,7 @@ def test_a_second_signal_exits_at_once_with_130(cli_processes: list[Cli], tmp_pa
         assert "Bot stopped." not in cli.stdout
 
 
-def test_a_port_in_use_is_a_one_line_error(cli_processes: list[Cli]) -> None:
+def test_a_port_in_use_is_a_one_line_error() -> None:
     with Emulator() as busy:
         for args in (["run", "examples/chat/counter.py", "--emulator"], ["emulator"]):
             done = run_cli(*args, "--port", str(busy.port))
