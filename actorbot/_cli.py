@@ -195,6 +195,7 @@ def _serve_emulator(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]) -> int:
+    from ._bot import Bot
     from .emulator import DEFAULT_TOKEN
     from .exception import ActorbotException
     from .loop import MessageLoop
@@ -218,7 +219,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]
 
     emulator = None
     if args.emulator:
-        emulator = _start_emulator(args, token or DEFAULT_TOKEN)
+        # never $BOT_TOKEN here: the emulator prints the token it accepts, and that one may be real
+        emulator = _start_emulator(args, args.token or DEFAULT_TOKEN)
         if emulator is None:
             return 1
     try:
@@ -227,6 +229,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]
         if api_url:
             bot_kwargs["api_url"] = api_url
         bot = factory(emulator.token if emulator is not None else token, **bot_kwargs)
+        if not isinstance(bot, Bot):
+            parser.error(f"{args.app}: the factory returned {type(bot).__name__}, not an actorbot Bot")
         try:
             try:
                 me = bot.getMe()

@@ -270,6 +270,16 @@ def test_token_and_url_from_the_environment_and_debug_output(cli_processes: list
     assert emu.token not in cli.stdout + cli.stderr
 
 
+def test_the_emulator_never_takes_the_token_from_the_environment(cli_processes: list[Cli]) -> None:
+    cli = Cli("run", "examples/chat/counter.py", "--emulator", "--port", "0", env={"BOT_TOKEN": "999:real-secret"})
+    cli_processes.append(cli)
+    assert banner(cli)["token"] == "123456789:EMULATOR-token"
+    cli.expect("polling")
+    cli.send_signal(signal.SIGTERM)
+    assert cli.finish() == 0, cli.output()
+    assert "real-secret" not in cli.stdout + cli.stderr
+
+
 def test_a_refused_token_is_a_one_line_error(tmp_path: Path) -> None:
     app = tmp_path / "farewell.py"
     app.write_text(FAREWELL_APP)
@@ -333,6 +343,15 @@ def test_bad_command_lines_exit_2_with_a_clear_error(args: list[str], message: s
     assert "usage: actorbot" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_a_factory_that_returns_no_bot(tmp_path: Path) -> None:
+    app = tmp_path / "nobot.py"
+    app.write_text("def build(token, **bot_kwargs):\n    return None\n")
+    done = run_cli("run", str(app), "--emulator", "--port", "0")
+    assert done.returncode == 2, done
+    assert "the factory returned NoneType, not an actorbot Bot" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_help_explains_every_option() -> None:
