@@ -9,7 +9,7 @@ what was printed.
 from __future__ import annotations
 
 import argparse
-import configparser
+import importlib
 import json
 import os
 import queue
@@ -393,13 +393,15 @@ def test_version() -> None:
     assert done.stdout.strip() == f"actorbot {__version__}"
 
 
-def test_console_script_is_declared() -> None:
-    config = configparser.ConfigParser()
-    config.read(ROOT / "setup.cfg")
-    scripts = config["options.entry_points"]["console_scripts"].strip().splitlines()
-    assert "actorbot = actorbot._cli:main" in [line.strip() for line in scripts]
-    assert config["metadata"]["version"] == "attr: actorbot._version.__version__"
-    assert _cli.main.__module__ == "actorbot._cli"
+def test_console_script_is_declared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``pip install`` reads from setup.cfg: the ``actorbot`` script and the version."""
+    setupcfg = pytest.importorskip("setuptools.config.setupcfg")
+    monkeypatch.chdir(ROOT)
+    config = setupcfg.read_configuration(str(ROOT / "setup.cfg"))
+    assert config["metadata"]["version"] == __version__
+    scripts = dict(line.replace(" ", "").split("=") for line in config["options"]["entry_points"]["console_scripts"])
+    module, _, function = scripts["actorbot"].partition(":")
+    assert getattr(importlib.import_module(module), function) is _cli.main
     assert (Path(actorbot.__file__).parent / "__main__.py").is_file()
 
 
