@@ -29,13 +29,14 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType, ModuleType
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any, Self
 
 from ._version import __version__
 
-__all__ = ["main", "emulator_main", "AppError", "load_factory"]
+__all__ = ["AppError", "emulator_main", "load_factory", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,12 @@ class _StopOnSignals:
         self.signalled: int | None = None
         self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> "_StopOnSignals":
+    def __enter__(self) -> Self:
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.signalled is None:  # after a signal, a second one still exits at once
             for signum, previous in self._previous.items():
                 signal.signal(signum, previous)
@@ -248,7 +249,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]
                 loop.run_forever()
             except KeyboardInterrupt:  # the bot was built with handle_signals=False
                 pass
-            except Exception as exc:
+            except ActorbotException as exc:  # the loop's fatal errors: 401, repeated 409
                 log.error("the bot stopped: %s: %s", type(exc).__name__, exc)
                 return 1
             finally:

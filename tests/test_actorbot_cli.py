@@ -20,8 +20,9 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import urllib3
@@ -140,7 +141,7 @@ def run_cli(*args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[st
     """``python -m actorbot ARGS`` run to completion."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("BOT_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "actorbot", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "actorbot", *args], cwd=ROOT, env=env, check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -369,7 +370,8 @@ def test_help_explains_every_option() -> None:
     for option in ("--token", "--host", "--port", "--bot-username", "--user", "--verbose", "/sim/",
                    "123456789:EMULATOR-token"):
         assert option in emulator.stdout
-    module = subprocess.run([sys.executable, "-m", "actorbot.emulator", "--help"], cwd=ROOT, capture_output=True,
+    module = subprocess.run([sys.executable, "-m", "actorbot.emulator", "--help"], cwd=ROOT, check=False,
+                            capture_output=True,
                             text=True, timeout=WAIT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert module.returncode == 0
     assert module.stdout.split("\n\n", 1)[1] == emulator.stdout.split("\n\n", 1)[1]  # the same options and words

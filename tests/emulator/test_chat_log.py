@@ -22,7 +22,7 @@ def test_who_said_what_in_a_private_chat(emu: Any, api: Any, alice: Any, caplog:
                   reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"},
                                                      {"text": "B", "callback_data": "b"}]]})
     press = alice.press(sent, label="A")
-    query = [u for u in api.ok("getUpdates") if "callback_query" in u][0]["callback_query"]
+    query = next(u["callback_query"] for u in api.ok("getUpdates") if "callback_query" in u)
     api.ok("answerCallbackQuery", callback_query_id=query["id"], text="you chose A")
     assert press.wait_answer()["text"] == "you chose A"
     api.ok("editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="A it is")
