@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ApiCall", "TranscriptEntry", "render_transcript", "keyboard_labels", "describe_content"]
+__all__ = ["ApiCall", "TranscriptEntry", "render_transcript", "keyboard_labels", "describe_content", "chat_label"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,12 @@ class TranscriptEntry:
 def render_transcript(entries: list[TranscriptEntry], *, actions: bool = False) -> str:
     """Readable lines for ``entries`` (chat actions left out unless ``actions``)."""
     return "\n".join(e.line() for e in entries if actions or e.kind != "action")
+
+
+def chat_label(chat: Mapping[str, Any]) -> str:
+    """A ``Chat`` object's title, or the user's name for a private chat (for printing transcripts)."""
+    name = " ".join(part for part in (chat.get("first_name"), chat.get("last_name")) if part)
+    return str(chat.get("title") or name or chat.get("id", ""))
 
 
 def keyboard_labels(markup: Any) -> tuple[tuple[str, ...], ...]:

@@ -20,7 +20,7 @@ from ._errors import ApiError
 from ._markup import detect_entities, parse
 from ._methods_chats import change_member, make_member
 from ._methods_queries import start_payment
-from ._records import ApiCall, TranscriptEntry, render_transcript
+from ._records import ApiCall, TranscriptEntry, chat_label, render_transcript
 from ._state import CallbackState, ChatState, InlineQueryState, PaymentState, World
 
 __all__ = [
@@ -312,9 +312,7 @@ class Simulation:
     def chat_label(self, chat: SimChat | int) -> str:
         """A chat's title, or the user's name for a private chat (for printing transcripts)."""
         with self.world.lock:
-            info = self._chat(_id(chat)).chat
-        name = " ".join(part for part in (info.get("first_name"), info.get("last_name")) if part)
-        return info.get("title") or name or str(_id(chat))
+            return chat_label(self._chat(_id(chat)).chat)
 
     def chat(self, chat_id: int) -> SimChat:
         with self.world.lock:

@@ -13,6 +13,7 @@ update or transcript entry that refers to an older version stays a snapshot.
 from __future__ import annotations
 
 import itertools
+import logging
 import random
 import threading
 from collections import deque
@@ -22,7 +23,7 @@ from typing import Any
 
 from ._clock import Clock, real_monotonic
 from ._errors import ApiError, bad_request, conflict, forbidden
-from ._records import ApiCall, TranscriptEntry, describe_content, keyboard_labels
+from ._records import ApiCall, TranscriptEntry, chat_label, describe_content, keyboard_labels
 
 _WEBHOOK_ACTIVE = "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 
@@ -36,6 +37,11 @@ __all__ = [
     "WebhookConfig",
     "DEFAULT_EXCLUDED_UPDATES",
 ]
+
+#: Who said what, as it happens: one INFO line per transcript entry (``[chat] alice: hello``,
+#: ``[chat] bot: Hi!  [Yes] [No]``, ``[chat] alice pressed [Yes]``, ``[chat] bot answered: ...``);
+#: chat actions ("bot is typing") at DEBUG. Named for what it logs, under the emulator's logger.
+chat_log = logging.getLogger(__name__.rsplit(".", 1)[0] + ".chat")
 
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 BOT_SENDER = "bot"
@@ -313,6 +319,9 @@ class World:
             message=message,
         )
         chat.transcript.append(entry)
+        level = logging.DEBUG if kind == "action" else logging.INFO
+        if chat_log.isEnabledFor(level):
+            chat_log.log(level, "[%s] %s", chat_label(chat.chat), entry.line())
         if not entry.from_bot:
             chat.last_user_seq = entry.seq
         for listener in self.transcript_listeners:
