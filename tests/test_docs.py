@@ -5,8 +5,9 @@ test's thread, so the suite's leak check sees any bot a snippet forgot to stop. 
 before a block may say how else to treat it:
 
 - ``<!-- docs: compile-only -->``: compiled, not run (it needs a real token or network);
-- ``<!-- docs: pytest -->``: a self-contained test module, run by pytest in a subprocess
-  with the kit's plugin (``actorbot.testing``) loaded, against the emulator;
+- ``<!-- docs: pytest -->``: a test module, run by pytest in a subprocess with the kit's
+  plugin (``actorbot.testing``) loaded, against the emulator (``examples/chat`` is on its
+  path, for the README's ``from counter import MessageCounter``);
 - ``<!-- docs: skip -->``: not a program (a fragment shown for its shape).
 """
 
@@ -46,7 +47,9 @@ def blocks(page: Path) -> list[tuple[str, int, str]]:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    # examples/chat: the README's test imports its handler from counter.py
+    paths = [str(ROOT), str(ROOT / "examples" / "chat"), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     env["NO_MKDOCS_2_WARNING"] = "1"
     env.pop("ACTORBOT_API_URL", None)
     return env
