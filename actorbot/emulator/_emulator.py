@@ -138,10 +138,12 @@ class Emulator:
 
     @property
     def port(self) -> int:
+        """The port it listens on."""
         return int(self.url.rsplit(":", 1)[1])
 
     @property
     def token(self) -> str:
+        """The only bot token it accepts (``DEFAULT_TOKEN`` unless given)."""
         return self._token
 
     def __repr__(self) -> str:

@@ -35,18 +35,22 @@ class Fault:
 
     @classmethod
     def rate_limit(cls, retry_after: int = 1) -> Fault:
+        """429 Too Many Requests with ``parameters.retry_after``."""
         return cls("rate_limit", retry_after=retry_after)
 
     @classmethod
     def server_error(cls, status: int = 500) -> Fault:
+        """A ``status`` (5xx) answer with a JSON error body."""
         return cls("server_error", status=status)
 
     @classmethod
     def drop(cls, *, processed: bool = False) -> Fault:
+        """Close the connection without an answer (after performing the call if ``processed``)."""
         return cls("drop", processed=processed)
 
     @classmethod
     def slow(cls, delay: float) -> Fault:
+        """Serve the answer ``delay`` real seconds late."""
         return cls("slow", delay=delay)
 
     @property
@@ -107,5 +111,6 @@ class FaultPlan:
             return rows
 
     def clear(self) -> None:
+        """Forget every planned fault."""
         with self._lock:
             self._queues.clear()

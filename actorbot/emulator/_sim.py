@@ -79,30 +79,45 @@ class SimUser:
         return self._s().private_chat(self)
 
     def send(self, text: str, chat: SimChat | int | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Send ``text`` as this user (in the private chat unless ``chat``); returns the message.
+
+        Keyword arguments are :meth:`Simulation.send_text`'s (``reply_to``, ``parse_mode``...).
+        """
         return self._s().send_text(self, text, chat, **kwargs)
 
     def command(self, command: str, args: str = "", chat: SimChat | int | None = None) -> dict[str, Any]:
+        """Send ``/command args`` (``command`` without the slash); returns the message."""
         return self._s().send_command(self, command, args, chat)
 
     def send_photo(self, data: bytes = TINY_PNG, **kwargs: Any) -> dict[str, Any]:
+        """Send a photo (a tiny PNG unless ``data``); ``caption=``, ``chat=``. Returns the message."""
         return self._s().send_photo(self, data, **kwargs)
 
     def send_document(self, data: bytes, filename: str = "file.txt", **kwargs: Any) -> dict[str, Any]:
+        """Send ``data`` as a document named ``filename``; ``caption=``, ``chat=``. Returns the message."""
         return self._s().send_document(self, data, filename, **kwargs)
 
     def press(self, message: Any, *, label: str | None = None, data: str | None = None) -> CallbackHandle:
+        """Press the inline button of ``message`` with this ``label`` (or callback ``data``).
+
+        Returns a :class:`CallbackHandle`; its ``wait_answer()`` gives the bot's ``answerCallbackQuery``.
+        """
         return self._s().press(self, message, label=label, data=data)
 
     def inline_query(self, query: str, **kwargs: Any) -> InlineQueryHandle:
+        """Type an inline query; returns an :class:`InlineQueryHandle` (``wait_results()``, ``choose()``)."""
         return self._s().inline_query(self, query, **kwargs)
 
     def pay(self, invoice_message: dict[str, Any], **kwargs: Any) -> PaymentHandle:
+        """Pay the invoice in ``invoice_message``; returns a :class:`PaymentHandle` (``wait()``, ``status``)."""
         return self._s().pay(self, invoice_message, **kwargs)
 
     def block(self) -> None:
+        """Block the bot: its messages to this user fail with 403 until :meth:`unblock`."""
         self._s().block(self)
 
     def unblock(self) -> None:
+        """Unblock the bot."""
         self._s().unblock(self)
 
 
@@ -121,22 +136,28 @@ class SimChat:
         return self.sim
 
     def transcript(self) -> list[TranscriptEntry]:
+        """Everything that happened in this chat, in order (messages, edits, deletions...)."""
         return self._s().transcript(self)
 
     def text(self, *, actions: bool = False) -> str:
+        """The transcript as lines (``Alice: hi`` / ``bot: 1``); ``actions`` adds edits, presses..."""
         return self._s().transcript_text(self, actions=actions)
 
     def messages(self) -> list[dict[str, Any]]:
+        """The chat's current messages (latest version of each, deleted ones gone), oldest first."""
         return self._s().messages(self)
 
     def bot_messages(self) -> list[dict[str, Any]]:
+        """The messages the bot sent here, as sent (later edits not applied), oldest first."""
         return [e.message for e in self.transcript() if e.kind == "message" and e.from_bot and e.message]
 
     def wait_for_bot_message(self, predicate: Callable[[dict[str, Any]], bool] | None = None,
                              timeout: float = 5.0, **kwargs: Any) -> dict[str, Any]:
+        """Wait (bounded) for a bot message here matching ``predicate``; see :meth:`Simulation.wait_for_bot_message`."""
         return self._s().wait_for_bot_message(self, predicate, timeout, **kwargs)
 
     def add_member(self, user: SimUser | int, status: str = "member") -> None:
+        """Add ``user`` to this group with ``status`` (``member``, ``administrator``...)."""
         self._s().add_member(self, user, status=status)
 
 
@@ -149,6 +170,7 @@ class CallbackHandle:
 
     @property
     def answer(self) -> dict[str, Any] | None:
+        """The bot's ``answerCallbackQuery`` parameters, or None while it has not answered."""
         with self.sim.world.lock:
             return self.sim.world.callbacks[self.id].answer
 
@@ -169,15 +191,18 @@ class InlineQueryHandle:
 
     @property
     def answer(self) -> dict[str, Any] | None:
+        """The bot's ``answerInlineQuery`` parameters, or None while it has not answered."""
         with self.sim.world.lock:
             return self.sim.world.inline_queries[self.id].answer
 
     @property
     def results(self) -> list[dict[str, Any]] | None:
+        """The results the bot answered with, or None while it has not answered."""
         answer = self.answer
         return None if answer is None else list(answer["results"])
 
     def wait_results(self, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait (bounded) for the bot's answer; returns its results."""
         world = self.sim.world
         answer = self.sim.wait_until(lambda: world.inline_queries[self.id].answer, timeout,
                                      what=f"an answer to inline query {self.id}")
@@ -185,6 +210,7 @@ class InlineQueryHandle:
 
     def choose(self, result_id: str | None = None, *, index: int = 0,
                chat: SimChat | int | None = None) -> dict[str, Any]:
+        """Choose a result (by ``result_id``, else the ``index``-th); see :meth:`Simulation.choose_inline_result`."""
         return self.sim.choose_inline_result(self, result_id, index=index, chat=chat)
 
 
@@ -200,11 +226,13 @@ class PaymentHandle:
 
     @property
     def status(self) -> str:
+        """``shipping``, ``pre_checkout``, ``paid`` or ``failed``."""
         with self.sim.world.lock:
             return self._state().status
 
     @property
     def error(self) -> str | None:
+        """Why the payment failed (the bot's error message), or None."""
         with self.sim.world.lock:
             return self._state().error
 
@@ -253,6 +281,7 @@ class Simulation:
         return SimUser(user_id, first_name, username, self)
 
     def user(self, user_id: int) -> SimUser:
+        """The user with this id (:class:`SimulationError` if there is none)."""
         with self.world.lock:
             user = self.world.users.get(user_id)
             if user is None:
@@ -304,6 +333,7 @@ class Simulation:
             return SimChat(chat_id, type, chat["title"], self)
 
     def private_chat(self, user: SimUser | int) -> SimChat:
+        """The private chat between ``user`` and the bot (its id is the user's id)."""
         uid = _id(user)
         with self.world.lock:
             self._user(uid)
@@ -315,6 +345,7 @@ class Simulation:
             return chat_label(self._chat(_id(chat)).chat)
 
     def chat(self, chat_id: int) -> SimChat:
+        """The chat with this id (:class:`SimulationError` if there is none)."""
         with self.world.lock:
             state = self._chat(chat_id)
             return SimChat(state.id, state.type, state.chat.get("title"), self)
@@ -355,6 +386,7 @@ class Simulation:
         self._set_blocked(_id(user), True)
 
     def unblock(self, user: SimUser | int) -> None:
+        """The user unblocks the bot."""
         self._set_blocked(_id(user), False)
 
     def _set_blocked(self, uid: int, blocked: bool) -> None:
@@ -391,6 +423,7 @@ class Simulation:
 
     def send_photo(self, user: SimUser | int, data: bytes = TINY_PNG, *, caption: str | None = None,
                    chat: SimChat | int | None = None, filename: str = "photo.png") -> dict[str, Any]:
+        """The user sends a photo (``data``: image bytes, a tiny PNG by default); returns the message."""
         with self.world.lock:
             record = self.world.add_file("photo", data, file_name=filename, mime_type="image/png")
             content = media_fields(self.world, record, "photo")
@@ -404,6 +437,7 @@ class Simulation:
     def send_document(self, user: SimUser | int, data: bytes, filename: str = "file.txt", *,
                       mime_type: str = "application/octet-stream", caption: str | None = None,
                       chat: SimChat | int | None = None) -> dict[str, Any]:
+        """The user sends ``data`` as a document named ``filename``; returns the message."""
         with self.world.lock:
             record = self.world.add_file("document", data, file_name=filename, mime_type=mime_type)
             content = media_fields(self.world, record, "document")
@@ -631,6 +665,7 @@ class Simulation:
     # ------------------------------------------------------------------ observing
 
     def transcript(self, chat: SimChat | int) -> list[TranscriptEntry]:
+        """Everything that happened in ``chat``, in order (:class:`TranscriptEntry` records)."""
         with self.world.lock:
             return list(self._chat(_id(chat)).transcript)
 
