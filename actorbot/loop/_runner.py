@@ -114,6 +114,12 @@ class LoopRunner:
         """The bot a signal stops (None: the loop has none, and signals are left alone)."""
         return getattr(self, "_bot", None)
 
+    def _note_started(self) -> None:
+        # Tell the bot a loop runs for it (its ``loop_alive``, the ``/healthz`` of actorbot.metrics).
+        note = getattr(self._signal_bot(), "_loop_started", None)
+        if note is not None:
+            note(self)
+
     def _thread_main(self, *args: Any, **kwargs: Any) -> None:
         try:
             self._run_claimed(*args, **kwargs)
@@ -124,6 +130,7 @@ class LoopRunner:
     def _run_claimed(self, *args: Any, **kwargs: Any) -> None:
         self._running_ident = threading.get_ident()
         try:
+            self._note_started()
             if not self._stop_requested.is_set():
                 self._run(*args, **kwargs)
         finally:
