@@ -66,6 +66,7 @@ class Watchdog:
         self._name = name
         self._runs: dict[int, _Run] = {}  # delegate id -> the run under way (one at a time per delegate)
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()  # one check at a time: each run is reported once
         self._wake = threading.Event()
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -98,7 +99,14 @@ class Watchdog:
         self._runs.clear()
 
     def check(self) -> int:
-        """Report every run that has reached the timeout and was not reported yet; how many were."""
+        """Report every run that has reached the timeout and was not reported yet; how many were.
+
+        The watchdog thread calls it; a test may too (after moving a frozen clock).
+        """
+        with self._check_lock:
+            return self._check()
+
+    def _check(self) -> int:
         now = _clock.now()
         frames: dict[int, Any] | None = None
         reported = 0
