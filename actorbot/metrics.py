@@ -94,14 +94,9 @@ class BotCollector:
                 family.add_metric([key], n)
             return family
 
-        def histogram(name: str, doc: str, hist: Histogram, labels: list[str] | None = None,
-                      family: Any = None, values: list[str] | None = None) -> Any:
-            if family is None:
-                family = HistogramMetricFamily(p + name, doc, labels=labels)
-            cumulative = hist.cumulative()
-            buckets = [(_le(bound), cumulative[i]) for i, bound in enumerate(hist.buckets)]
-            buckets.append(("+Inf", cumulative[-1]))
-            family.add_metric(values or [], buckets, hist.sum)
+        def histogram(name: str, doc: str, hist: Histogram) -> Any:
+            family = HistogramMetricFamily(p + name, doc)
+            family.add_metric([], _buckets(hist), hist.sum)
             return family
 
         def gauge(name: str, doc: str, value: float) -> Any:
@@ -138,7 +133,7 @@ class BotCollector:
         latency = HistogramMetricFamily(p + "api_latency_seconds", "Seconds each Bot API call took, retries included.",
                                         labels=["method"])
         for method, hist in sorted(snap.api_latency.items()):
-            histogram("", "", hist, family=latency, values=[method])
+            latency.add_metric([method], _buckets(hist), hist.sum)
         yield latency
         yield gauge("api_requests_in_flight", "Bot API calls under way (getUpdates not counted).", snap.api_in_flight)
         yield counter("flood_waits", "429 Too Many Requests answers received.", snap.flood_waits)
@@ -148,8 +143,12 @@ class BotCollector:
                     1.0 if snap.loop_alive else 0.0)
 
 
-def _le(bound: float) -> str:
-    return repr(float(bound))
+def _buckets(hist: Histogram) -> list[tuple[str, float]]:
+    """Prometheus buckets: ``(le, cumulative count)`` for each bound, then ``+Inf``."""
+    cumulative = hist.cumulative()
+    out = [(repr(float(bound)), float(cumulative[i])) for i, bound in enumerate(hist.buckets)]
+    out.append(("+Inf", float(cumulative[-1])))
+    return out
 
 
 class MetricsServer:

@@ -77,6 +77,7 @@ class LoopRunner:
             if self._stop_requested.is_set():
                 return
             self._finished.clear()
+        self._note_started()
         guard = SignalStop.install(self._signal_bot(), self, exit_main=False)
         try:
             self._run_claimed(*args, **kwargs)
@@ -102,6 +103,7 @@ class LoopRunner:
                 target=self._thread_main, args=args, kwargs=kwargs, name=self.thread_name, daemon=True
             )
             self._thread = thread
+        self._note_started()
         try:
             thread.start()
         except BaseException:
@@ -130,7 +132,6 @@ class LoopRunner:
     def _run_claimed(self, *args: Any, **kwargs: Any) -> None:
         self._running_ident = threading.get_ident()
         try:
-            self._note_started()
             if not self._stop_requested.is_set():
                 self._run(*args, **kwargs)
         finally:

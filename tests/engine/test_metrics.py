@@ -309,3 +309,30 @@ def test_no_watchdog_without_handler_timeout(run_bot) -> None:
     harness.settle()
     assert harness.bot.engine.watchdog is None
     assert not [t for t in threading.enumerate() if t.name.startswith("actorbot-watchdog")]
+
+
+def test_loop_alive_follows_a_webhook_loop(run_bot) -> None:
+    from actorbot.loop import Webhook
+
+    harness = run_bot(counter_bot(Waits()), poll=False)
+    bot = harness.bot
+    webhook = Webhook(bot)
+    assert bot.loop_alive is False
+    webhook.run_as_thread()
+    try:
+        assert bot.loop_alive is True and bot.metrics().loop_alive is True
+    finally:
+        assert webhook.stop(timeout=5)
+    assert bot.loop_alive is False
+
+
+def test_scheduled_events_count_as_event(run_bot) -> None:
+    with freeze_time("2030-01-01 00:00:00") as frozen:
+        harness = run_bot(counter_bot(Waits()))
+        harness.sim.create_user("Alice").send("hi")
+        harness.settle()
+        harness.advance(frozen, 61)  # past the idle timeout: an _idle event closes the conversation
+        snap = harness.bot.metrics()
+    assert snap.updates_received == {"chat": 1, "event": 1}
+    assert snap.updates_handled == {"chat": 1, "event": 1}
+    assert snap.conversations_live == 0
