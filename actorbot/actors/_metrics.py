@@ -72,7 +72,9 @@ class MetricsSnapshot:
 
     Updates (keys: the flavor, ``"event"`` for scheduled events such as idle timeouts):
 
-    - ``updates_received``: updates (and events) handed to the bot.
+    - ``updates_received``: updates (and events) handed to the bot: to
+      ``DelegatorBot.handle`` (by its loops, or by the program), or, for a plain
+      :class:`~actorbot.Bot`, to the handler of one of its update loops.
     - ``updates_handled`` / ``updates_failed``: handler runs that returned / raised. An
       update given to two conversations counts twice; one handled again after its
       conversation restarted counts once per attempt; one no handler took counts as
