@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any, Callable
 import pykka
 
 from .._flavor import flavor as _flavor
-from ._metrics import metric_flavor
 from .._reporting import ConversationId
 from ..exception import ConversationQuarantined, PoisonUpdate
 from . import _clock
 from ._clock import Deadline, real_monotonic
 from ._delegate import HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
+from ._metrics import metric_flavor
 from ._messages import (
     AddCapture,
     AttachListener,
