@@ -27,8 +27,10 @@ the answer arrives. A :class:`Bot` may be used from any number of threads at onc
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -37,13 +39,15 @@ from typing import IO, Any
 from . import _spec
 from ._api_methods import ApiMethods
 from ._reporting import ErrorReporter, OnError
+from .actors._clock import real_monotonic
+from .actors._metrics import MetricsRecorder, MetricsSnapshot
 from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
 from .api._legacy import RENAMED_METHODS, check_call, modernize
 from .api._retry import RetryPolicy
 from .api._settings import current_proxy, resolve_api_url
-from .exception import TelegramError
+from .exception import BadHTTPResponse, NetworkError, TelegramError, TooManyRequestsError
 
 __all__ = ["Bot"]
 
@@ -125,6 +129,16 @@ class Bot(ApiMethods):
         self._owns_client = client is None
         self._client = client if client is not None else HttpClient(proxy=current_proxy())
         self._retry = retry if retry is not None else RetryPolicy()
+        self._metrics = MetricsRecorder()
+        self._flood_seen = threading.local()  # .exc: the 429 the last flood wait on this thread was for
+        self._live_loops: weakref.WeakSet[Any] = weakref.WeakSet()
+        # The policy calls are sent with: the bot's, with its wait (if any) metered for 429s.
+        self._sent_retry = (
+            dataclasses.replace(self._retry, wait=self._metered_wait(self._retry.wait))
+            if self._retry.wait is not None
+            else self._retry
+        )
+        self._plain_wait = self._metered_wait(self._stopping_wait)
         self._raise_errors = raise_errors
         self._reporter = ErrorReporter(on_error)
         self._stop_grace = stop_grace
@@ -188,6 +202,76 @@ class Bot(ApiMethods):
         """How many calls (other than ``getUpdates``) are under way right now, on any thread."""
         with self._lock:
             return self._in_flight
+
+    # -- metrics ------------------------------------------------------------------------------
+    def metrics(self) -> MetricsSnapshot:
+        """A snapshot of this bot's counters, as plain data (see :class:`actorbot.metrics.MetricsSnapshot`).
+
+        Cheap enough to call on every scrape: it sums a handful of per-thread counters
+        (and, for a :class:`~actorbot.DelegatorBot`, looks at every live conversation's
+        mailbox once). Callable from any thread. No chat or user id appears in it.
+        """
+        return self._metrics.snapshot(**self._gauges())
+
+    def _gauges(self) -> dict[str, Any]:
+        """Snapshot fields read at snapshot time (subclasses add the engine's)."""
+        return {"api_in_flight": self.requests_in_flight, "loop_alive": self.loop_alive}
+
+    @property
+    def loop_alive(self) -> bool:
+        """True while an update loop (polling or webhook) of this bot runs and the bot is not stopping."""
+        if not self._accepting or self.fault is not None:
+            return False
+        return any(loop.running and not loop.stopping for loop in list(self._live_loops))
+
+    def _loop_started(self, loop: Any) -> None:
+        """Called by an update loop as it starts running for this bot (for :attr:`loop_alive`)."""
+        self._live_loops.add(loop)
+
+    def _metered_wait(self, inner: Callable[[float], bool]) -> Callable[[float], bool]:
+        """``inner`` (a retry wait), counting the waits the HTTP client makes for a 429 answer.
+
+        The client waits from inside its ``except TooManyRequestsError`` block, so the
+        error being handled tells a flood-control wait from a backoff.
+        """
+        metrics = self._metrics
+        seen = self._flood_seen
+
+        def wait(seconds: float) -> bool:
+            exc = sys.exc_info()[1]
+            if isinstance(exc, TooManyRequestsError):
+                metrics.flood(seconds)
+                seen.exc = exc
+            return inner(seconds)
+
+        return wait
+
+    def _stopping_wait(self, seconds: float) -> bool:
+        return self._stopping.wait(seconds)
+
+    def _metered_handler(self, handle: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``handle`` counted as a handler run (an update loop of a plain ``Bot`` uses this).
+
+        A :class:`~actorbot.DelegatorBot` counts in its engine instead, so it returns
+        ``bot.handle`` as it is.
+        """
+        from .actors._metrics import metric_flavor
+
+        metrics = self._metrics
+
+        def metered(msg: Any) -> Any:
+            flavor = metric_flavor(msg)
+            metrics.received(flavor)
+            started = real_monotonic()
+            ok = False
+            try:
+                result = handle(msg)
+                ok = True
+                return result
+            finally:
+                metrics.finished(flavor, ok, started, None)
+
+        return metered
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:  # type: ignore[override]
@@ -390,23 +474,38 @@ class Bot(ApiMethods):
         if counted:
             with self._lock:
                 self._in_flight += 1
+        outcome = "error"
+        started = real_monotonic()
         try:
-            return self._client.request(
+            result = self._client.request(
                 self._api_url,
                 self._token,
                 method,
                 params,
                 files,
                 timeout=timeout,
-                retry=self._retry,
-                wait=self._stopping.wait,
+                retry=self._sent_retry,
+                wait=self._plain_wait,
                 cancel=cancel,
             )
+            outcome = "ok"
+            return result
         except TelegramError as exc:
+            outcome = str(exc.error_code)
+            if isinstance(exc, TooManyRequestsError) and getattr(self._flood_seen, "exc", None) is not exc:
+                self._metrics.flood(None)  # a 429 not waited out
             if (self._raise_errors if raise_errors is None else raise_errors):
                 raise
             return exc.json
+        except NetworkError:
+            outcome = "network"
+            raise
+        except BadHTTPResponse as exc:
+            outcome = str(exc.status)
+            raise
         finally:
+            self._flood_seen.exc = None
+            self._metrics.api_call(method, outcome, real_monotonic() - started)
             if counted:
                 with self._lock:
                     self._in_flight -= 1

@@ -70,6 +70,12 @@ class DelegatorBot(Bot):
     :param restart: the :class:`~actorbot.RestartPolicy` for conversations whose handler
         raises (default ``RestartPolicy()``); a pattern wrapped with
         :func:`actorbot.delegate.supervised` has its own.
+    :param handler_timeout: seconds (off by default: ``None``). A handler (``open`` or
+        ``on_message``) still running after that long is reported once to ``on_error``
+        as :class:`~actorbot.exception.HandlerTimeout`, with its conversation and the
+        stack of its thread. It is not interrupted; its conversation's later updates
+        keep queueing in order. One watchdog thread per bot looks (every
+        ``handler_timeout / 4`` s, at most 1 s) on the engine clock; ``bot.stop()`` ends it.
 
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
@@ -83,6 +89,7 @@ class DelegatorBot(Bot):
         runtime: str | None = None,
         max_workers: int | None = None,
         restart: RestartPolicy | None = None,
+        handler_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         runtime = _default_runtime() if runtime is None else runtime
@@ -99,6 +106,8 @@ class DelegatorBot(Bot):
             max_workers=max_workers,
             reporter=self.reporter,
             policies=policies,
+            metrics=self._metrics,
+            handler_timeout=handler_timeout,
         )
         self._mic = EngineMicrophone(self._engine)
         self._callback_origins = _OriginStore()
@@ -158,6 +167,16 @@ class DelegatorBot(Bot):
     def engine(self) -> Engine:
         """The engine (supervisor, scheduler, accounting); for tests and tools."""
         return self._engine
+
+    # -- metrics -------------------------------------------------------------------------------
+    def _gauges(self) -> dict[str, Any]:
+        gauges = super()._gauges()
+        gauges.update(self._engine.gauges())
+        return gauges
+
+    def _metered_handler(self, handle: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        # The engine counts what reaches it (bot.handle); a loop's handler stays as it is.
+        return handle
 
     # -- lifecycle -------------------------------------------------------------------------------
     def _shutdown(self, grace: float) -> None:

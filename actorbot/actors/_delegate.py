@@ -38,7 +38,7 @@ import pykka
 
 from .._reporting import ConversationId
 from ..exception import IdleTerminate, StopListening
-from ._messages import Deliver, Drain, Failure, Shutdown
+from ._messages import Deliver, Drain, Failure, Shutdown, Stamp
 from ._pool import PooledActor, WorkerPool
 
 __all__ = ["HandlerDelegate", "DelegatePort", "DelegateActor", "PooledDelegateActor"]
@@ -75,6 +75,14 @@ class DelegatePort(Protocol):
 
     delegate_id: int
     conversation: ConversationId | None
+    initial_stamp: Stamp | None
+    """The initial message's (flavor, arrival), for the metrics."""
+
+    def begin_handling(self, update: Any) -> float:
+        """A handler run starts on the calling thread (``handler_timeout`` watches it); returns its start."""
+
+    def end_handling(self, stamp: Stamp | None, ok: bool, started: float) -> None:
+        """The handler run that began at ``started`` ended (``ok``: it did not raise); counts it."""
 
     def enter(self) -> None:
         """Mark the calling thread as working for this delegate (listeners bind to it)."""
@@ -117,7 +125,7 @@ class _DelegateBehaviour(pykka.Actor):
         self._port.enter()
         try:
             initial, self._initial = self._initial, None
-            self._guarded(self._open, initial)
+            self._guarded(self._open, initial, self._port.initial_stamp)
         finally:
             self._port.work_done()
 
@@ -128,7 +136,7 @@ class _DelegateBehaviour(pykka.Actor):
                 if self._closed:
                     self._bounced.append(message.update)
                 else:
-                    self._guarded(self._handler.on_message, message.update)
+                    self._guarded(self._handler.on_message, message.update, message.stamp)
             elif isinstance(message, Drain):
                 self._port.drained(tuple(self._bounced))
                 self._bounced = []
@@ -151,18 +159,29 @@ class _DelegateBehaviour(pykka.Actor):
         if not handled:
             self._handler.on_message(initial)
 
-    def _guarded(self, fn: Any, msg: Any) -> None:
+    def _guarded(self, fn: Any, msg: Any, stamp: Stamp | None) -> None:
+        """Run ``fn(msg)``, one counted handler run (``bot.metrics()``, ``handler_timeout``)."""
+        port = self._port
+        started = port.begin_handling(msg)
         try:
             fn(msg)
         except IdleTerminate as ex:
+            port.end_handling(stamp, True, started)
             logger.info("%s closed: idle for %s s", self, ex.seconds)
             self._close(ex)
         except StopListening as ex:
+            port.end_handling(stamp, True, started)
             logger.info("%s closed: %s", self, ex or "stopped listening")
             self._close(ex)
         except Exception as ex:
-            self._port.report(ex, msg)
+            port.end_handling(stamp, False, started)
+            port.report(ex, msg)
             self._close(ex, failure=Failure(msg, ex))
+        except BaseException:
+            port.end_handling(stamp, False, started)
+            raise
+        else:
+            port.end_handling(stamp, True, started)
 
     def _close(self, ex: BaseException, *, notify: bool = True, failure: Failure | None = None) -> None:
         self._closed = True

@@ -29,6 +29,7 @@ from .._reporting import ConversationId, ErrorReporter
 from ..exception import EngineFault
 from . import _clock
 from ._activity import Activity
+from ._clock import real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
 from ._matching import Capture
 from ._messages import (
@@ -43,11 +44,14 @@ from ._messages import (
     RetryLetters,
     Route,
     Shutdown,
+    Stamp,
 )
+from ._metrics import MetricsRecorder, metric_flavor
 from ._pool import WorkerPool
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
 from ._supervisor import SHUTDOWN_SENTINEL, Kind, SupervisorActor
+from ._watchdog import Watchdog
 
 __all__ = ["Engine", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
 
@@ -70,6 +74,8 @@ class Engine:
         max_workers: int | None = None,
         reporter: ErrorReporter | None = None,
         policies: list[RestartPolicy] | None = None,
+        metrics: MetricsRecorder | None = None,
+        handler_timeout: float | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -84,6 +90,13 @@ class Engine:
         self.kinds: dict[int, Kind] = {}  # written by the supervisor, read by listener bindings
         self.scheduler = EventScheduler(self._on_event, activity=self.activity)
         self.reporter = reporter if reporter is not None else ErrorReporter()
+        self.metrics = metrics if metrics is not None else MetricsRecorder()
+        self.watchdog: Watchdog | None = (
+            Watchdog(handler_timeout, self.reporter.report, on_timeout=self.metrics.handler_timeout,
+                     name=f"actorbot-watchdog-{id(self):x}")
+            if handler_timeout is not None
+            else None
+        )
         self.dead_letters = DeadLetters(self._retry_letters)
         self.fault_error: EngineFault | None = None
         self._patterns = list(patterns)
@@ -120,10 +133,17 @@ class Engine:
         return PooledDelegateActor if self.pool is not None else DelegateActor
 
     def start_delegate(
-        self, delegate_id: int, conversation: ConversationId | None, delegate: HandlerDelegate
+        self,
+        delegate_id: int,
+        conversation: ConversationId | None,
+        delegate: HandlerDelegate,
+        stamp: Stamp | None = None,
     ) -> pykka.ActorRef[Any]:
-        """Start the actor running ``delegate`` on this engine's runtime (supervisor thread)."""
-        port = _DelegatePort(self, delegate_id, conversation)
+        """Start the actor running ``delegate`` on this engine's runtime (supervisor thread).
+
+        ``stamp`` is the initial message's (flavor, arrival) for the metrics.
+        """
+        port = _DelegatePort(self, delegate_id, conversation, stamp)
         if self.pool is not None:
             return PooledDelegateActor.start(port, delegate, pool=self.pool)
         return DelegateActor.start(port, delegate)
@@ -146,6 +166,12 @@ class Engine:
         return self._ref
 
     # -- entry points ------------------------------------------------------------------------------
+    def _stamp(self, update: Any) -> Stamp:
+        """Count ``update`` as received (metrics) and note when it arrived."""
+        flavor = metric_flavor(update)
+        self.metrics.received(flavor)
+        return (flavor, real_monotonic())
+
     def route(self, update: Any) -> None:
         """Hand ``update`` to the supervisor; return once it has been seeded and routed.
 
@@ -155,22 +181,22 @@ class Engine:
         if self.on_supervisor_thread():  # a seeder or delegator calling bot.handle()
             assert self._supervisor is not None
             self.activity.begin()
-            self._supervisor.on_receive(Route(update))
+            self._supervisor.on_receive(Route(update, self._stamp(update)))
             return
         with self._lock:
             ref = self._ensure_started()
             self.activity.begin()
-            future = ref.ask(Route(update), block=False)
+            future = ref.ask(Route(update, self._stamp(update)), block=False)
         future.get()  # the supervisor always answers (pykka fails the future if it dies)
 
     def broadcast(self, update: Any) -> None:
         """Deliver ``update`` to every delegate whose captures match (no seeding)."""
-        self.tell_supervisor(Broadcast(update))
+        self.tell_supervisor(Broadcast(update))  # counted per delegate as it is delivered
 
     def _on_event(self, data: Any) -> None:
         # Scheduler thread: a fired event is routed like an update; the engine's own timers
         # (a restart's backoff) go to the supervisor as they are.
-        self.tell_supervisor(data if isinstance(data, RestartDue) else Route(data))
+        self.tell_supervisor(data if isinstance(data, RestartDue) else Route(data, self._stamp(data)))
 
     def schedule(self, when: float, message: RestartDue) -> None:
         """Have ``message`` told to the supervisor at ``when`` (engine clock)."""
@@ -281,6 +307,19 @@ class Engine:
             self._stoppables = [r for r in self._stoppables if r() is not None]
             self._stoppables.append(weakref.ref(obj))
 
+    # -- metrics (any thread) -----------------------------------------------------------------------
+    def gauges(self) -> dict[str, int]:
+        """The engine's fields of ``bot.metrics()``: conversations, mailboxes, dead letters, pool."""
+        supervisor = self._supervisor
+        out: dict[str, int] = dict(supervisor.census()) if supervisor is not None and not self.stopped else {}
+        out["dead_letters"] = len(self.dead_letters)
+        out["dead_letters_total"] = self.dead_letters.total
+        if self.pool is not None:
+            busy, total = self.pool.occupancy()
+            out["pool_workers_busy"] = busy
+            out["pool_workers_total"] = total
+        return out
+
     # -- quiescence ------------------------------------------------------------------------------
     def settle(self, timeout: float = 5.0) -> None:
         """Return once the engine is quiescent; ``TimeoutError`` if it is not within ``timeout`` s.
@@ -326,6 +365,8 @@ class Engine:
             self._state = "stopped"
             ref = self._ref
         self.scheduler.stop(self.stop_timeout)
+        if self.watchdog is not None:
+            self.watchdog.stop(self.stop_timeout)
         for weak in list(self._stoppables):
             obj = weak()
             if obj is not None:
@@ -367,12 +408,30 @@ def _leftover(deadline: _clock.Deadline) -> float:
 class _DelegatePort:
     """A delegate actor's narrow interface to the engine (see ``DelegatePort`` in ``_delegate``)."""
 
-    __slots__ = ("_engine", "delegate_id", "conversation")
+    __slots__ = ("_engine", "_metrics", "_watchdog", "delegate_id", "conversation", "initial_stamp")
 
-    def __init__(self, engine: Engine, delegate_id: int, conversation: ConversationId | None) -> None:
+    def __init__(
+        self, engine: Engine, delegate_id: int, conversation: ConversationId | None, stamp: Stamp | None = None
+    ) -> None:
         self._engine = engine
+        self._metrics = engine.metrics
+        self._watchdog = engine.watchdog
         self.delegate_id = delegate_id
         self.conversation = conversation
+        self.initial_stamp = stamp
+
+    def begin_handling(self, update: Any) -> float:
+        if self._watchdog is not None:
+            self._watchdog.begin(self.delegate_id, self.conversation, update)
+        return real_monotonic()
+
+    def end_handling(self, stamp: Stamp | None, ok: bool, started: float) -> None:
+        if self._watchdog is not None:
+            self._watchdog.end(self.delegate_id)
+        if stamp is None:
+            self._metrics.finished("unknown", ok, started, None)
+        else:
+            self._metrics.finished(stamp[0], ok, started, stamp[1])
 
     def enter(self) -> None:
         self._engine.local.delegate_id = self.delegate_id

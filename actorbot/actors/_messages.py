@@ -19,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+Stamp = tuple[str, float]
+"""What an update carries for the metrics: its flavor and when it arrived (``real_monotonic``)."""
+
 __all__ = [
     "Route",
     "Broadcast",
@@ -34,6 +37,7 @@ __all__ = [
     "AttachListener",
     "Shutdown",
     "Wake",
+    "Stamp",
 ]
 
 
@@ -42,6 +46,7 @@ class Route:
     """An update (or a fired event) for the supervisor to seed and deliver."""
 
     update: Any
+    stamp: Stamp | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class Deliver:
     """An update for one delegate."""
 
     update: Any
+    stamp: Stamp | None = None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,12 @@ class WorkerPool:
         with self._cond:
             return len(self._workers)
 
+    def occupancy(self) -> tuple[int, int]:
+        """``(busy, total)``: workers running a task now, and workers alive."""
+        with self._cond:
+            total = len(self._workers)
+            return max(total - self._idle, 0), total
+
     @property
     def closed(self) -> bool:
         return self._closing

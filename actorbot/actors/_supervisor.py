@@ -55,7 +55,9 @@ from ._messages import (
     RetryLetters,
     Route,
     Shutdown,
+    Stamp,
 )
+from ._metrics import metric_flavor
 from ._run import RunDelegate
 from ._supervision import DeadLetter, FailureHistory, RestartPolicy
 
@@ -158,7 +160,7 @@ class SupervisorActor(pykka.ThreadingActor):
     def on_receive(self, message: Any) -> Any:
         try:
             if isinstance(message, Route):
-                self._route(message.update)
+                self._route(message.update, message.stamp)
             elif isinstance(message, Closing):
                 self._on_closing(message.delegate_id, message.failure)
             elif isinstance(message, Drained):
@@ -193,8 +195,54 @@ class SupervisorActor(pykka.ThreadingActor):
     def seed_table(self) -> dict[tuple[int, Any], int]:
         return dict(self._seeds)
 
+    def census(self) -> dict[str, int]:
+        """Conversations by state and mailbox depths, for ``bot.metrics()``. Any thread.
+
+        Reads the records without the supervisor's help (a copy of the table taken in one
+        step, then each delegate's inbox size), so a scrape never waits behind routing;
+        the numbers are a moment's view, not a transaction.
+        """
+        records: tuple[_Record, ...] = ()
+        for _ in range(3):
+            try:
+                records = tuple(self._records.values())
+                break
+            except RuntimeError:  # changed while copied (not in CPython, whose copy holds the GIL)
+                continue
+        live = restarting = quarantined = total = largest = 0
+        for rec in records:
+            kind = rec.kind
+            if kind is Kind.RESTARTING:
+                restarting += 1
+                continue
+            if kind is Kind.QUARANTINED:
+                quarantined += 1
+                continue
+            if kind is Kind.LISTENER or kind is None:
+                continue
+            live += 1
+            depth = 0
+            ref = rec.ref
+            if ref is not None:
+                qsize = getattr(ref.actor_inbox, "qsize", None)  # queue.Queue, or the pool's inbox
+                depth = qsize() if qsize is not None else 0
+            for listener in tuple(rec.listeners):
+                q = getattr(listener, "_queue", None)
+                if q is not None:
+                    depth += q.qsize()
+            depth += len(rec.pending)
+            total += depth
+            largest = max(largest, depth)
+        return {
+            "conversations_live": live,
+            "conversations_restarting": restarting,
+            "conversations_quarantined": quarantined,
+            "mailbox_total": total,
+            "mailbox_largest": largest,
+        }
+
     # -- routing ---------------------------------------------------------------------------------
-    def _route(self, update: Any) -> None:
+    def _route(self, update: Any, stamp: Stamp | None = None) -> None:
         targets: dict[int, None] = dict.fromkeys(self.index.matching_owners(update))
         starts: list[tuple[int, Any]] = []
         for p, (seeder, _) in enumerate(self._patterns):
@@ -221,9 +269,9 @@ class SupervisorActor(pykka.ThreadingActor):
         for rid in targets:
             target = self._records.get(rid)
             if target is not None:
-                self._deliver(target, update)
+                self._deliver(target, update, stamp)
         for p, seed in starts:
-            self._start(p, seed, update)
+            self._start(p, seed, update, stamp=stamp)
         if not targets and not starts and _safe_flavor(update) == "callback_query":
             if len(self._orphans) == ORPHANS_KEPT:
                 logger.warning(
@@ -232,7 +280,7 @@ class SupervisorActor(pykka.ThreadingActor):
             self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, update))
             logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
 
-    def _deliver(self, rec: _Record, update: Any) -> None:
+    def _deliver(self, rec: _Record, update: Any, stamp: Stamp | None = None) -> None:
         if rec.closing or rec.kind is Kind.RESTARTING:
             rec.buffer.append(update)
         elif rec.kind is Kind.QUARANTINED:
@@ -240,7 +288,9 @@ class SupervisorActor(pykka.ThreadingActor):
             self._dead_letter(update, rec.failure.error, rec, "quarantined")
         elif rec.kind is Kind.ACTOR:
             assert rec.ref is not None
-            if not self._engine.tell(rec.ref, Deliver(update)):
+            if stamp is None:  # handed over again (after a restart, say): lag counts from now
+                stamp = (metric_flavor(update), real_monotonic())
+            if not self._engine.tell(rec.ref, Deliver(update, stamp)):
                 logger.warning("%s died outside the close protocol", rec.describe())
                 self._finish(rec, [update])
         elif rec.listeners:
@@ -252,7 +302,9 @@ class SupervisorActor(pykka.ThreadingActor):
             self._engine.activity.begin()
 
     # -- starting delegates ------------------------------------------------------------------------
-    def _start(self, p: int, seed: Any, update: Any, pending: list[Any] | None = None) -> _Record | None:
+    def _start(
+        self, p: int, seed: Any, update: Any, pending: list[Any] | None = None, *, stamp: Stamp | None = None
+    ) -> _Record | None:
         """Start a delegate for ``(p, seed)`` with ``update`` as its first message, then ``pending``."""
         rid = self._engine.next_id()
         key = (p, seed) if _hashable(seed) else None
@@ -266,7 +318,7 @@ class SupervisorActor(pykka.ThreadingActor):
         engine.local.delegate_id = rid
         try:
             made = delegator((engine.bot, update, seed))
-            self._launch(rec, made)
+            self._launch(rec, made, stamp)
         except Exception as exc:
             engine.reporter.report(exc, update, rec.conversation)
             self._forget(rec)
@@ -281,13 +333,15 @@ class SupervisorActor(pykka.ThreadingActor):
             self._deliver(rec, later)
         return rec
 
-    def _launch(self, rec: _Record, made: Any) -> None:
+    def _launch(self, rec: _Record, made: Any, stamp: Stamp | None = None) -> None:
         engine = self._engine
         if isinstance(made, HandlerDelegate):
             self._set_kind(rec, Kind.ACTOR)
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
-                rec.ref = engine.start_delegate(rec.id, rec.conversation, made)
+                if stamp is None:
+                    stamp = (metric_flavor(made.initial_msg), real_monotonic())
+                rec.ref = engine.start_delegate(rec.id, rec.conversation, made, stamp)
             except BaseException:
                 engine.activity.end()
                 raise

@@ -28,15 +28,19 @@ def resolve_handler(bot: Any, handle: Handler | Mapping[str, Handler] | None) ->
     """Turn the ``handle`` argument of a loop into a one-argument callable.
 
     ``None`` means ``bot.handle``; a mapping is a routing table by flavor (given
-    to :func:`actorbot.flavor_router`); anything else must be callable.
+    to :func:`actorbot.flavor_router`); anything else must be callable. An actorbot
+    ``Bot`` wraps the result to count its runs (``bot.metrics()``).
     """
+    metered = getattr(bot, "_metered_handler", None)  # an actorbot Bot counts its handler runs
     if handle is None:
-        return bot.handle  # type: ignore[no-any-return]
-    if isinstance(handle, Mapping):
-        return flavor_router(dict(handle))  # type: ignore[no-any-return]
-    if callable(handle):
-        return handle
-    raise TypeError(f"handle must be a function, a routing table (dict) or None, not {type(handle).__name__}")
+        chosen: Handler = bot.handle
+    elif isinstance(handle, Mapping):
+        chosen = flavor_router(dict(handle))
+    elif callable(handle):
+        chosen = handle
+    else:
+        raise TypeError(f"handle must be a function, a routing table (dict) or None, not {type(handle).__name__}")
+    return metered(chosen) if metered is not None else chosen
 
 
 def reporter_of(bot: Any) -> Report:

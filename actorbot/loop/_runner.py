@@ -77,6 +77,7 @@ class LoopRunner:
             if self._stop_requested.is_set():
                 return
             self._finished.clear()
+        self._note_started()
         guard = SignalStop.install(self._signal_bot(), self, exit_main=False)
         try:
             self._run_claimed(*args, **kwargs)
@@ -102,6 +103,7 @@ class LoopRunner:
                 target=self._thread_main, args=args, kwargs=kwargs, name=self.thread_name, daemon=True
             )
             self._thread = thread
+        self._note_started()
         try:
             thread.start()
         except BaseException:
@@ -113,6 +115,12 @@ class LoopRunner:
     def _signal_bot(self) -> Any:
         """The bot a signal stops (None: the loop has none, and signals are left alone)."""
         return getattr(self, "_bot", None)
+
+    def _note_started(self) -> None:
+        # Tell the bot a loop runs for it (its ``loop_alive``, the ``/healthz`` of actorbot.metrics).
+        note = getattr(self._signal_bot(), "_loop_started", None)
+        if note is not None:
+            note(self)
 
     def _thread_main(self, *args: Any, **kwargs: Any) -> None:
         try:
