@@ -15,7 +15,9 @@ Per run it prints:
 - thr: the most threads the process had at any sample (every 50 ms);
 - cpu/1k: CPU seconds of the bot process per 1,000 replies, from its first getUpdates;
 - start s: process start to first getUpdates (interpreter, imports, set-up);
-- x best: msgs/s over the best peer's (the non-actorbot bots) in the same workload.
+- x best: msgs/s over the best peer's (the non-actorbot bots) in the same workload;
+- note: why a run stopped early, and "server N%": the fake server's CPU time over the
+  run's duration (startup included), showing how far it was from being the bottleneck.
 
 Usage (the peers: ``pip install -r benchmarks/requirements.txt``; Node.js 18+):
 
@@ -67,6 +69,11 @@ class Result:
     bounded: bool = False
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def server_busy(self) -> float:
+        """The share of the measured interval the fake server spent on CPU (all its work)."""
+        return self.extra.get("server_cpu_s", 0.0) * self.msgs_s / self.replies if self.replies else 0.0
 
 
 class FakeApi:
@@ -129,12 +136,14 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit: float, stall: float,
-            log_dir: Path) -> Result:
+            log_dir: Path, root: Path = ROOT) -> Result:
     api.call("/ctl/reset", {"updates": updates, "chats": chats, "delay": delay})
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    server_cpu0 = api.call("/ctl/stats")["cpu"]
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("ACTORBOT_API_URL", None)
-    log_path = log_dir / f"{bot}-{updates}-{chats}-{delay}.log"
-    res = Result(bot)
+    label = bot if root == ROOT else f"{bot} ({root.name})"
+    log_path = log_dir / f"{label.replace(' ', '_').replace('(', '').replace(')', '')}-{updates}-{chats}-{delay}.log"
+    res = Result(label)
     with open(log_path, "wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen([sys.executable, str(HERE / "e2e_bots.py"), bot, api.url],
@@ -151,10 +160,11 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
                     sample = s
                     res.peak_rss_mb = max(res.peak_rss_mb, s[0])
                     res.threads = max(res.threads, s[1])
+                now = time.monotonic()
                 if stats["firstPoll"] is not None and cpu0 is None and sample is not None:
                     cpu0 = sample[2]
-                    res.start_s = time.monotonic() - started
-                now = time.monotonic()
+                    res.start_s = now - started
+                    last_progress = now  # the stall bound counts from the first poll
                 if stats["replies"] != last_replies:
                     last_replies, last_progress = stats["replies"], now
                 if stats["replies"] >= updates:
@@ -163,7 +173,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
                 if proc.poll() is not None:
                     res.note = f"exited {proc.returncode}"
                     break
-                if now - started > limit or now - last_progress > stall:
+                if now - started > limit or (cpu0 is not None and now - last_progress > stall):
                     res.bounded = True
                     res.note = f"stopped at {'limit' if now - started > limit else 'stall'}"
                     break
@@ -176,6 +186,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
     stats = api.call("/ctl/stats")
     check = api.call("/ctl/check")
     res.replies = stats["replies"]
+    res.extra["server_cpu_s"] = (stats["cpu"] - server_cpu0) / 1e6
     if stats["firstPoll"] is not None and stats["lastReply"] is not None and res.replies:
         res.msgs_s = res.replies / max((stats["lastReply"] - stats["firstPoll"]) / 1000, 1e-9)
     res.out_of_order, res.missing = check["outOfOrder"], check["missing"]
@@ -193,6 +204,7 @@ def median_result(runs: list[Result]) -> Result:
 def fmt_row(r: Result, best: float) -> str:
     ratio = f"{r.msgs_s / best:.2f}" if best else "-"
     note = r.note + (f"; {r.wrong} wrong numbers" if r.wrong else "")
+    note = (note + "; " if note else "") + f"server {r.server_busy:.0%}"
     return (f"| {r.bot} | {r.msgs_s:,.0f} | {r.out_of_order} | {r.missing} | {r.duplicated} | "
             f"{r.peak_rss_mb:.0f} | {r.threads} | {r.cpu_per_1k:.2f} | {r.start_s:.2f} | {ratio} | {note} |")
 
@@ -209,6 +221,8 @@ def main() -> None:
     parser.add_argument("--latency-limit", type=float, default=20.0, help="the bound of a delayed run")
     parser.add_argument("--stall", type=float, default=10.0, help="stop a run after this long without a reply")
     parser.add_argument("--quick", action="store_true", help="2,000/10 and the delayed run, once each")
+    parser.add_argument("--baseline", type=Path, action="append", default=[],
+                        help="another checkout: its actorbot bots run too, labelled with its directory name")
     parser.add_argument("--logs", default="/tmp/actorbot-e2e", help="directory for the bots' output")
     args = parser.parse_args()
     if args.quick:
@@ -233,8 +247,11 @@ def main() -> None:
             print("| bot | msgs/s | order | missing | dup | RSS MB | thr | cpu/1k | start s | x best | note |")
             print("|---|---|---|---|---|---|---|---|---|---|---|")
             results = []
-            for bot in args.bots:
-                runs = [run_one(api, bot, updates, chats, delay, limit, args.stall, log_dir)
+            entries = [(bot, ROOT) for bot in args.bots]
+            entries += [(bot, base.resolve()) for base in args.baseline for bot in args.bots
+                        if bot.startswith("actorbot")]
+            for bot, root in entries:
+                runs = [run_one(api, bot, updates, chats, delay, limit, args.stall, log_dir, root)
                         for _ in range(args.repeat)]
                 results.append(median_result(runs))
             best = max((r.msgs_s for r in results if r.bot in PEERS), default=0.0)

@@ -32,6 +32,7 @@ const BOT_USER = {id: 1, is_bot: true, first_name: 'bench', username: 'bench_bot
 let messageId = 0;
 
 function now() { return performance.now(); }
+function cpuMicros() { const u = process.cpuUsage(); return u.user + u.system; }
 
 function reset(cfg) {
   for (const w of waiting) { clearTimeout(w.timer); send(w.res, '[]'); }
@@ -148,7 +149,7 @@ function handler(req, res) {
       if (path === '/ctl/reset') { reset(JSON.parse(raw.toString())); return send(res, 'true'); }
       if (path === '/ctl/stats') {
         return send(res, JSON.stringify({replies, updates: updates.length, firstPoll, lastReply,
-          now: now(), polling: waiting.length}));
+          now: now(), polling: waiting.length, cpu: cpuMicros()}));
       }
       if (path === '/ctl/check') return send(res, JSON.stringify(check()));
       res.writeHead(404); return res.end();
