@@ -278,15 +278,15 @@ def main() -> None:
             print(f"\n### {title} (each run bounded at {limit:.0f} s from its first poll)\n")
             print("| bot | msgs/s | order | missing | dup | RSS MB | thr | cpu/1k | start s | x best | note |")
             print("|---|---|---|---|---|---|---|---|---|---|---|")
-            results = []
             entries = [(bot, ROOT) for bot in args.bots]
             entries += [(bot, base.resolve()) for base in args.baseline for bot in args.bots
                         if bot.startswith("actorbot")]
-            for bot, root in entries:
-                runs = [run_one(api, bot, updates, chats, delay, limit, args.stall, log_dir, root, args.profile,
-                                args.start_limit)
-                        for _ in range(args.repeat)]
-                results.append(median_result(runs))
+            runs: dict[tuple[str, Path], list[Result]] = {entry: [] for entry in entries}
+            for _ in range(args.repeat):  # interleaved: a burst of load elsewhere hits every bot alike
+                for bot, root in entries:
+                    runs[(bot, root)].append(run_one(api, bot, updates, chats, delay, limit, args.stall, log_dir,
+                                                     root, args.profile, args.start_limit))
+            results = [median_result(r) for r in runs.values()]
             best = max((r.msgs_s for r in results if r.bot in PEERS), default=0.0)
             for r in results:
                 print(fmt_row(r, best), flush=True)
