@@ -151,7 +151,7 @@ def child_pid(pid: int, timeout: float = 10.0) -> int:
 
 
 def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit: float, stall: float,
-            log_dir: Path, root: Path = ROOT, profile: Path | None = None, start_limit: float = 60.0) -> Result:
+            log_dir: Path, root: Path = ROOT, profile: Path | None = None, start_limit: float = 120.0) -> Result:
     api.call("/ctl/reset", {"updates": updates, "chats": chats, "delay": delay})
     server_cpu0 = api.call("/ctl/stats")["cpu"]
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per bot and workload (the median is shown)")
     parser.add_argument("--limit", type=float, default=60.0, help="seconds a run may take from its first getUpdates")
     parser.add_argument("--latency-limit", type=float, default=20.0, help="the bound of a delayed run")
-    parser.add_argument("--start-limit", type=float, default=60.0, help="seconds a bot may take to poll first")
+    parser.add_argument("--start-limit", type=float, default=120.0, help="seconds a bot may take to poll first")
     parser.add_argument("--stall", type=float, default=10.0, help="stop a run after this long without a reply")
     parser.add_argument("--quick", action="store_true", help="2,000/10 and the delayed run, once each")
     parser.add_argument("--baseline", type=Path, action="append", default=[],
