@@ -1,7 +1,7 @@
 // A lean fake Bot API server for benchmarks/e2e.py: loopback, one Node process.
 //
 //   node benchmarks/fakeapi.js [port]              serve (prints "PORT <n>" once listening)
-//   node benchmarks/fakeapi.js --ceiling [secs]    measure its own sendMessage ceiling
+//   node benchmarks/fakeapi.js --ceiling [secs] [connections]   measure its sendMessage ceiling
 //
 // Bot API calls (any token): getUpdates (offset acknowledgement, limit, long poll up to
 // `timeout` seconds, capped at 2 s), sendMessage (recorded; answered after `delay` ms
@@ -187,7 +187,8 @@ function serve(port) {
 
 // The ceiling: a server process of its own against a Node client process keeping CONC
 // keep-alive connections busy with sendMessage. Client and server share the machine's
-// cores, so the server alone is faster than this (a lower bound).
+// cores, so the server alone is faster than this (a lower bound); the server's own CPU
+// time per call gives what one core of it can answer (per_core).
 const CONC = Number(process.argv[4] || 32);
 function ceiling(seconds) {
   const child = require('child_process').spawn(process.execPath, [__filename, '0'],
@@ -201,9 +202,13 @@ function ceiling(seconds) {
     const one = () => {
       if (now() >= end) {
         if (--live === 0) {
-          process.stdout.write(JSON.stringify({sendMessage_per_s: Math.round(done / seconds)}) + '\n');
-          child.kill('SIGTERM');
-          process.exit(0);
+          serverCpu(port, (cpu1) => {
+            const cpuPerCall = (cpu1 - cpu0) / done;  // µs of server CPU per sendMessage
+            process.stdout.write(JSON.stringify({sendMessage_per_s: Math.round(done / seconds),
+              server_cpu_us: Math.round(cpuPerCall), per_core: Math.round(1e6 / cpuPerCall)}) + '\n');
+            child.kill('SIGTERM');
+            process.exit(0);
+          });
         }
         return;
       }
@@ -216,7 +221,16 @@ function ceiling(seconds) {
       r.setNoDelay(true);
       r.end(body);
     };
-    for (let i = 0; i < CONC; i++) one();
+    let cpu0 = 0;
+    serverCpu(port, (cpu) => { cpu0 = cpu; for (let i = 0; i < CONC; i++) one(); });
+  });
+}
+
+function serverCpu(port, then) {
+  http.get({port, host: '127.0.0.1', path: '/ctl/stats'}, (res) => {
+    let text = '';
+    res.on('data', (c) => { text += c; });
+    res.on('end', () => then(JSON.parse(text).result.cpu));
   });
 }
 
