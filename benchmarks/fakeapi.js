@@ -193,6 +193,7 @@ const CONC = Number(process.argv[4] || 32);
 function ceiling(seconds) {
   const child = require('child_process').spawn(process.execPath, [__filename, '0'],
     {stdio: ['ignore', 'pipe', 'inherit']});
+  process.on('exit', () => child.kill('SIGTERM'));  // whatever ends this process ends the server
   child.stdout.once('data', (line) => {
     const port = Number(String(line).split(' ')[1]);
     const agent = new http.Agent({keepAlive: true, maxSockets: CONC});
