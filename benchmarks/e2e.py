@@ -151,6 +151,21 @@ def child_pid(pid: int, timeout: float = 10.0) -> int:
     raise RuntimeError("py-spy did not start the bot")
 
 
+def kill_if_bot(pid: int) -> None:
+    """SIGKILL ``pid`` if it is still one of our bot processes (and wait for it to go)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if b"e2e_bots.py" not in f.read():
+                return
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    for _ in range(100):
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.05)
+
+
 def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit: float, stall: float,
             log_dir: Path, root: Path = ROOT, profile: Path | None = None, start_limit: float = 120.0) -> Result:
     api.call("/ctl/reset", {"updates": updates, "chats": chats, "delay": delay})
@@ -214,6 +229,8 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
                 except (OSError, subprocess.TimeoutExpired):
                     pass
             stop_process(proc)
+            if pid != proc.pid:  # the bot outlived py-spy: it must not outlive the run
+                kill_if_bot(pid)
     stats = api.call("/ctl/stats")
     check = api.call("/ctl/check")
     res.replies = stats["replies"]
