@@ -35,7 +35,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 TOKEN = "123456:BENCHMARK"
 

@@ -55,7 +55,7 @@ def _run(url: str, method: str, body: dict, threads: int, seconds: float) -> flo
     return sum(counts) / (time.perf_counter() - start)
 
 
-def _raw_client(host: str, port: int, request: bytes, seconds: float, out: "multiprocessing.Queue[int]") -> None:
+def _raw_client(host: str, port: int, request: bytes, seconds: float, out: multiprocessing.Queue[int]) -> None:
     """One keep-alive connection; send ``request``, read one answer, repeat until ``seconds`` pass."""
     sock = socket.create_connection((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

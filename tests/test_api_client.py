@@ -537,3 +537,43 @@ def test_url_token_segment_is_redacted_whatever_the_token_looks_like() -> None:
 
     assert redact("POST /bot123:abc/getUpdates HTTP/1.1") == "POST /bot<token>/getUpdates HTTP/1.1"
     assert redact("GET http://h/file/botXYZ/photos/1.jpg") == "GET http://h/file/bot<token>/photos/1.jpg"
+
+
+# -- the direct pool path ------------------------------------------------------------------
+
+def test_calls_name_the_client_and_a_path_prefix_of_the_api_url_is_kept(loopback_api):
+    client = HttpClient()
+    try:
+        client.request(loopback_api.url, TOKEN, "getMe")
+        client.request(loopback_api.url, TOKEN, "sendPhoto", {"chat_id": 1}, {"photo": ("a.png", b"x")})
+        with pytest.raises(UnauthorizedError):  # the loopback finds no token under /prefix
+            client.request(loopback_api.url + "/prefix/", TOKEN, "getMe")
+    finally:
+        client.close()
+    first, upload, prefixed = loopback_api.calls()
+    assert first.headers["user-agent"] == upload.headers["user-agent"] == "actorbot"
+    assert first.path == f"/bot{TOKEN}/getMe"
+    assert prefixed.path == f"/prefix/bot{TOKEN}/getMe"
+
+
+def test_a_closed_client_opens_new_connections_on_the_next_call(loopback_api):
+    client = HttpClient()
+    try:
+        client.request(loopback_api.url, TOKEN, "getMe")
+        client.close()
+        client.close()
+        assert client.request(loopback_api.url, TOKEN, "getMe")["username"] == "loopback_bot"
+    finally:
+        client.close()
+
+
+def test_per_call_timeouts_are_built_once_and_remembered_boundedly():
+    client = HttpClient(connect_timeout=3, read_timeout=7, upload_timeout=70)
+    plain, upload = client._timeout(None, False), client._timeout(None, True)
+    assert (plain.connect_timeout, plain.read_timeout) == (3, 7)
+    assert upload.read_timeout == 70
+    assert client._timeout(None, False) is plain
+    assert client._timeout(27.0, False) is client._timeout(27.0, True)
+    for seconds in range(1, 1000):
+        assert client._timeout(float(seconds), False).read_timeout == seconds
+    assert len(client._timeouts) <= client._TIMEOUTS_KEPT

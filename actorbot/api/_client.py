@@ -1,5 +1,10 @@
 """The HTTP client: one urllib3 pool manager shared by every call of a bot.
 
+The hot path (a JSON call, no proxy) skips the manager: the client keeps the
+connection pool of each API host it has called and calls it with the URL's path, with a
+pre-built ``Timeout`` and headers, and parses the answer's bytes directly. The manager
+still owns the pools (``close`` clears them) and serves proxies and downloads.
+
 :class:`HttpClient` is thread-safe: any number of threads (delegate actors, the
 update loop, the scheduler) call :meth:`HttpClient.request` at once. The pool keeps
 up to ``pool_size`` connections per host and is *blocking*: when all are busy, a
@@ -18,7 +23,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 import urllib3
-from urllib3.exceptions import ConnectTimeoutError, EmptyPoolError, HTTPError, ProxyError
+from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, EmptyPoolError, HTTPError, ProxyError
 
 from ..exception import (
     BadHTTPResponse,
@@ -42,12 +47,15 @@ DEFAULT_POOL_SIZE = 64
 """Connections kept per host: enough for many delegates sending at once (Telegram's own
 limits, ~30 messages a second, are reached long before the pool is exhausted)."""
 
-# Failures that happen before any byte of the request left this process.
-_NOT_SENT = (ConnectTimeoutError, EmptyPoolError, ProxyError)
+# Failures that happen before any byte of the request left this process (a pool closed
+# by ``close`` while a call was taking it: the retry finds the host's new pool).
+_NOT_SENT = (ConnectTimeoutError, EmptyPoolError, ProxyError, ClosedPoolError)
 
 # urllib3 must not retry on its own (it cannot tell whether a body reached the server);
 # an instance, not ``False``, so urllib3 does not log a conversion on every call.
 _NO_RETRIES = urllib3.Retry(total=False, redirect=0, raise_on_redirect=False)
+
+_DEFAULT_POLICY = RetryPolicy()  # immutable
 
 install_log_filter()
 
@@ -110,18 +118,53 @@ class HttpClient:
             self._manager = urllib3.PoolManager(**kw)
         self._pools = cancellable_pool_classes()
         self._manager.pool_classes_by_scheme = self._pools.classes
+        # The hot path's pre-built values: no Timeout or header dict per call.
+        self._timeouts: dict[tuple[float | None, bool], urllib3.Timeout] = {
+            (None, False): urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            (None, True): urllib3.Timeout(connect=connect_timeout, read=upload_timeout),
+        }
+        self._json_headers = {"Content-Type": "application/json", "User-Agent": "actorbot"}
+        # api_url -> (its host's pool, the path prefix); direct calls only (no proxy).
+        self._routes: dict[str, tuple[Any, str]] = {}
+        self._routes_lock = threading.Lock()
 
     def __repr__(self) -> str:
         via = f", proxy={self.proxy!r}" if self.proxy else ""
         return f"HttpClient(pool_size={self.pool_size}{via})"
 
     # -- calls ------------------------------------------------------------------------------
+    _TIMEOUTS_KEPT = 64  # distinct per-call read timeouts remembered (getUpdates uses one or two)
+
     def _timeout(self, read: float | urllib3.Timeout | None, uploading: bool) -> urllib3.Timeout:
         if isinstance(read, urllib3.Timeout):
             return read
-        if read is None:
-            read = self.upload_timeout if uploading else self.read_timeout
-        return urllib3.Timeout(connect=self.connect_timeout, read=read)
+        key = (read, uploading if read is None else False)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = urllib3.Timeout(connect=self.connect_timeout, read=read)
+            if len(self._timeouts) < self._TIMEOUTS_KEPT:
+                self._timeouts[key] = timeout
+        return timeout
+
+    def _route(self, api_url: str) -> tuple[Any, str] | None:
+        """``(pool, path prefix)`` for calls to ``api_url``, or None for the manager's path.
+
+        The pool is the manager's own for that host (same classes and settings), so
+        :meth:`close` closes it; a pool found closed is looked up again.
+        """
+        route = self._routes.get(api_url)
+        if route is not None and route[0].pool is not None:
+            return route
+        if self.proxy is not None:
+            return None
+        parsed = urllib3.util.parse_url(api_url)
+        if parsed.scheme not in ("http", "https") or parsed.query or parsed.fragment:
+            return None
+        with self._routes_lock:
+            pool = self._manager.connection_from_url(api_url)
+            route = (pool, (parsed.path or "").rstrip("/"))
+            self._routes[api_url] = route
+        return route
 
     def request(
         self,
@@ -150,23 +193,41 @@ class HttpClient:
         :raises BadHTTPResponse: for an answer that is not Bot API JSON.
         :raises NetworkError: when no answer could be had.
         """
-        policy = retry or RetryPolicy()
+        policy = retry or _DEFAULT_POLICY
         do_wait = policy.wait or wait or _never_interrupted
-        fields = {k: v for k, v in (fields or {}).items() if v is not None}
+        fields = {k: v for k, v in fields.items() if v is not None} if fields else {}
         if files:
             body, content_type = encode_multipart(fields, files)
+            headers = {"Content-Type": content_type, "User-Agent": "actorbot"}
         else:
             body, content_type = encode_json(fields), "application/json"
-        url = f"{api_url}/bot{token}/{method}"
-        headers = {"Content-Type": content_type}
+            headers = self._json_headers
         read_timeout = self._timeout(timeout, bool(files))
+        slot = self._pools.slot
+        debug = log.isEnabledFor(logging.DEBUG)
         connect_failures = flood_retries = server_retries = 0
         while True:
             if cancel is not None and cancel.cancelled:
                 raise RequestCancelled(f"{method}: cancelled before it was sent", sent=False)
-            log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
+            if debug:
+                log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
+            route = self._route(api_url)
+            url = f"{route[1] if route else api_url}/bot{token}/{method}"
+            slot.token = cancel
             try:
-                with self._pools.carrying(cancel):
+                if route is not None:
+                    response = route[0].urlopen(
+                        "POST",
+                        url,
+                        body=body,
+                        headers=headers,
+                        timeout=read_timeout,
+                        retries=_NO_RETRIES,
+                        redirect=False,
+                        assert_same_host=False,
+                        pool_timeout=self.pool_timeout,
+                    )
+                else:
                     response = self._manager.request(
                         "POST",
                         url,
@@ -201,7 +262,10 @@ class HttpClient:
                     f"{redact(str(exc), token)}",
                     sent=True,
                 ) from exc
-            log.debug("<- %s HTTP %d", method, response.status)
+            finally:
+                slot.token = None
+            if debug:
+                log.debug("<- %s HTTP %d", method, response.status)
             try:
                 return self._parse(response, token)
             except TooManyRequestsError as exc:
@@ -227,7 +291,7 @@ class HttpClient:
     def _parse(response: Any, token: str) -> Any:
         raw: bytes = response.data or b""
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = json.loads(raw)  # bytes: UTF-8 (or -16/-32) detected by json itself
         except ValueError:  # includes UnicodeDecodeError
             data = None
         if not isinstance(data, dict) or "ok" not in data:
@@ -254,7 +318,7 @@ class HttpClient:
         The body is copied ``chunk_size`` bytes at a time, never held whole in memory.
         A partially written file at a path is removed when the download fails.
         """
-        policy = retry or RetryPolicy()
+        policy = retry or _DEFAULT_POLICY
         do_wait = policy.wait or wait or _never_interrupted
         url = f"{api_url}/file/bot{token}/{file_path.lstrip('/')}"
         attempts = 0
@@ -320,6 +384,8 @@ class HttpClient:
 
     def close(self) -> None:
         """Close every pooled connection. Idempotent; later calls open new connections."""
+        with self._routes_lock:
+            self._routes.clear()
         self._manager.clear()
 
 

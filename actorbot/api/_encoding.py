@@ -250,12 +250,19 @@ def split_attachments(
     return out, files
 
 
+# Built once: ``json.dumps`` with options builds a new encoder on every call. Stateless.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SCALARS = frozenset((str, int, float, bool))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(jsonable(value))
 
 
 def encode_json(fields: Mapping[str, Any]) -> bytes:
     """The JSON body for ``fields`` (None values dropped at every level)."""
+    if type(fields) is dict and all(type(k) is str and type(v) in _SCALARS for k, v in fields.items()):
+        return _ENCODE(fields).encode("utf-8")  # flat and plain (most calls): nothing to convert
     return _dumps(fields).encode("utf-8")
 
 
