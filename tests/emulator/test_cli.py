@@ -27,10 +27,11 @@ def test_module_runs_a_server_with_users():
         assert "listening on" in line
         me = json.loads(http.request("GET", f"http://127.0.0.1:{port}/bot77:cli/getMe").data)
         assert me["ok"] and me["result"]["id"] == 77
-        printed = [proc.stdout.readline() for _ in range(5)]  # emulator at, token, Bot API, simulation, user
+        printed = [proc.stdout.readline() for _ in range(6)]  # emulator at, token, Bot API, sim, chat, user
         assert printed[1].split() == ["token:", "77:cli"]
-        assert printed[4].startswith("  user Ann: id ")
-        user_id = int(printed[4].rsplit(" ", 1)[1])
+        assert printed[4].strip() == f"chat in a browser: http://127.0.0.1:{port}/chat/"
+        assert printed[5].startswith("  user Ann: id ")
+        user_id = int(printed[5].rsplit(" ", 1)[1])
         http.request("POST", f"http://127.0.0.1:{port}/sim/send", json={"user_id": user_id, "text": "hi"})
         updates = json.loads(http.request("GET", f"http://127.0.0.1:{port}/bot77:cli/getUpdates").data)
         assert updates["result"][0]["message"]["text"] == "hi"

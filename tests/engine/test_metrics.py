@@ -85,13 +85,13 @@ def test_a_known_scenario_gives_known_numbers(run_bot, runtime: str) -> None:
     harness.emulator.fail("sendMessage", Fault.rate_limit(retry_after=2), times=1)
     sim = harness.sim
     alice, bob, carol, dave = (sim.create_user(n) for n in ("Alice", "Bob", "Carol", "Dave"))
-    for _ in range(3):
-        alice.send("hi")
-    bob.send("a")
-    bob.send("b")
-    carol.send("boom")
-    dave.send("ghost")
-    harness.settle()
+    with harness.expect_errors():  # carol's "boom" raises: quarantined at once
+        for _ in range(3):
+            alice.send("hi")
+        bob.send("a")
+        bob.send("b")
+        carol.send("boom")
+        dave.send("ghost")
 
     snap = harness.bot.metrics()
     assert [m["text"] for m in alice.chat.bot_messages()] == ["1", "2", "3"]
@@ -177,10 +177,10 @@ def test_a_plain_bot_counts_what_its_loop_handles(run_bot) -> None:
 
     harness = run_bot(build)
     alice = harness.sim.create_user("Alice")
-    alice.send("one")
-    alice.send("boom")
-    alice.send("two")
-    harness.settle()
+    with harness.expect_errors():
+        alice.send("one")
+        alice.send("boom")
+        alice.send("two")
     snap = harness.bot.metrics()
     assert snap.updates_received == {"chat": 3}
     assert snap.updates_handled == {"chat": 2} and snap.updates_failed == {"chat": 1}
@@ -251,6 +251,8 @@ def test_a_handler_outlasting_handler_timeout_is_reported_once_with_its_stack(ru
     entered, release = threading.Event(), threading.Event()
     with freeze_time("2030-01-01 00:00:00") as frozen:
         harness = run_bot(slow_bot(reports, entered, release, handler_timeout=30))
+        expected = harness.expect_errors(settle=False)
+        expected.__enter__()  # the HandlerTimeout is the point of this test
         bot = harness.bot
         alice = harness.sim.create_user("Alice")
         try:
@@ -277,6 +279,7 @@ def test_a_handler_outlasting_handler_timeout_is_reported_once_with_its_stack(ru
         finally:
             release.set()
         harness.settle()
+        expected.__exit__(None, None, None)
         assert [m["text"] for m in alice.chat.bot_messages()] == ["done slow", "done one", "done two"]
         assert reports.empty()
         assert bot.metrics().handler_timeouts == 1
@@ -290,13 +293,13 @@ def test_the_watchdog_notices_on_its_own_in_real_time(run_bot) -> None:
     entered, release = threading.Event(), threading.Event()
     harness = run_bot(slow_bot(reports, entered, release, handler_timeout=0.05))
     alice = harness.sim.create_user("Alice")
-    try:
-        alice.send("slow")
-        exc, _update, _conversation = reports.get(timeout=5)  # no poke: its own look, within ~60 ms
-        assert isinstance(exc, HandlerTimeout)
-    finally:
-        release.set()
-    harness.settle()
+    with harness.expect_errors():
+        try:
+            alice.send("slow")
+            exc, _update, _conversation = reports.get(timeout=5)  # no poke: its own look, within ~60 ms
+            assert isinstance(exc, HandlerTimeout)
+        finally:
+            release.set()
     assert reports.empty()
 
 
