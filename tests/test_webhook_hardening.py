@@ -286,6 +286,7 @@ def test_worker_threads_are_bounded_and_excess_connections_get_503() -> None:
         finally:
             for sock in idle:
                 sock.close()
+        assert server.wait_idle(2), "the workers did not come free after their clients left"
         assert_still_serves(server.url, handler, 1, 1)
         assert server.threads == 2
 

@@ -168,7 +168,7 @@ class _Pool:
         self._size = size
         self._max_pending = max_pending
         self._queue: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._idle = 0  # workers waiting for a connection and not yet promised one
         self._backlog = 0  # queued connections no worker was promised to (they wait)
@@ -204,6 +204,11 @@ class _Pool:
         with self._lock:
             return len(self._threads)
 
+    def wait_idle(self, workers: int, timeout: float) -> bool:
+        """Wait (bounded) until ``workers`` workers are idle; True if they are."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._idle >= workers, timeout)
+
     def _worker(self) -> None:
         first = True
         while True:
@@ -213,6 +218,7 @@ class _Pool:
                         self._backlog -= 1  # take a waiting connection
                     else:
                         self._idle += 1
+                        self._lock.notify_all()
             first = False
             item = self._queue.get()
             if item is None:
@@ -311,6 +317,10 @@ class WebhookServer:
     def threads(self) -> int:
         """Worker threads started so far (at most ``workers``)."""
         return self._pool.threads
+
+    def wait_idle(self, workers: int, timeout: float = 5.0) -> bool:
+        """Wait (at most ``timeout`` s) until ``workers`` worker threads are idle; True if they are."""
+        return self._pool.wait_idle(workers, timeout)
 
     def _claim(self) -> None:
         # Caller holds self._lock.
