@@ -113,3 +113,24 @@ def test_ruff_reports_no_errors() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All checks passed!" in result.stdout
+
+
+def test_mypy_finds_the_installed_package_from_outside_the_checkout(tmp_path: Path) -> None:
+    """Installed the README's way (``pip install -e .``), the package is on a plain path entry,
+    so a user's mypy, run in the user's own directory, sees actorbot's types."""
+    pytest.importorskip("mypy")
+    where = subprocess.run([sys.executable, "-c", "import actorbot, os; print(os.path.dirname(actorbot.__file__))"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    if where.returncode != 0:
+        pytest.skip("actorbot is not installed in this environment (pip install -e .)")
+    (tmp_path / "user_mistakes.py").write_text(USER_MISTAKES, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "user_mistakes.py", "--cache-dir", str(tmp_path / "mypy_cache"),
+         "--no-error-summary"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert "Cannot find implementation or library stub" not in result.stdout, result.stdout
+    assert '"Sender" has no attribute "sendMesage"' in result.stdout, result.stdout + result.stderr
