@@ -25,6 +25,7 @@ from ._flavor import (
 )
 from ._reporting import ConversationId
 from .actors._supervision import DeadLetter, DeadLetters, RestartPolicy
+from .actors._supervisor import ConversationInfo
 
 # No NullHandler: a program that configured no logging sees actorbot's warnings and errors
 # on stderr (Python's last-resort handler); one that did gets them through its own handlers.
@@ -49,4 +50,5 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "ConversationId",
+    "ConversationInfo",
 ]

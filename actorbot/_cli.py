@@ -240,6 +240,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str]
                 log.error("cannot reach the bot at %s: %s", bot.api_url, exc)
                 return 1
             if emulator is not None:
+                emulator.attach_bot(bot)  # /chat/ lists its live conversations
                 users = [emulator.sim.create_user(name, username=name.lower()) for name in args.user]
                 _describe_emulator(emulator, users, out)
             loop = MessageLoop(bot)

@@ -18,6 +18,7 @@ from ._bot import Bot
 from .actors._engine import RUNTIMES, Engine, EngineMicrophone
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
+from .actors._supervisor import ConversationInfo
 from .helper._listener import Listener
 
 __all__ = ["DelegatorBot"]
@@ -167,6 +168,21 @@ class DelegatorBot(Bot):
     def engine(self) -> Engine:
         """The engine (supervisor, scheduler, accounting); for tests and tools."""
         return self._engine
+
+    def conversations(self, timeout: float = 2.0) -> list[ConversationInfo]:
+        """The live conversations now: one :class:`~actorbot.ConversationInfo` each. Any thread.
+
+        Each tells its delegation pattern's index, its seed, its state (``"live"``,
+        ``"closing"``, ``"restarting"``, ``"quarantined"``), its handler's class name, how
+        many updates wait in its mailbox and, for a ``create_open`` handler, the simple
+        values among its attributes (short reprs; never the bot token), e.g.
+        ``(("_count", "2"),)`` for the counter example after two messages.
+
+        The supervisor makes the list on its own thread, between two updates; this waits
+        for it at most ``timeout`` seconds (``TimeoutError`` after). ``[]`` before the first
+        update and after :meth:`stop`. The emulator's browser chat shows it (``Emulator.attach_bot``).
+        """
+        return self._engine.conversations(timeout, token=self._token)
 
     # -- metrics -------------------------------------------------------------------------------
     def _gauges(self) -> dict[str, Any]:

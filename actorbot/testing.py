@@ -91,6 +91,7 @@ class BotHarness:
         reporter = getattr(bot, "reporter", None)
         if reporter is not None:
             reporter.observe(self._observe)
+        emulator.attach_bot(bot)  # the browser chat's side panel lists its conversations
         self.loop = bot.message_loop(relax=0, timeout=poll_timeout) if poll else None
 
     # -- errors -------------------------------------------------------------------------------
@@ -189,6 +190,8 @@ class BotHarness:
 
     def stop(self) -> None:
         """Stop the bot (its loop, delegates, scheduler, HTTP). Idempotent."""
+        if self.emulator.attached_bot is self.bot:
+            self.emulator.attach_bot(None)
         self.bot.stop()
 
 

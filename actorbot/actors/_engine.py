@@ -39,6 +39,7 @@ from ._messages import (
     Closing,
     Drained,
     Failure,
+    Inspect,
     RemoveCapture,
     RestartDue,
     RetryLetters,
@@ -50,7 +51,7 @@ from ._metrics import MetricsRecorder, metric_flavor
 from ._pool import WorkerPool
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
-from ._supervisor import SHUTDOWN_SENTINEL, Kind, SupervisorActor
+from ._supervisor import SHUTDOWN_SENTINEL, ConversationInfo, Kind, SupervisorActor
 from ._watchdog import Watchdog
 
 __all__ = ["Engine", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
@@ -319,6 +320,27 @@ class Engine:
             out["pool_workers_busy"] = busy
             out["pool_workers_total"] = total
         return out
+
+    def conversations(self, timeout: float = 2.0, token: str | None = None) -> list[ConversationInfo]:
+        """A snapshot of the live conversations, made by the supervisor on its own thread.
+
+        Asks it (a bounded wait: ``TimeoutError`` if it does not answer within ``timeout``
+        seconds, when it is busy routing, say); ``[]`` before the first update and after :meth:`stop`.
+        """
+        if self.on_supervisor_thread():
+            assert self._supervisor is not None
+            return self._supervisor.conversations(token)
+        with self._lock:
+            ref = self._ref
+            if ref is None or self.stopped:
+                return []
+            future = ref.ask(Inspect(token), block=False)
+        try:
+            return list(future.get(timeout=timeout))
+        except pykka.ActorDeadError:
+            return []
+        except pykka.Timeout as exc:
+            raise TimeoutError(f"the supervisor did not answer within {timeout} s") from exc
 
     # -- quiescence ------------------------------------------------------------------------------
     def settle(self, timeout: float = 5.0) -> None:

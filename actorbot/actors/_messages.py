@@ -12,6 +12,7 @@ Who sends what:
 - supervisor -> delegate: :class:`Deliver`, :class:`Drain`, :class:`Shutdown`.
 - scheduler facade -> scheduler actor: :class:`Wake`.
 - ``DelegatorBot.stop()`` -> supervisor: :class:`Shutdown`.
+- ``DelegatorBot.conversations()`` -> supervisor: :class:`Inspect` (asked; answers a list).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ Stamp = tuple[str, float]
 
 __all__ = [
     "Route",
+    "Inspect",
     "Broadcast",
     "Deliver",
     "Closing",
@@ -141,3 +143,10 @@ class Shutdown:
 @dataclass(frozen=True)
 class Wake:
     """Scheduler: re-check due events now (a new earliest event, or a poke)."""
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """Asks the supervisor for a snapshot of its live conversations (``ConversationInfo`` list)."""
+
+    token: str | None = None  # never shown in a state value

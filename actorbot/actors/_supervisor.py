@@ -50,6 +50,7 @@ from ._messages import (
     Drain,
     Drained,
     Failure,
+    Inspect,
     RemoveCapture,
     RestartDue,
     RetryLetters,
@@ -64,7 +65,7 @@ from ._supervision import DeadLetter, FailureHistory, RestartPolicy
 if TYPE_CHECKING:
     from ._engine import Engine
 
-__all__ = ["Kind", "SupervisorActor"]
+__all__ = ["ConversationInfo", "Kind", "SupervisorActor"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class _Record:
     pending: list[Any] = field(default_factory=list)  # for a run-style delegate without a listener yet
     buffer: list[Any] = field(default_factory=list)  # routed while closing (or restarting)
     failure: Failure | None = None  # what closed it, when its handler raised
+    handler: Any = None  # the handler object of a create_open (actor) delegate, for conversations()
 
     @property
     def conversation(self) -> ConversationId | None:
@@ -112,6 +114,97 @@ class _Record:
 
     def describe(self) -> str:
         return f"delegate {self.id} (pattern {self.pattern}, seed {self.seed!r})"
+
+
+STATE_VALUES_KEPT = 20
+"""At most this many attributes of a handler are shown in :attr:`ConversationInfo.state`."""
+
+STATE_VALUE_CHARS = 80
+"""A state value's repr longer than this is cut (ending with an ellipsis)."""
+
+_SIMPLE = (bool, int, float, str, type(None))
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    """One live conversation, as :meth:`actorbot.DelegatorBot.conversations` saw it.
+
+    :ivar pattern: the index of its delegation pattern in the bot's list.
+    :ivar seed: its seed (the chat id, with ``per_chat_id``).
+    :ivar state: ``"live"``, ``"closing"`` (finishing its mailbox), ``"restarting"``
+        (waiting out a backoff after a failure) or ``"quarantined"``.
+    :ivar kind: how it runs: ``"actor"`` (``create_open``), ``"run"`` (a function on its
+        own thread), ``"foreign"`` (an object with ``start()``), or ``"restarting"`` /
+        ``"quarantined"`` for a placeholder.
+    :ivar handler: the class name of its handler object (or the function's name).
+    :ivar mailbox: updates waiting for it (its inbox, listener queues and buffer).
+    :ivar values: for a ``create_open`` handler, its attributes holding simple values
+        (``None``, booleans, numbers, strings, short lists/dicts of them) as
+        ``(name, repr)`` pairs, each repr cut to ``STATE_VALUE_CHARS`` characters; never the bot
+        token. Read while the handler may be running: a moment's view.
+    """
+
+    pattern: int
+    seed: Any
+    state: str
+    kind: str
+    handler: str
+    mailbox: int
+    values: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (the seed as its repr unless it is a number or a string)."""
+        seed = self.seed if isinstance(self.seed, (int, float, str)) else repr(self.seed)
+        return {
+            "pattern": self.pattern,
+            "seed": seed,
+            "state": self.state,
+            "kind": self.kind,
+            "handler": self.handler,
+            "mailbox": self.mailbox,
+            "values": dict(self.values),
+        }
+
+
+def _simple(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, _SIMPLE):
+        return True
+    if depth > 0 or not isinstance(value, (list, tuple, dict)) or len(value) > 10:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, (str, int)) and _simple(v, depth + 1) for k, v in value.items())
+    return all(_simple(v, depth + 1) for v in value)
+
+
+def _state_values(handler: Any, token: str | None) -> tuple[tuple[str, str], ...]:
+    """``handler``'s simple attributes as ``(name, short repr)`` pairs; see :class:`ConversationInfo`."""
+    try:
+        attributes = dict(vars(handler))
+    except (TypeError, RuntimeError):  # no __dict__, or changed while copied
+        return ()
+    out: list[tuple[str, str]] = []
+    for name, value in attributes.items():
+        if name.startswith("__") or "token" in name.lower() or not _simple(value):
+            continue
+        text = repr(value)
+        if token and token in text:
+            continue
+        if len(text) > STATE_VALUE_CHARS:
+            text = text[: STATE_VALUE_CHARS - 1] + "…"
+        out.append((name, text))
+        if len(out) >= STATE_VALUES_KEPT:
+            break
+    return tuple(out)
+
+
+def _handler_name(rec: _Record) -> str:
+    if rec.handler is not None:
+        return type(rec.handler).__name__
+    runner = rec.runner
+    if isinstance(runner, RunDelegate):
+        func = getattr(runner, "func", None) or getattr(runner, "_func", None)
+        return str(getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or "function")
+    return type(runner).__name__ if runner is not None else ""
 
 
 def _startable(obj: Any) -> bool:
@@ -158,6 +251,8 @@ class SupervisorActor(pykka.ThreadingActor):
         self._engine.supervisor_started(self, threading.current_thread())
 
     def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Inspect):  # asked from another thread; not an update: no activity count
+            return self.conversations(message.token)
         try:
             if isinstance(message, Route):
                 self._route(message.update, message.stamp)
@@ -240,6 +335,43 @@ class SupervisorActor(pykka.ThreadingActor):
             "mailbox_total": total,
             "mailbox_largest": largest,
         }
+
+    def conversations(self, token: str | None = None) -> list[ConversationInfo]:
+        """The live conversations (supervisor thread: ask it with :class:`Inspect`)."""
+        out: list[ConversationInfo] = []
+        for rec in self._records.values():
+            kind = rec.kind
+            if kind is None or kind is Kind.LISTENER or rec.pattern is None:
+                continue
+            if kind is Kind.RESTARTING or kind is Kind.QUARANTINED:
+                state = kind.value
+            else:
+                state = "closing" if rec.closing else "live"
+            out.append(
+                ConversationInfo(
+                    pattern=rec.pattern,
+                    seed=rec.seed,
+                    state=state,
+                    kind=kind.value,
+                    handler=_handler_name(rec),
+                    mailbox=self._depth(rec) + len(rec.buffer),
+                    values=_state_values(rec.handler, token) if rec.handler is not None else (),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _depth(rec: _Record) -> int:
+        depth = 0
+        ref = rec.ref
+        if ref is not None:
+            qsize = getattr(ref.actor_inbox, "qsize", None)
+            depth = qsize() if qsize is not None else 0
+        for listener in tuple(rec.listeners):
+            q = getattr(listener, "_queue", None)
+            if q is not None:
+                depth += q.qsize()
+        return depth + len(rec.pending)
 
     # -- routing ---------------------------------------------------------------------------------
     def _route(self, update: Any, stamp: Stamp | None = None) -> None:
@@ -337,6 +469,7 @@ class SupervisorActor(pykka.ThreadingActor):
         engine = self._engine
         if isinstance(made, HandlerDelegate):
             self._set_kind(rec, Kind.ACTOR)
+            rec.handler = made.handler
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
                 if stamp is None:

@@ -152,6 +152,21 @@ class Emulator:
 
     # ------------------------------------------------------------------ observing
 
+    def attach_bot(self, bot: Any) -> None:
+        """Show ``bot``'s live conversations in the browser chat's side panel (``/chat/``).
+
+        For a bot running in this process: a :class:`~actorbot.DelegatorBot` (anything with
+        ``conversations()`` returning objects with ``to_json()``); the page asks for them
+        through ``GET /chat/api/conversations``. ``serve_bot``, ``BotHarness`` and
+        ``actorbot run --emulator`` attach their bot. ``None`` detaches.
+        """
+        self._webchat.attach(bot)
+
+    @property
+    def attached_bot(self) -> Any:
+        """The bot given to :meth:`attach_bot` (or ``None``)."""
+        return self._webchat.attached
+
     def calls(self, method: str | None = None) -> list[ApiCall]:
         """The Bot API call log (see :meth:`Simulation.calls`)."""
         return self.sim.calls(method)

@@ -14,6 +14,10 @@ faults). This module adds what the page needs on top of it::
                                     a bot message sent with a reply keyboard (or its
                                     removal) carries it as ``reply_keyboard``
     GET /chat/api/file?file_id=     a file's bytes (photos and documents in the chat)
+    GET /chat/api/conversations     the live conversations of the bot attached with
+                                    ``Emulator.attach_bot`` (same process): ``attached``,
+                                    ``conversations`` (pattern, seed, state, kind, handler,
+                                    mailbox, values) and a ``note`` when there are none to show
 
 Runs on the HTTP handler threads; reads the world with ``world.lock`` held and waits
 on ``world.changed`` with a real-time bound, so ``Emulator.stop()`` ends a poll at once.
@@ -78,6 +82,15 @@ class WebChat:
         self._world = world
         self._faults = faults
         self._static = resources.files("actorbot.emulator").joinpath("web")
+        self._bot: Any = None
+
+    def attach(self, bot: Any) -> None:
+        """See :meth:`Emulator.attach_bot`."""
+        self._bot = bot
+
+    @property
+    def attached(self) -> Any:
+        return self._bot
 
     def call(self, http_method: str, path: str, params: dict[str, Any]) -> tuple[int, bytes, str]:
         """Answer ``path`` (starting with ``/chat``): ``(status, body, content type)``."""
@@ -86,6 +99,8 @@ class WebChat:
             return self._events(params)
         if rest == "api/file":
             return self._file(params)
+        if rest == "api/conversations":
+            return self._conversations()
         if http_method not in ("GET", "HEAD"):
             return _error(405, "Method Not Allowed")
         return self._asset(rest or "index.html")
@@ -107,6 +122,30 @@ class WebChat:
         if record is None or record.data is None:
             return _error(404, "Not Found")
         return 200, record.data, record.mime_type or "application/octet-stream"
+
+    # ------------------------------------------------------------------ the attached bot
+
+    def _conversations(self) -> tuple[int, bytes, str]:
+        bot = self._bot
+        listing: list[dict[str, Any]] = []
+        note: str | None = None
+        if bot is None:
+            note = (
+                "No bot attached: run it in this process (actorbot run --emulator, serve_bot)"
+                " to see its conversations."
+            )
+        elif not callable(getattr(bot, "conversations", None)):
+            note = f"{type(bot).__name__} has no conversations (a DelegatorBot has)."
+        else:
+            try:
+                listing = [info.to_json() for info in bot.conversations(timeout=1.0)]
+            except Exception as exc:  # busy, stopped, or not ours: the page says so
+                note = f"The bot did not answer: {type(exc).__name__}: {exc}"
+            else:
+                if not listing:
+                    note = "No live conversation."
+        body = {"attached": bot is not None, "conversations": listing, "note": note}
+        return 200, _dumps({"ok": True, "result": body}), _JSON
 
     # ------------------------------------------------------------------ the long poll
 

@@ -4,14 +4,34 @@ endpoint (users, chats, transcript entries, Bot API calls) and the file endpoint
 from __future__ import annotations
 
 import base64
+import importlib.util
+import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 import urllib3
 
+from actorbot import Bot
 from actorbot.emulator import TINY_PNG
+from actorbot.testing import serve_bot
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _load_example(relative: str) -> ModuleType:
+    name = "example_" + relative.replace("/", "_").removesuffix(".py")
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, EXAMPLES / relative)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def events(api, **params: Any) -> dict[str, Any]:
@@ -175,3 +195,50 @@ def test_planned_faults_show_until_a_call_takes_them(api, alice):
     assert [f["times"] for f in events(api)["faults"]] == [1, 1, 1]
     assert api.raw("DELETE", "/sim/faults").json["ok"]
     assert events(api)["faults"] == []
+
+
+def conversations(api) -> dict[str, Any]:
+    answer = api.raw("GET", "/chat/api/conversations")
+    assert answer.status == 200 and answer.json["ok"], answer.json
+    return answer.json["result"]
+
+
+def test_without_an_attached_bot_the_conversations_are_empty_with_a_note(api):
+    result = conversations(api)
+    assert result["attached"] is False and result["conversations"] == []
+    assert result["note"].startswith("No bot attached")
+
+
+def test_the_conversations_of_the_attached_counter_bot(api, emu):
+    counter = _load_example("chat/counter.py")
+    with serve_bot(counter.build, emu) as harness:
+        assert emu.attached_bot is harness.bot  # serve_bot attached it
+        assert conversations(api) == {"attached": True, "conversations": [], "note": "No live conversation."}
+        alice = emu.sim.create_user("Alice")
+        for text in ("hello", "again"):
+            alice.send(text)
+            alice.chat.wait_for_bot_message()
+        harness.settle()
+        result = conversations(api)
+        assert result["note"] is None
+        [conversation] = result["conversations"]
+        assert conversation["values"]["_count"] == "2"
+        assert conversation | {"values": None} == {
+            "pattern": 0, "seed": alice.id, "state": "live", "kind": "actor", "handler": "MessageCounter",
+            "mailbox": 0, "values": None,
+        }
+        assert emu.token not in json.dumps(result)
+        harness.stop()
+        assert emu.attached_bot is None
+    assert conversations(api)["attached"] is False
+
+
+def test_a_plain_bot_has_no_conversations_to_show(api, emu):
+    bot = Bot(emu.token, api_url=emu.url)
+    try:
+        emu.attach_bot(bot)
+        result = conversations(api)
+    finally:
+        bot.stop()
+    assert result["attached"] is True and result["conversations"] == []
+    assert result["note"] == "Bot has no conversations (a DelegatorBot has)."

@@ -172,6 +172,46 @@ def test_a_person_chats_with_the_counter_bot(browser: WebDriver, shoot: Callable
         )
 
 
+def conversation_rows(driver: WebDriver) -> list[tuple[str, str, str, str, str]]:
+    """The side panel's conversations: (seed, handler, state, mailbox, values) as shown."""
+    return [
+        tuple(  # type: ignore[misc]
+            [li.find_element(By.CSS_SELECTOR, f".{part}").text for part in ("seed", "handler", "state", "mailbox")]
+            + [" | ".join(v.text for v in li.find_elements(By.CSS_SELECTOR, ".values > div"))]
+        )
+        for li in driver.find_elements(By.CSS_SELECTOR, "#conversations li")
+    ]
+
+
+def test_the_side_panel_lists_the_live_conversations_with_their_state(
+    browser: WebDriver, shoot: Callable[[WebDriver, str], Path]
+) -> None:
+    counter = load_example("chat/counter.py")
+    with serve_bot(counter.build) as harness:
+        open_page(browser, harness.emulator)
+        wait_for(
+            browser,
+            lambda d: d.find_element(By.ID, "conversations-note").text == "No live conversation.",
+            "the panel to say there is no conversation yet",
+        )
+        add_user(browser, "Alice")
+        say(browser, "hello")
+        wait_for(browser, lambda d: bot_texts(d) == ["1"], "the bot's first reply")
+        say(browser, "again")
+        wait_for(browser, lambda d: bot_texts(d) == ["1", "2"], "the bot's second reply")
+        seed = str(harness.sim.user(100_000_001).id)
+        row = wait_for(
+            browser,
+            lambda d: next((r for r in conversation_rows(d) if "_count = 2" in r[4]), None),
+            "the panel to show the count of 2",
+        )
+        assert row[:4] == (seed, "MessageCounter", "live", "mailbox 0")
+        assert row[4].split(" | ") == [f"_id = {seed}", f"_chat_id = {seed}", "_count = 2"]
+        assert not browser.find_element(By.ID, "conversations-note").is_displayed()
+        assert harness.emulator.token not in browser.find_element(By.ID, "conversations").text
+        shoot(browser, "panel")
+
+
 def test_a_person_presses_inline_buttons_and_sees_the_edits(
     browser: WebDriver, shoot: Callable[[WebDriver, str], Path]
 ) -> None:

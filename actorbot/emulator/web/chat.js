@@ -422,6 +422,43 @@
   });
   $("fault-clear").addEventListener("click", async () => { await sim("faults", undefined, "DELETE"); toast("Faults cleared"); });
 
+  // ---------------------------------------------------------------- the attached bot's conversations
+  function renderConversations(result) {
+    const list = $("conversations");
+    $("conversations-note").textContent = result.note || "";
+    if (unchanged(list, JSON.stringify(result.conversations))) return;
+    list.replaceChildren(...result.conversations.map((c) => {
+      const values = Object.entries(c.values || {});
+      return el("li", { class: "conversation " + c.state, "data-seed": String(c.seed) },
+        el("div", { class: "head" },
+          el("span", { class: "seed", title: "seed (pattern " + c.pattern + ")" }, String(c.seed)),
+          el("span", { class: "handler" }, c.handler),
+          el("span", { class: "state" }, c.state),
+          el("span", { class: "mailbox", title: "updates waiting in its mailbox" }, "mailbox " + c.mailbox)),
+        values.length ? el("div", { class: "values" },
+          ...values.map(([name, value]) => el("div", null, el("span", null, name + " = "), value))) : null);
+    }));
+  }
+  let conversationsBusy = false;
+  async function refreshConversations() {
+    if (conversationsBusy || document.hidden) return;
+    conversationsBusy = true;
+    try {
+      const answer = await (await fetch("/chat/api/conversations")).json();
+      if (answer.ok) renderConversations(answer.result);
+    } catch (error) {
+      // the emulator is unreachable: the long poll says so in the top bar
+    } finally {
+      conversationsBusy = false;
+    }
+  }
+  async function watchConversations() {   // every second while the page is visible, and after each long poll
+    for (;;) {
+      await refreshConversations();
+      await wait(1000);
+    }
+  }
+
   // ---------------------------------------------------------------- the long poll
   async function follow() {
     for (;;) {
@@ -434,6 +471,7 @@
         if (answer.ok) {
           const first = !state.loaded;
           apply(answer.result);
+          refreshConversations();
           if (first && state.current === null && state.users.size) openChat([...state.users.keys()][0]);
         }
       } catch (error) {
@@ -444,4 +482,5 @@
     }
   }
   follow();
+  watchConversations();
 })();
