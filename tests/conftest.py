@@ -8,9 +8,7 @@ import time
 import pykka
 import pytest
 
-from loopback import LoopbackApi
-
-TOKEN = "123456:TEST-token-secret"
+from loopback import TOKEN, LoopbackApi
 
 pytest_plugins = ["actorbot.testing"]  # the kit users get: `emulator` and `run_bot` fixtures
 

@@ -93,6 +93,12 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
     return {}, {}
 
 
+#: The token the suite's bots use against the loopback API. Import it from here, not from
+#: ``conftest`` (tests/emulator has a conftest too: which one ``import conftest`` finds
+#: depends on the order pytest loaded them).
+TOKEN = "123456:TEST-token-secret"
+
+
 class _QuietServer(ThreadingHTTPServer):
     """A thread per connection, each one tracked, so :meth:`close_connections` ends them all."""
 
@@ -139,7 +145,7 @@ class _QuietServer(ThreadingHTTPServer):
 class LoopbackApi:
     """A threaded HTTP server on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, token: str = "123456:TEST-token-secret") -> None:
+    def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.requests: list[Request] = []
         self._scripted: dict[str, deque[Reply]] = defaultdict(deque)

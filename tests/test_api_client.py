@@ -30,8 +30,7 @@ from actorbot.exception import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from conftest import TOKEN
-from loopback import Reply, _QuietServer
+from loopback import TOKEN, Reply, _QuietServer
 
 
 class RecordingWait:

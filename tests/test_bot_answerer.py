@@ -6,7 +6,7 @@ import threading
 
 from actorbot import Bot
 from actorbot.helper import Answerer
-from conftest import TOKEN
+from loopback import TOKEN
 
 
 def query(query_id: str, text: str) -> dict:

@@ -7,8 +7,7 @@ import threading
 import time
 
 from actorbot import Bot
-from conftest import TOKEN
-from loopback import LoopbackApi, Reply
+from loopback import TOKEN, LoopbackApi, Reply
 
 
 def test_message_loop_delivers_and_bot_stop_ends_it(loopback_api: LoopbackApi) -> None:

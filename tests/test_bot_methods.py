@@ -12,7 +12,7 @@ import pytest
 
 from actorbot import Bot, _spec
 from actorbot.api import RetryPolicy
-from conftest import TOKEN
+from loopback import TOKEN
 
 
 def _no_wait(seconds: float) -> bool:

@@ -7,7 +7,7 @@ import queue
 from freezegun import freeze_time
 
 from actorbot import Bot, flavor
-from conftest import TOKEN
+from loopback import TOKEN
 
 
 class AlarmBot(Bot):

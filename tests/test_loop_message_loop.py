@@ -15,8 +15,7 @@ from actorbot._bot import Bot
 from actorbot.api import NO_RETRY
 from actorbot.exception import UnauthorizedError
 from actorbot.loop import MessageLoop, OrderedWebhook, QueueLoop, Webhook, start_message_loop
-from conftest import TOKEN
-from loopback import LoopbackApi
+from loopback import TOKEN, LoopbackApi
 
 
 def text_update(update_id: int) -> dict[str, Any]:

@@ -22,8 +22,7 @@ from actorbot._bot import Bot
 from actorbot.api import NO_RETRY
 from actorbot.exception import UnauthorizedError
 from actorbot.loop import Backoff, MessageLoop
-from conftest import TOKEN
-from loopback import LoopbackApi, Reply, Request
+from loopback import TOKEN, LoopbackApi, Reply, Request
 
 
 def text_update(update_id: int, text: str, chat_id: int = 42) -> dict[str, Any]:

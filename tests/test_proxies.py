@@ -12,7 +12,7 @@ import pytest
 from actorbot import Bot
 from actorbot.api import RetryPolicy
 from actorbot.helper import Administrator, Editor, Sender
-from conftest import TOKEN
+from loopback import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "spec" / "botapi" / "api.json").read_text(encoding="utf-8"))

@@ -215,29 +215,19 @@ class HttpClient:
             url = f"{route[1] if route else api_url}/bot{token}/{method}"
             slot.token = cancel
             try:
-                if route is not None:
-                    response = route[0].urlopen(
-                        "POST",
-                        url,
-                        body=body,
-                        headers=headers,
-                        timeout=read_timeout,
-                        retries=_NO_RETRIES,
-                        redirect=False,
-                        assert_same_host=False,
-                        pool_timeout=self.pool_timeout,
-                    )
-                else:
-                    response = self._manager.request(
-                        "POST",
-                        url,
-                        body=body,
-                        headers=headers,
-                        timeout=read_timeout,
-                        retries=_NO_RETRIES,
-                        redirect=False,
-                        pool_timeout=self.pool_timeout,
-                    )
+                # the host's own pool when it has one (no per-call lookup), else the manager
+                urlopen = route[0].urlopen if route is not None else self._manager.urlopen
+                response = urlopen(
+                    "POST",
+                    url,
+                    body=body,
+                    headers=headers,
+                    timeout=read_timeout,
+                    retries=_NO_RETRIES,
+                    redirect=False,
+                    assert_same_host=False,
+                    pool_timeout=self.pool_timeout,
+                )
             except _NOT_SENT as exc:
                 scrub_exception(exc, token)
                 if cancel is not None and cancel.cancelled:

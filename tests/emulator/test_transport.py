@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TOKEN, Client
+from emukit import TOKEN, Client
 
 
 def test_get_me_over_json_form_and_query(api, emu):

@@ -6,9 +6,9 @@ import threading
 import time
 
 import freezegun
+from emukit import TOKEN, Client
 
 from actorbot.emulator import Emulator
-from conftest import TOKEN, Client
 
 
 def _texts(updates):

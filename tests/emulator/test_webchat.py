@@ -4,13 +4,9 @@ endpoint (users, chats, transcript entries, Bot API calls) and the file endpoint
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,19 +15,7 @@ import urllib3
 from actorbot import Bot
 from actorbot.emulator import TINY_PNG
 from actorbot.testing import serve_bot
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def _load_example(relative: str) -> ModuleType:
-    name = "example_" + relative.replace("/", "_").removesuffix(".py")
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / relative)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from exampleloader import load_example
 
 
 def events(api, **params: Any) -> dict[str, Any]:
@@ -210,7 +194,7 @@ def test_without_an_attached_bot_the_conversations_are_empty_with_a_note(api):
 
 
 def test_the_conversations_of_the_attached_counter_bot(api, emu):
-    counter = _load_example("chat/counter.py")
+    counter = load_example("chat/counter.py")
     with serve_bot(counter.build, emu) as harness:
         assert emu.attached_bot is harness.bot  # serve_bot attached it
         assert conversations(api) == {"attached": True, "conversations": [], "note": "No live conversation."}

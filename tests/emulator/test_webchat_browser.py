@@ -8,13 +8,10 @@ each state go to ``$WEBCHAT_SHOTS`` (default: the test's tmp_path).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,20 +33,11 @@ from actorbot.namedtuple import (
     ReplyKeyboardRemove,
 )
 from actorbot.testing import serve_bot
+from exampleloader import load_example
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 WAIT = 15.0
 
 
-def load_example(relative: str) -> ModuleType:
-    name = "example_" + relative.replace("/", "_").removesuffix(".py")
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / relative)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _find_browser() -> tuple[str, str] | None:
