@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .exception import ConversationQuarantined, PoisonUpdate
+
 __all__ = ["ConversationId", "OnError", "ErrorReporter", "DefaultErrorOutput", "describe_update"]
 
 logger = logging.getLogger("actorbot.errors")
@@ -74,9 +76,18 @@ class DefaultErrorOutput:
         self._lock = threading.Lock()
 
     def __call__(self, exc: BaseException, update: Any, conversation: ConversationId | None) -> None:
-        where = f"{conversation}: " if conversation is not None else ""
+        text = str(exc)
+        where = ""
+        if conversation is not None:
+            where = f"{conversation}: "
+            text = text.removeprefix(where)  # a supervision error names its conversation itself
         about = f" (handling {describe_update(update)})" if update is not None else ""
-        line = f"{where}{type(exc).__name__}: {exc}{about}"
+        line = f"{where}{type(exc).__name__}: {text}{about}"
+        if _is_decision(exc):
+            # the supervisor's verdict on an error already reported with its traceback
+            cause = exc.__cause__
+            logger.error("%s%s", line, f" (after {type(cause).__name__}: {cause})" if cause is not None else "")
+            return
         place = _origin(exc)
         with self._lock:
             first = place not in self._seen
@@ -85,6 +96,10 @@ class DefaultErrorOutput:
             logger.error("%s", line, exc_info=(type(exc), exc, exc.__traceback__))
         else:
             logger.error("%s (traceback shown before)", line)
+
+
+def _is_decision(exc: BaseException) -> bool:
+    return isinstance(exc, (ConversationQuarantined, PoisonUpdate))
 
 
 def _origin(exc: BaseException) -> tuple[str, str, int]:

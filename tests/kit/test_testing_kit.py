@@ -177,3 +177,23 @@ def test_an_error_nobody_settled_fails_the_test_at_teardown(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 passed, 1 error" in result.stdout, result.stdout
     assert "HandlerError" in result.stdout and "RuntimeError: handler bug one" in result.stdout
+
+
+def test_the_default_error_output_is_a_line_per_error_and_each_traceback_once(run_bot, caplog):
+    import logging
+
+    harness = run_bot(build_fragile)
+    alice = harness.sim.create_user("Alice")
+    with caplog.at_level(logging.ERROR, logger="actorbot.errors"), harness.expect_errors():
+        alice.send("/crash")
+    records = [r for r in caplog.records if r.name == "actorbot.errors"]
+    lines = [r.getMessage() for r in records]
+    seed = f"conversation {alice.chat.id} (pattern 0)"
+    assert lines == [
+        f"{seed}: KeyError: 'txt' (handling message 1 in chat {alice.chat.id})",
+        f"{seed}: KeyError: 'txt' (handling message 1 in chat {alice.chat.id}) (traceback shown before)",
+        f"{seed}: KeyError: 'txt' (handling message 1 in chat {alice.chat.id}) (traceback shown before)",
+        f"{seed}: PoisonUpdate: this update failed 3 times in a row; it was moved to the dead letters and the"
+        f" conversation goes on (handling message 1 in chat {alice.chat.id}) (after KeyError: 'txt')",
+    ]
+    assert [r.exc_info is not None for r in records] == [True, False, False, False]
