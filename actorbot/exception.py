@@ -30,6 +30,11 @@ __all__ = [
     "PoisonUpdate",
     "HandlerTimeout",
     "EngineFault",
+    "StoreError",
+    "StoreUnavailable",
+    "StoreCorrupt",
+    "StoreLocked",
+    "StateNotSerializable",
     "EventNotFound",
     "WaitTooLong",
     "IdleTerminate",
@@ -199,6 +204,36 @@ class HandlerTimeout(SupervisionError):
 
 class EngineFault(ActorbotException):
     """An internal fault of the engine (not of user code); the bot stops with it."""
+
+
+class StoreError(ActorbotException):
+    """A store (``store=`` of a ``DelegatorBot``) failed; the driver's error is chained as ``__cause__``.
+
+    Messages name the store by :meth:`~actorbot.store.Store.describe` (never a password).
+    """
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached now (Redis down, connection lost, disk full): try again later."""
+
+
+class StoreCorrupt(StoreError):
+    """The store's data cannot be read: a corrupt or foreign file, or records this version does not know."""
+
+
+class StoreLocked(StoreError):
+    """Another process already uses this store (a second copy of the bot on the same SQLite file)."""
+
+
+class StateNotSerializable(StoreError, TypeError):
+    """A value put in ``self.state``, ``chat_data`` or ``user_data`` cannot be stored as JSON.
+
+    ``key`` names the entry (``"state['when']"``, say).
+    """
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class TelegramError(ActorbotException):

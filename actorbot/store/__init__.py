@@ -1,0 +1,20 @@
+"""Durable stores for a ``DelegatorBot`` (``store=``): SQLite (embedded), Redis, or memory.
+
+:func:`open_store` turns what a user passes as ``store=`` into a :class:`Store`:
+
+- a :class:`Store` object: used as it is;
+- ``"sqlite:///path/to/bot.db"`` or a plain path (``"bot.db"``, a ``pathlib.Path``):
+  :class:`SQLiteStore` (stdlib ``sqlite3``, WAL);
+- ``"redis://host:port/db"`` (or ``rediss://``): :class:`RedisStore` (redis-py);
+- ``":memory:"``: :class:`MemoryStore` (nothing survives the process; for tests).
+"""
+
+from __future__ import annotations
+
+from ._base import Commit, Json, Store, Write
+from ._memory import MemoryStore
+from ._open import open_store
+from ._redis import RedisStore
+from ._sqlite import SQLiteStore
+
+__all__ = ["Store", "Write", "Commit", "Json", "open_store", "SQLiteStore", "RedisStore", "MemoryStore"]
