@@ -9,19 +9,24 @@ and :mod:`actorbot.helper` for the handlers.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ._bot import Bot
-from .actors._engine import RUNTIMES, Engine, EngineMicrophone
+from .actors._engine import RUNTIMES, Engine, EngineIntake, EngineMicrophone
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
 from .actors._supervisor import ConversationInfo
+from .exception import StoreError
 from .helper._listener import Listener
+from .store import Store, open_store
 
 __all__ = ["DelegatorBot"]
+
+log = logging.getLogger(__name__)
 
 RUNTIME_ENV = "ACTORBOT_RUNTIME"
 """The environment variable giving ``DelegatorBot``'s runtime when none is passed."""
@@ -77,6 +82,15 @@ class DelegatorBot(Bot):
         stack of its thread. It is not interrupted; its conversation's later updates
         keep queueing in order. One watchdog thread per bot looks (every
         ``handler_timeout / 4`` s, at most 1 s) on the engine clock; ``bot.stop()`` ends it.
+    :param store: where conversations and accepted updates are kept (see the durability
+        guide): a path or ``"sqlite:///path"`` (SQLite, embedded), a ``"redis://host:port/db"``
+        URL, or a :class:`~actorbot.store.Store`. With a store, each ``create_open``
+        handler's ``self.state`` is loaded before ``open()`` and committed after every
+        update together with that update's completion; updates are journaled before
+        Telegram is told they arrived, and replayed after a crash. Without one (the
+        default), ``self.state``, ``self.chat_data`` and ``self.user_data`` live in memory.
+        A store this bot opened from a path or URL is closed by :meth:`stop`; a
+        :class:`~actorbot.store.Store` object passed in stays open (its owner closes it).
 
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
@@ -91,12 +105,20 @@ class DelegatorBot(Bot):
         max_workers: int | None = None,
         restart: RestartPolicy | None = None,
         handler_timeout: float | None = None,
+        store: Store | str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         runtime = _default_runtime() if runtime is None else runtime
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
-        super().__init__(token, **kwargs)
+        opened = open_store(store) if store is not None else None
+        self._owns_store = opened is not None and not isinstance(store, Store)
+        try:
+            super().__init__(token, **kwargs)
+        except BaseException:
+            if self._owns_store and opened is not None:
+                opened.close()
+            raise
         patterns = list(delegation_patterns)
         default = restart if restart is not None else RestartPolicy()
         policies = [getattr(p, "restart", None) or default for p in patterns]
@@ -109,7 +131,9 @@ class DelegatorBot(Bot):
             policies=policies,
             metrics=self._metrics,
             handler_timeout=handler_timeout,
+            store=opened,
         )
+        self._intake = EngineIntake(self._engine)
         self._mic = EngineMicrophone(self._engine)
         self._callback_origins = _OriginStore()
 
@@ -123,6 +147,30 @@ class DelegatorBot(Bot):
     def mic(self) -> EngineMicrophone:
         """``mic.send(msg)`` gives ``msg`` to every delegate capturing it (no seeding)."""
         return self._mic
+
+    @property
+    def store(self) -> Store:
+        """The store: the one given as ``store=``, or (without) the in-memory one holding
+        ``self.state``, ``chat_data`` and ``user_data``. A program (an admin command, a
+        script) may read and change records: ``bot.store.get("chat", "123")``,
+        ``bot.store.put("user", "42", {...})``. A live conversation keeps its state in
+        memory and overwrites its record after its next update: change the state of
+        conversations that are not live."""
+        return self._engine.persistence.store
+
+    @property
+    def intake(self) -> EngineIntake:
+        """Where this bot's loops give whole updates (see :class:`actorbot.loop.Intake`)."""
+        return self._intake
+
+    def _loop_started(self, loop: Any) -> None:
+        super()._loop_started(loop)
+        try:
+            self._engine.start()  # with a store, what a crash left is replayed before anything new
+        except StoreError as exc:  # the loop's first accept() tries again (and backs off)
+            log.warning("the store could not be read to replay unhandled updates: %s", exc)
+        except RuntimeError:  # stopped already
+            pass
 
     def create_listener(self) -> Listener:
         """A :class:`~actorbot.helper.Listener` for the delegate the calling thread works for."""
@@ -206,6 +254,8 @@ class DelegatorBot(Bot):
         self._stop_loops(grace)
         self._engine.stop(grace)
         super()._shutdown(grace)
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> DelegatorBot:
         return self

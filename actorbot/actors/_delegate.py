@@ -37,9 +37,13 @@ from typing import Any, Protocol
 import pykka
 
 from .._reporting import ConversationId
-from ..exception import IdleTerminate, StopListening
+from ..exception import IdleTerminate, StopListening, StoreError
+from ..store import Write
 from ._messages import Deliver, Drain, Failure, Shutdown, Stamp
 from ._pool import PooledActor, WorkerPool
+from ._persistence import CONVERSATIONS
+from ._record import Record
+from ._scopes import chat_and_user, data_writes
 
 __all__ = ["HandlerDelegate", "DelegatePort", "DelegateActor", "PooledDelegateActor"]
 
@@ -99,6 +103,21 @@ class DelegatePort(Protocol):
     def report(self, exc: BaseException, update: Any) -> None:
         """Report an error of this conversation to the bot's ``on_error``."""
 
+    initial_uid: int | None
+    """The ``update_id`` of the initial message (None for an event or a direct ``handle``)."""
+
+    conversation_key: str | None
+    """This conversation's key among the stored conversations (None: nothing is stored)."""
+
+    def load(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """A stored record (including writes not yet committed). May raise ``StoreError``."""
+
+    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> None:
+        """A handler run for update ``uid`` (None: an event) ended with ``writes`` to commit."""
+
+    def fault(self, exc: BaseException) -> None:
+        """The store failed under this delegate: the engine stops with ``exc``."""
+
 
 class _DelegateBehaviour(pykka.Actor):
     """Runs one handler object. Every message it receives was counted by its sender.
@@ -115,28 +134,51 @@ class _DelegateBehaviour(pykka.Actor):
         self._initial = delegate.initial_msg
         self._seed = delegate.seed
         self._closed = False
-        self._bounced: list[Any] = []
+        self._bounced: list[Deliver] = []
+        self._state: Record | None = None
+        self._applied: int | None = None  # the last update this conversation's stored state includes
+        self._version = int(getattr(self._handler, "state_version", 0) or 0)
+        self._scopes: tuple[Record | None, Record | None] = (None, None)
 
     def __str__(self) -> str:
         return f"delegate {self._id} ({type(self._handler).__name__}, seed {self._seed!r})"
 
     # -- actor hooks (the actor's thread, or the pool worker running it) --------------------
     def on_start(self) -> None:
-        self._port.enter()
+        port = self._port
+        port.enter()
         try:
             initial, self._initial = self._initial, None
-            self._guarded(self._open, initial, self._port.initial_stamp)
+            uid = port.initial_uid
+            try:
+                self._load_state()
+            except StoreError as exc:  # the store failed: the bot stops; the update stays in the journal
+                self._closed = True
+                port.fault(exc)
+                return
+            except Exception as exc:  # a migrate_state() that raised: fails like open() would
+                port.report(exc, initial)
+                self._close(exc, failure=Failure(initial, exc, uid))
+                return
+            if self._already_applied(uid):
+                # replayed after a crash, but its effect is in the stored state: open without it
+                self._guarded(lambda msg: self._open(msg, skip_message=True), initial, port.initial_stamp, uid)
+            else:
+                self._guarded(self._open, initial, port.initial_stamp, uid)
         finally:
-            self._port.work_done()
+            port.work_done()
 
     def on_receive(self, message: Any) -> Any:
         self._port.enter()  # a pool worker serves many delegates
         try:
             if isinstance(message, Deliver):
                 if self._closed:
-                    self._bounced.append(message.update)
+                    self._bounced.append(message)
+                elif self._already_applied(message.uid):
+                    logger.debug("%s: update %s already applied before a restart: skipped", self, message.uid)
+                    self._port.finish(message.uid, ())
                 else:
-                    self._guarded(self._handler.on_message, message.update, message.stamp)
+                    self._guarded(self._handler.on_message, message.update, message.stamp, message.uid)
             elif isinstance(message, Drain):
                 self._port.drained(tuple(self._bounced))
                 self._bounced = []
@@ -152,43 +194,100 @@ class _DelegateBehaviour(pykka.Actor):
         finally:
             self._port.work_done()
 
+    # -- state ---------------------------------------------------------------------------------
+    def _load_state(self) -> None:
+        """Give the handler ``self.state``: its stored state (migrated), or a fresh one."""
+        port = self._port
+        stored = port.load(CONVERSATIONS, port.conversation_key) if port.conversation_key is not None else None
+        state: dict[str, Any] = {}
+        if stored is not None:
+            state = dict(stored.get("state") or {})
+            applied = stored.get("applied")
+            self._applied = applied if isinstance(applied, int) else None
+            version = stored.get("version", 0)
+            if version != self._version:
+                migrate = getattr(self._handler, "migrate_state", None)
+                if migrate is not None:
+                    state = dict(migrate(state, version))
+                else:
+                    logger.info("%s: stored state version %s, handler's %s; no migrate_state(): kept as is",
+                                self, version, self._version)
+        self._state = Record("state", data=state)
+        self._handler.state = self._state
+
+    def _already_applied(self, uid: int | None) -> bool:
+        return uid is not None and self._applied is not None and uid <= self._applied
+
+    def _writes(self, uid: int | None, *, closed: bool = False) -> tuple[Write, ...]:
+        """What this run changed (raises ``StateNotSerializable``): the conversation's record
+        (deleted when it closed), then the chat's and user's data."""
+        writes = data_writes(self._scopes)
+        key = self._port.conversation_key
+        if key is None or self._state is None:
+            return writes
+        if closed:
+            return (Write(CONVERSATIONS, key, None), *writes)
+        changed = self._state.changes()
+        if changed is None and uid is None:
+            return writes
+        if uid is not None:
+            self._applied = uid
+        value = {"state": self._state.to_json(), "applied": self._applied, "version": self._version}
+        if changed is not None:
+            self._state.mark_written(changed)
+        return (Write(CONVERSATIONS, key, value), *writes)
+
     # -- handling ------------------------------------------------------------------------------
-    def _open(self, initial: Any) -> None:
+    def _open(self, initial: Any, skip_message: bool = False) -> None:
         opener = getattr(self._handler, "open", None)
         handled = opener(initial, self._seed) if opener is not None else False
-        if not handled:
+        if not handled and not skip_message:
             self._handler.on_message(initial)
 
-    def _guarded(self, fn: Any, msg: Any, stamp: Stamp | None) -> None:
-        """Run ``fn(msg)``, one counted handler run (``bot.metrics()``, ``handler_timeout``)."""
+    def _guarded(self, fn: Any, msg: Any, stamp: Stamp | None, uid: int | None = None) -> None:
+        """Run ``fn(msg)``, one counted handler run (``bot.metrics()``, ``handler_timeout``), then
+        finish update ``uid`` with what the run changed."""
         port = self._port
+        self._scopes = chat_and_user(self._handler, msg, port.load)
         started = port.begin_handling(msg)
         try:
             fn(msg)
-        except IdleTerminate as ex:
+            writes = self._writes(uid)
+        except (IdleTerminate, StopListening) as ex:
             port.end_handling(stamp, True, started)
-            logger.info("%s closed: idle for %s s", self, ex.seconds)
-            self._close(ex)
-        except StopListening as ex:
-            port.end_handling(stamp, True, started)
-            logger.info("%s closed: %s", self, ex or "stopped listening")
-            self._close(ex)
+            if isinstance(ex, IdleTerminate):
+                logger.info("%s closed: idle for %s s", self, ex.seconds)
+            else:
+                logger.info("%s closed: %s", self, ex or "stopped listening")
+            self._close(ex, uid=uid)
         except Exception as ex:
             port.end_handling(stamp, False, started)
             port.report(ex, msg)
-            self._close(ex, failure=Failure(msg, ex))
+            self._close(ex, failure=Failure(msg, ex, uid))
         except BaseException:
             port.end_handling(stamp, False, started)
             raise
         else:
             port.end_handling(stamp, True, started)
+            port.finish(uid, writes)
 
-    def _close(self, ex: BaseException, *, notify: bool = True, failure: Failure | None = None) -> None:
+    def _close(
+        self, ex: BaseException, *, notify: bool = True, failure: Failure | None = None, uid: int | None = None
+    ) -> None:
+        """Run ``on_close(ex)``. A conversation that ended (not failed, not stopped with the bot)
+        has its stored state deleted, with update ``uid``'s completion."""
         self._closed = True
         try:
             self._handler.on_close(ex)
         except Exception as close_error:
             self._port.report(close_error, None)
+        if notify and failure is None:
+            try:
+                writes = self._writes(uid, closed=True)
+            except Exception as exc:  # chat_data changed to something JSON cannot hold
+                self._port.report(exc, None)
+                writes = (Write(CONVERSATIONS, self._port.conversation_key, None),) if self._port.conversation_key else ()
+            self._port.finish(uid, writes)
         if notify:
             self._port.closing(failure)
 

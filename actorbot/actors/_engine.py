@@ -27,7 +27,9 @@ import pykka
 
 from .._reporting import ConversationId, ErrorReporter
 from ..exception import EngineFault
+from ..store import Store, Write
 from . import _clock
+from ._acks import Acks
 from ._activity import Activity
 from ._clock import real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
@@ -44,17 +46,20 @@ from ._messages import (
     RestartDue,
     RetryLetters,
     Route,
+    RouteBatch,
     Shutdown,
     Stamp,
 )
 from ._metrics import MetricsRecorder, metric_flavor
+from ._persistence import Finish, Persistence
 from ._pool import WorkerPool
+from ._record import seed_text
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
 from ._supervisor import SHUTDOWN_SENTINEL, ConversationInfo, Kind, SupervisorActor
 from ._watchdog import Watchdog
 
-__all__ = ["Engine", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
+__all__ = ["Engine", "EngineIntake", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
 
 RUNTIMES = ("threads", "pool")
 """How ``create_open`` delegates run: a thread each, or multiplexed on a worker pool."""
@@ -77,6 +82,7 @@ class Engine:
         policies: list[RestartPolicy] | None = None,
         metrics: MetricsRecorder | None = None,
         handler_timeout: float | None = None,
+        store: Store | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -99,6 +105,8 @@ class Engine:
             else None
         )
         self.dead_letters = DeadLetters(self._retry_letters)
+        self.acks = Acks(journaled=store is not None)
+        self.persistence = Persistence(store, self.acks, self.fault, self.activity)
         self.fault_error: EngineFault | None = None
         self._patterns = list(patterns)
         self._policies = list(policies) if policies is not None else [RestartPolicy()] * len(self._patterns)
@@ -110,6 +118,7 @@ class Engine:
         self._ref: pykka.ActorRef[Any] | None = None
         self._supervisor: SupervisorActor | None = None
         self._supervisor_thread: threading.Thread | None = None
+        self._replayed = False
         self._busy: set[int] = set()
         self._busy_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -139,12 +148,14 @@ class Engine:
         conversation: ConversationId | None,
         delegate: HandlerDelegate,
         stamp: Stamp | None = None,
+        uid: int | None = None,
     ) -> pykka.ActorRef[Any]:
         """Start the actor running ``delegate`` on this engine's runtime (supervisor thread).
 
-        ``stamp`` is the initial message's (flavor, arrival) for the metrics.
+        ``stamp`` is the initial message's (flavor, arrival) for the metrics, ``uid`` its
+        ``update_id`` (when the intake accepted it).
         """
-        port = _DelegatePort(self, delegate_id, conversation, stamp)
+        port = _DelegatePort(self, delegate_id, conversation, stamp, uid)
         if self.pool is not None:
             return PooledDelegateActor.start(port, delegate, pool=self.pool)
         return DelegateActor.start(port, delegate)
@@ -164,7 +175,78 @@ class Engine:
         if self._ref is None:
             self._ref = SupervisorActor.start(self, self._patterns, self._policies)
             self._state = "running"
+        if not self._replayed:
+            self._replay(self._ref)  # a StoreError leaves it to the next call
+            self._replayed = True
         return self._ref
+
+    def _replay(self, ref: pykka.ActorRef[Any]) -> None:
+        """With a store: route the updates accepted before a crash but never done, before anything else."""
+        if not self.persistence.durable:
+            return
+        pending = self.persistence.store.pending()  # StoreError: the bot cannot start with its store
+        if not pending:
+            return
+        logger.info("replaying %d update(s) accepted before the last stop but not handled", len(pending))
+        routes = self._routes(pending)
+        if routes:
+            self.tell(ref, RouteBatch(tuple(routes)))
+
+    def start(self) -> None:
+        """Start the supervisor now (a loop starting): with a store, replays what a crash left."""
+        with self._lock:
+            self._ensure_started()
+
+    # -- the intake's side (the loop's thread) -------------------------------------------------------
+    def _routes(self, updates: list[tuple[int, Any]]) -> list[Route]:
+        """Count ``(update_id, raw update)`` pairs as accepted and make their routes; an update
+        whose message cannot be read is logged, and done at once."""
+        from .._flavor import extract_message
+        from ..exception import BadUpdate
+
+        self.acks.accepted(uid for uid, _ in updates)
+        routes = []
+        for uid, update in updates:
+            try:
+                _key, message = extract_message(update)
+            except BadUpdate as exc:
+                logger.warning("skipping unreadable update %s: %s", uid, exc.reason)
+                self.unit_ended(uid)
+                continue
+            routes.append(Route(message, self._stamp(message), uid))
+        return routes
+
+    def accept(self, updates: list[tuple[int, Any]]) -> int:
+        """Take ``(update_id, raw update)`` pairs (in order) for handling: journal them (with a
+        store), drop those accepted before, route the rest in one supervisor message.
+
+        Returns how many were new. Raises ``StoreError`` (nothing accepted) or, after
+        :meth:`stop`, ``RuntimeError``. Runs on the caller's thread (a loop's); returns once
+        the supervisor has taken them into its tables.
+        """
+        with self._lock:
+            ref = self._ensure_started()  # replays first
+        if self.persistence.durable:
+            new = set(self.persistence.store.accept(updates))
+            fresh = [(uid, u) for uid, u in updates if uid in new]
+        else:
+            fresh = [(uid, u) for uid, u in updates if not self.acks.tracked(uid)]
+        routes = self._routes(fresh)
+        if routes:
+            with self._lock:
+                if self._state == "stopped":
+                    raise RuntimeError("the bot has been stopped")
+                self.activity.begin()
+                future = ref.ask(RouteBatch(tuple(routes)), block=False)
+            future.get()
+        return len(fresh)
+
+    # -- units of work per update (see _acks) ------------------------------------------------------
+    def units_added(self, uid: int, units: int) -> None:
+        self.acks.add(uid, units)
+
+    def unit_ended(self, uid: int, writes: tuple[Write, ...] = ()) -> None:
+        self.persistence.finish(Finish(uid, writes))
 
     # -- entry points ------------------------------------------------------------------------------
     def _stamp(self, update: Any) -> Stamp:
@@ -419,6 +501,7 @@ class Engine:
         self._threads = []
         if self.pool is not None:
             self.pool.shutdown(_leftover(deadline))
+        self.persistence.flush(max(_leftover(deadline), self.stop_timeout))
         self.activity.reset()
 
 
@@ -430,17 +513,41 @@ def _leftover(deadline: _clock.Deadline) -> float:
 class _DelegatePort:
     """A delegate actor's narrow interface to the engine (see ``DelegatePort`` in ``_delegate``)."""
 
-    __slots__ = ("_engine", "_metrics", "_watchdog", "delegate_id", "conversation", "initial_stamp")
+    __slots__ = (
+        "_engine", "_metrics", "_watchdog", "_persistence", "delegate_id", "conversation", "initial_stamp",
+        "initial_uid", "conversation_key",
+    )
 
     def __init__(
-        self, engine: Engine, delegate_id: int, conversation: ConversationId | None, stamp: Stamp | None = None
+        self,
+        engine: Engine,
+        delegate_id: int,
+        conversation: ConversationId | None,
+        stamp: Stamp | None = None,
+        uid: int | None = None,
     ) -> None:
         self._engine = engine
         self._metrics = engine.metrics
         self._watchdog = engine.watchdog
+        self._persistence = engine.persistence
         self.delegate_id = delegate_id
         self.conversation = conversation
         self.initial_stamp = stamp
+        self.initial_uid = uid
+        self.conversation_key = (
+            f"{conversation.pattern}:{seed_text(conversation.seed)}" if conversation is not None else None
+        )
+
+    def load(self, namespace: str, key: str) -> dict[str, Any] | None:
+        return self._persistence.get(namespace, key)
+
+    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> None:
+        if uid is None and not writes:
+            return
+        self._persistence.finish(Finish(uid, writes))
+
+    def fault(self, exc: BaseException) -> None:
+        self._engine.fault(exc)
 
     def begin_handling(self, update: Any) -> float:
         if self._watchdog is not None:
@@ -464,11 +571,30 @@ class _DelegatePort:
     def closing(self, failure: Failure | None) -> None:
         self._engine.tell_supervisor(Closing(self.delegate_id, failure))
 
-    def drained(self, bounced: tuple[Any, ...]) -> None:
+    def drained(self, bounced: tuple[Any, ...]) -> None:  # Deliver messages
         self._engine.tell_supervisor(Drained(self.delegate_id, bounced))
 
     def report(self, exc: BaseException, update: Any) -> None:
         self._engine.reporter.report(exc, update, self.conversation)
+
+
+class EngineIntake:
+    """``bot.intake`` of a DelegatorBot: what its loops give whole updates to (see
+    :class:`actorbot.loop.Intake`). Called on a loop's thread."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def accept(self, updates: Any) -> int:
+        return self._engine.accept([(u["update_id"], u) for u in updates])
+
+    def confirmable(self, next_offset: int) -> int:
+        return self._engine.acks.confirmable(next_offset)
+
+    def wait_progress(self, timeout: float) -> None:
+        self._engine.acks.wait_progress(timeout)
 
 
 class ListenerBinding:

@@ -2,7 +2,7 @@
 
 Who sends what:
 
-- ``handle()`` / the scheduler -> supervisor: :class:`Route`.
+- ``handle()`` / the scheduler -> supervisor: :class:`Route`; the intake: :class:`RouteBatch`.
 - delegate -> supervisor: :class:`Closing` (with a :class:`Failure` when its handler
   raised), then (after :class:`Drain`) :class:`Drained`.
 - scheduler -> supervisor: :class:`RestartDue` (a failed conversation's backoff ended).
@@ -25,6 +25,7 @@ Stamp = tuple[str, float]
 
 __all__ = [
     "Route",
+    "RouteBatch",
     "Inspect",
     "Broadcast",
     "Deliver",
@@ -45,10 +46,23 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Route:
-    """An update (or a fired event) for the supervisor to seed and deliver."""
+    """An update (or a fired event) for the supervisor to seed and deliver.
+
+    ``uid`` is the ``update_id`` of an update the intake accepted (its units of work are
+    counted until it is done: :mod:`actorbot.actors._acks`); None for events and for
+    updates given to ``bot.handle`` directly.
+    """
 
     update: Any
     stamp: Stamp | None = None
+    uid: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteBatch:
+    """Updates for the supervisor to route one after the other (a ``getUpdates`` batch)."""
+
+    routes: tuple[Route, ...]
 
 
 @dataclass(frozen=True)
@@ -60,10 +74,15 @@ class Broadcast:
 
 @dataclass(frozen=True)
 class Deliver:
-    """An update for one delegate."""
+    """An update for one delegate: one unit of work of update ``uid`` (when not None).
+
+    The supervisor keeps the same object while it buffers or redelivers the update, so
+    the unit goes wherever the update goes until a delegate handles it (or it is given up).
+    """
 
     update: Any
     stamp: Stamp | None = None
+    uid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,7 @@ class Failure:
 
     update: Any
     error: BaseException
+    uid: int | None = None  # the update's unit of work goes on with the restarted conversation
 
 
 @dataclass(frozen=True)
@@ -107,10 +127,10 @@ class Drain:
 
 @dataclass(frozen=True)
 class Drained:
-    """A closed delegate's answer to :class:`Drain`: the updates it received but did not handle."""
+    """A closed delegate's answer to :class:`Drain`: the deliveries it received but did not handle."""
 
     delegate_id: int
-    bounced: tuple[Any, ...]
+    bounced: tuple[Deliver, ...]
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from ._messages import (
     RestartDue,
     RetryLetters,
     Route,
+    RouteBatch,
     Shutdown,
     Stamp,
 )
@@ -104,7 +105,7 @@ class _Record:
     runner: Any = None  # RunDelegate or the user's startable object
     listeners: list[Any] = field(default_factory=list)  # queue-based listeners
     pending: list[Any] = field(default_factory=list)  # for a run-style delegate without a listener yet
-    buffer: list[Any] = field(default_factory=list)  # routed while closing (or restarting)
+    buffer: list[Deliver] = field(default_factory=list)  # routed while closing (or restarting)
     failure: Failure | None = None  # what closed it, when its handler raised
     handler: Any = None  # the handler object of a create_open (actor) delegate, for conversations()
 
@@ -244,7 +245,7 @@ class SupervisorActor(pykka.ThreadingActor):
         self._seeds: dict[tuple[int, Any], int] = {}
         self._records: dict[int, _Record] = {}
         self.index = CaptureIndex()
-        self._orphans: deque[tuple[float, Any]] = deque(maxlen=ORPHANS_KEPT)
+        self._orphans: deque[tuple[float, Deliver]] = deque()
 
     # -- pykka hooks ---------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -255,7 +256,10 @@ class SupervisorActor(pykka.ThreadingActor):
             return self.conversations(message.token)
         try:
             if isinstance(message, Route):
-                self._route(message.update, message.stamp)
+                self._route(message)
+            elif isinstance(message, RouteBatch):
+                for route in message.routes:
+                    self._route(route)
             elif isinstance(message, Closing):
                 self._on_closing(message.delegate_id, message.failure)
             elif isinstance(message, Drained):
@@ -268,7 +272,7 @@ class SupervisorActor(pykka.ThreadingActor):
                 self.attach_listener(message.delegate_id, message.listener)
             elif isinstance(message, Broadcast):
                 for rid in self.index.matching_owners(message.update):
-                    self._deliver(self._records[rid], message.update)
+                    self._deliver(self._records[rid], Deliver(message.update))
             elif isinstance(message, RestartDue):
                 self._restart_due(message.delegate_id)
             elif isinstance(message, RetryLetters):
@@ -374,7 +378,19 @@ class SupervisorActor(pykka.ThreadingActor):
         return depth + len(rec.pending)
 
     # -- routing ---------------------------------------------------------------------------------
-    def _route(self, update: Any, stamp: Stamp | None = None) -> None:
+    def _unit(self, route: Route) -> Deliver:
+        """A delivery of ``route``'s update: one more unit of work for it (see ``_acks``)."""
+        if route.uid is not None:
+            self._engine.units_added(route.uid, 1)
+        return Deliver(route.update, route.stamp, route.uid)
+
+    def _end(self, delivery: Deliver) -> None:
+        """``delivery``'s unit of work ended without a handler run (given up, or taken by a listener)."""
+        if delivery.uid is not None:
+            self._engine.unit_ended(delivery.uid)
+
+    def _route(self, route: Route) -> None:
+        update = route.update
         targets: dict[int, None] = dict.fromkeys(self.index.matching_owners(update))
         starts: list[tuple[int, Any]] = []
         for p, (seeder, _) in enumerate(self._patterns):
@@ -401,43 +417,46 @@ class SupervisorActor(pykka.ThreadingActor):
         for rid in targets:
             target = self._records.get(rid)
             if target is not None:
-                self._deliver(target, update, stamp)
+                self._deliver(target, self._unit(route))
         for p, seed in starts:
-            self._start(p, seed, update, stamp=stamp)
+            self._start(p, seed, self._unit(route))
         if not targets and not starts and _safe_flavor(update) == "callback_query":
             if len(self._orphans) == ORPHANS_KEPT:
                 logger.warning(
                     "%d callback queries already held for a conversation: the oldest is dropped", ORPHANS_KEPT
                 )
-            self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, update))
+                self._end(self._orphans.popleft()[1])
+            self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, self._unit(route)))
             logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
+        if route.uid is not None:
+            self._engine.unit_ended(route.uid)  # its routing is done
 
-    def _deliver(self, rec: _Record, update: Any, stamp: Stamp | None = None) -> None:
+    def _deliver(self, rec: _Record, delivery: Deliver) -> None:
         if rec.closing or rec.kind is Kind.RESTARTING:
-            rec.buffer.append(update)
+            rec.buffer.append(delivery)
         elif rec.kind is Kind.QUARANTINED:
             assert rec.failure is not None
-            self._dead_letter(update, rec.failure.error, rec, "quarantined")
+            self._dead_letter(delivery, rec.failure.error, rec, "quarantined")
         elif rec.kind is Kind.ACTOR:
             assert rec.ref is not None
-            if stamp is None:  # handed over again (after a restart, say): lag counts from now
-                stamp = (metric_flavor(update), real_monotonic())
-            if not self._engine.tell(rec.ref, Deliver(update, stamp)):
+            if delivery.stamp is None:  # handed over again (after a restart, say): lag counts from now
+                delivery = Deliver(delivery.update, (metric_flavor(delivery.update), real_monotonic()), delivery.uid)
+            if not self._engine.tell(rec.ref, delivery):
                 logger.warning("%s died outside the close protocol", rec.describe())
-                self._finish(rec, [update])
+                self._finish(rec, [delivery])
         elif rec.listeners:
             for listener in rec.listeners:
                 self._engine.activity.begin()
-                listener._queue.put(update)
+                listener._queue.put(delivery.update)
+            self._end(delivery)
         else:
-            rec.pending.append(update)
+            rec.pending.append(delivery.update)
             self._engine.activity.begin()
+            self._end(delivery)
 
     # -- starting delegates ------------------------------------------------------------------------
-    def _start(
-        self, p: int, seed: Any, update: Any, pending: list[Any] | None = None, *, stamp: Stamp | None = None
-    ) -> _Record | None:
-        """Start a delegate for ``(p, seed)`` with ``update`` as its first message, then ``pending``."""
+    def _start(self, p: int, seed: Any, first: Deliver, pending: list[Deliver] | None = None) -> _Record | None:
+        """Start a delegate for ``(p, seed)`` with ``first`` as its first message, then ``pending``."""
         rid = self._engine.next_id()
         key = (p, seed) if _hashable(seed) else None
         rec = _Record(rid, p, seed, key)
@@ -449,14 +468,17 @@ class SupervisorActor(pykka.ThreadingActor):
         previous = getattr(engine.local, "delegate_id", None)
         engine.local.delegate_id = rid
         try:
-            made = delegator((engine.bot, update, seed))
-            self._launch(rec, made, stamp)
+            made = delegator((engine.bot, first.update, seed))
+            self._launch(rec, made, first)
         except Exception as exc:
-            engine.reporter.report(exc, update, rec.conversation)
+            engine.reporter.report(exc, first.update, rec.conversation)
             self._forget(rec)
             if key is not None:  # a handler whose constructor raised fails like one whose open() did
-                rec.failure = Failure(update, exc)
+                rec.failure = Failure(first.update, exc, first.uid)
                 self._supervise(rec, list(pending or ()))
+            else:
+                for delivery in (first, *(pending or ())):
+                    self._end(delivery)
             return None
         finally:
             engine.local.delegate_id = previous
@@ -465,20 +487,22 @@ class SupervisorActor(pykka.ThreadingActor):
             self._deliver(rec, later)
         return rec
 
-    def _launch(self, rec: _Record, made: Any, stamp: Stamp | None = None) -> None:
+    def _launch(self, rec: _Record, made: Any, first: Deliver) -> None:
         engine = self._engine
         if isinstance(made, HandlerDelegate):
             self._set_kind(rec, Kind.ACTOR)
             rec.handler = made.handler
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
+                stamp = first.stamp
                 if stamp is None:
                     stamp = (metric_flavor(made.initial_msg), real_monotonic())
-                rec.ref = engine.start_delegate(rec.id, rec.conversation, made, stamp)
+                rec.ref = engine.start_delegate(rec.id, rec.conversation, made, stamp, first.uid)
             except BaseException:
                 engine.activity.end()
                 raise
             return
+        self._end(first)  # a run-style or foreign delegate takes its first update as it starts
         if _startable(made):
             self._set_kind(rec, Kind.FOREIGN)
             rec.runner = made
@@ -528,18 +552,20 @@ class SupervisorActor(pykka.ThreadingActor):
     def _adopt_orphans(self) -> None:
         """Deliver held callback queries that a capture now matches; forget expired ones."""
         now = real_monotonic()
-        kept: deque[tuple[float, Any]] = deque(maxlen=ORPHANS_KEPT)
-        for expires, update in self._orphans:
-            owners = self.index.matching_owners(update)
+        kept: deque[tuple[float, Deliver]] = deque()
+        for expires, held in self._orphans:
+            owners = self.index.matching_owners(held.update)
             if owners:
                 for rid in owners:
                     rec = self._records.get(rid)
                     if rec is not None:
-                        self._deliver(rec, update)
+                        self._deliver(rec, self._unit(Route(held.update, held.stamp, held.uid)))
+                self._end(held)
             elif expires > now:
-                kept.append((expires, update))
+                kept.append((expires, held))
             else:
                 logger.info("a callback query matched no conversation within %gs: dropped", ORPHAN_HOLD_SECONDS)
+                self._end(held)
         self._orphans = kept
 
     def remove_capture(self, capture: Capture) -> None:
@@ -591,27 +617,27 @@ class SupervisorActor(pykka.ThreadingActor):
                 if id(item) not in seen:  # the same update sits in each of its listeners' queues
                     seen.add(id(item))
                     bounced.append(item)
-        self._finish(rec, bounced)
+        self._finish(rec, [Deliver(update) for update in bounced])
         self._engine.activity.end(released)
 
-    def _on_drained(self, rid: int, bounced: tuple[Any, ...]) -> None:
+    def _on_drained(self, rid: int, bounced: tuple[Deliver, ...]) -> None:
         rec = self._records.get(rid)
         if rec is None:
             return
         self._finish(rec, list(bounced))
 
-    def _finish(self, rec: _Record, bounced: list[Any]) -> None:
+    def _finish(self, rec: _Record, bounced: list[Deliver]) -> None:
         """Remove ``rec`` and hand what it did not handle to a fresh delegate for its seed."""
         buffered, rec.buffer = rec.buffer, []
         self._forget(rec)
         if rec.failure is not None and rec.key is not None and rec.kind is Kind.ACTOR:
             self._supervise(rec, bounced + buffered)
             return
-        for update in bounced + buffered:
-            self._redeliver(rec, update)
+        for delivery in bounced + buffered:
+            self._redeliver(rec, delivery)
 
     # -- supervision (see _supervision.py) -------------------------------------------------------
-    def _supervise(self, gone: _Record, pending: list[Any]) -> None:
+    def _supervise(self, gone: _Record, pending: list[Deliver]) -> None:
         """``gone`` failed (``gone.failure``) and was forgotten: restart, give up an update, or quarantine."""
         assert gone.failure is not None and gone.key is not None and gone.pattern is not None
         policy = self._policies[gone.pattern]
@@ -619,7 +645,8 @@ class SupervisorActor(pykka.ThreadingActor):
         now = _clock.now()
         history = self._histories.setdefault(gone.key, FailureHistory())
         failures = history.note(failure.update, now, policy.within)
-        queue_ = [failure.update, *pending]
+        failed = Deliver(failure.update, None, failure.uid)
+        queue_ = [failed, *pending]
         if history.in_a_row >= policy.poison_after:
             history.forget_update()
             poison = PoisonUpdate(
@@ -629,7 +656,7 @@ class SupervisorActor(pykka.ThreadingActor):
             )
             poison.__cause__ = failure.error
             self._engine.reporter.report(poison, failure.update, gone.conversation)
-            self._dead_letter(failure.update, failure.error, gone, "poison")
+            self._dead_letter(failed, failure.error, gone, "poison")
             queue_ = list(pending)
         if failures > policy.max_restarts:
             self._quarantine(gone, queue_, failures, policy)
@@ -657,7 +684,7 @@ class SupervisorActor(pykka.ThreadingActor):
         self._seeds[gone.key] = rec.id
         return rec
 
-    def _quarantine(self, gone: _Record, updates: list[Any], failures: int, policy: RestartPolicy) -> None:
+    def _quarantine(self, gone: _Record, updates: list[Deliver], failures: int, policy: RestartPolicy) -> None:
         assert gone.failure is not None
         error = ConversationQuarantined(
             f"{gone.conversation} failed {failures} times within {policy.within:g} s; it is quarantined:"
@@ -667,14 +694,16 @@ class SupervisorActor(pykka.ThreadingActor):
         error.__cause__ = gone.failure.error
         placeholder = self._placeholder(gone, Kind.QUARANTINED)
         placeholder.failure = Failure(None, error)
-        self._engine.reporter.report(error, updates[0] if updates else None, gone.conversation)
-        for update in updates:
-            self._dead_letter(update, error, gone, "quarantined")
+        self._engine.reporter.report(error, updates[0].update if updates else None, gone.conversation)
+        for delivery in updates:
+            self._dead_letter(delivery, error, gone, "quarantined")
 
-    def _dead_letter(self, update: Any, error: BaseException, rec: _Record, reason: str) -> None:
-        if _is_idle_event(update):
+    def _dead_letter(self, delivery: Deliver, error: BaseException, rec: _Record, reason: str) -> None:
+        """Keep ``delivery``'s update in ``bot.dead_letters`` (in memory); its unit of work ends."""
+        self._end(delivery)
+        if _is_idle_event(delivery.update):
             return  # a stale idle timeout: nothing to keep
-        self._engine.dead_letters.add(DeadLetter(update, error, rec.conversation, _clock.now(), reason))
+        self._engine.dead_letters.add(DeadLetter(delivery.update, error, rec.conversation, _clock.now(), reason))
 
     def _restart_due(self, placeholder_id: int) -> None:
         rec = self._records.get(placeholder_id)
@@ -682,7 +711,7 @@ class SupervisorActor(pykka.ThreadingActor):
             return  # lifted, or the bot is stopping
         assert rec.pattern is not None
         self._forget(rec)
-        updates = [u for u in rec.buffer if not _is_idle_event(u)]
+        updates = [d for d in rec.buffer if not _is_idle_event(d.update)]
         if updates:
             self._start(rec.pattern, rec.seed, updates[0], updates[1:])
 
@@ -697,7 +726,7 @@ class SupervisorActor(pykka.ThreadingActor):
                     logger.info("%s leaves quarantine: its dead letters are retried", conversation)
                     self._forget(rec)
                 self._histories.pop(key, None)
-            self._route(letter.update)
+            self._route(Route(letter.update))
 
     def _forget(self, rec: _Record) -> None:
         self._records.pop(rec.id, None)
@@ -707,11 +736,13 @@ class SupervisorActor(pykka.ThreadingActor):
         self.index.remove_owner(rec.id)
         self._engine.forget_delegate(rec.id)
 
-    def _redeliver(self, gone: _Record, update: Any) -> None:
+    def _redeliver(self, gone: _Record, delivery: Deliver) -> None:
+        update = delivery.update
         if _is_idle_event(update):
             return  # a stale idle timeout of the delegate that closed
         if gone.pattern is None:
             logger.info("%s closed; an update it had not handled is dropped", gone.describe())
+            self._end(delivery)
             return
         try:
             seed = self._patterns[gone.pattern][0](update)
@@ -722,17 +753,18 @@ class SupervisorActor(pykka.ThreadingActor):
             if seed is not None and _hashable(seed) and seed == gone.seed:
                 rid = self._seeds.get(gone.key)
                 if rid is None:
-                    self._start(gone.pattern, gone.seed, update)
+                    self._start(gone.pattern, gone.seed, delivery)
                 else:
-                    self._deliver(self._records[rid], update)
+                    self._deliver(self._records[rid], delivery)
                 return
             rid = self._seeds.get(gone.key)
             if rid is not None and self.index.owner_matches(rid, update):
-                self._deliver(self._records[rid], update)
+                self._deliver(self._records[rid], delivery)
                 return
         elif seed is not None and not _hashable(seed):
-            self._start(gone.pattern, seed, update)
+            self._start(gone.pattern, seed, delivery)
             return
+        self._end(delivery)
         logger.info(
             "%s closed before handling a %s update; no delegate for it now",
             gone.describe(),

@@ -1,0 +1,201 @@
+"""What the engine keeps in its store, and when: :class:`Persistence` and its committer thread.
+
+One per engine. Delegates load a conversation's state through it (on their own thread,
+before ``open()``) and, after each handler run, :meth:`Persistence.finish` the update
+they handled together with what the run changed (the conversation's state, its
+``chat_data`` and ``user_data``).
+
+- **With a store**, :meth:`~Persistence.finish` queues the writes; the committer thread
+  (``actorbot-committer``) takes everything queued, from many conversations, and writes
+  it in one transaction (group commit), marking the updates that became done (see
+  :class:`~actorbot.actors._acks.Acks`) in that same transaction. Writes still queued are
+  visible to loads (an overlay), so a conversation restarted at once reads its latest
+  state. A transaction that fails is retried (bounded, with backoff); after that the
+  engine stops with the store's error (:meth:`Engine.fault`): the updates stay in the
+  journal, not done, and the next start replays them.
+- **Without a store**, records live in a :class:`~actorbot.store.MemoryStore` and
+  :meth:`~Persistence.finish` applies the writes at once on the calling thread.
+
+Record layout (namespace, key) -> JSON object:
+
+- ``("conv", "<pattern>:<seed as JSON>")`` -> ``{"state": {...}, "applied": <update_id>,
+  "version": <state_version>}``; ``applied`` is the last update the conversation
+  handled, so an update replayed after a crash is not applied twice;
+- ``("chat", "<chat id>")``, ``("user", "<user id>")`` -> the data dict.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..exception import StoreError
+from ..store import Commit, MemoryStore, Store, Write
+from ._acks import Acks
+from ._activity import Activity
+
+__all__ = ["Persistence", "Finish", "CONVERSATIONS"]
+
+logger = logging.getLogger(__name__)
+
+CONVERSATIONS = "conv"
+
+GROUP_MAX = 500
+"""At most this many finished handler runs go into one transaction."""
+
+COMMIT_ATTEMPTS = 5
+"""Tries of one transaction before the engine stops with the store's error."""
+
+
+@dataclass(frozen=True)
+class Finish:
+    """A handler run ended: the update it handled (None for an event) and what it changed."""
+
+    uid: int | None
+    writes: tuple[Write, ...] = ()
+
+
+_STOP = object()
+
+
+class Persistence:
+    """The engine's records and journal bookkeeping (see the module docstring)."""
+
+    def __init__(
+        self, store: Store | None, acks: Acks, fault: Callable[[BaseException], None], activity: Activity
+    ) -> None:
+        self.durable = store is not None
+        self.store: Store = store if store is not None else MemoryStore()
+        self._acks = acks
+        self._fault = fault
+        self._activity = activity  # queued commits count as work: settle() waits for them
+        self._lock = threading.Lock()
+        self._overlay: dict[tuple[str, str], tuple[int, Any]] = {}  # queued writes: key -> (seq, value)
+        self._seq = 0
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._failed = False
+        self._pause = threading.Event()
+        self._flushed = False
+
+    # -- reading (a delegate's thread) ---------------------------------------------------------------
+    def get(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """The record, including writes still queued for the committer."""
+        with self._lock:
+            queued = self._overlay.get((namespace, key))
+        if queued is not None:
+            value = queued[1]
+            return dict(value) if value is not None else None
+        return self.store.get(namespace, key)
+
+    # -- writing (a delegate's thread) ---------------------------------------------------------------
+    def finish(self, item: Finish) -> None:
+        """One unit of ``item.uid`` (if any) ended, with ``item.writes``."""
+        if not self.durable:
+            if item.writes:
+                self.store.commit([Commit(item.writes)])
+            if item.uid is not None:
+                self._acks.finish(item.uid)
+            return
+        self._activity.begin()
+        if item.writes:
+            with self._lock:
+                self._seq += 1
+                for write in item.writes:
+                    self._overlay[(write.namespace, write.key)] = (self._seq, write.value)
+                self._queue.put((self._seq, item))
+        else:
+            self._queue.put((0, item))
+        self._ensure_committer()
+
+    def done_now(self, uids: Sequence[int]) -> None:
+        """Units of ``uids`` that ended with nothing to write (given up, routed nowhere)."""
+        for uid in uids:
+            self.finish(Finish(uid))
+
+    # -- the committer thread --------------------------------------------------------------------------
+    def _ensure_committer(self) -> None:
+        if self._thread is not None or self._flushed:
+            return  # after flush() nothing more is written: the journal keeps those updates pending
+        with self._lock:
+            if self._thread is None and not self._flushed:
+                self._thread = threading.Thread(target=self._commit_loop, name="actorbot-committer", daemon=True)
+                self._thread.start()
+
+    def _commit_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < GROUP_MAX:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                batch.append(more)
+            try:
+                self._commit(batch)
+            except Exception as exc:  # our own bug
+                self._failed = True
+                self._fault(exc)
+            finally:
+                self._activity.end(len(batch))
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[int, Finish]]) -> None:
+        if self._failed:
+            return  # the engine is stopping with the store's error; the journal keeps the rest
+        commits = []
+        for _seq, item in batch:
+            done = (item.uid,) if item.uid is not None and self._acks.finish(item.uid) else ()
+            if item.writes or done:
+                commits.append(Commit(item.writes, done))
+        error: StoreError | None = None
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                if commits:
+                    self.store.commit(commits)
+                error = None
+                break
+            except StoreError as exc:
+                error = exc
+                logger.warning("the store refused a commit (%s); attempt %d of %d", exc, attempt + 1, COMMIT_ATTEMPTS)
+                self._pause.wait(0.2 * 2**attempt)  # retry pacing; set when the engine stops
+        if error is not None:
+            self._failed = True
+            self._fault(error)
+            return
+        with self._lock:
+            for seq, item in batch:
+                for write in item.writes:
+                    key = (write.namespace, write.key)
+                    queued = self._overlay.get(key)
+                    if queued is not None and queued[0] == seq:
+                        del self._overlay[key]
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def flush(self, timeout: float) -> bool:
+        """Commit everything queued, then end the committer thread. True if it ended in time."""
+        with self._lock:
+            self._flushed = True
+            thread = self._thread
+        if thread is None:
+            return True
+        self._queue.put(_STOP)
+        self._pause.set()  # a commit being retried gets one more try, not the whole backoff
+        thread.join(timeout)
+        if thread.is_alive():
+            logger.warning("the committer did not finish writing within %g s", timeout)
+            return False
+        self._thread = None
+        return True
