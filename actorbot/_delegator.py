@@ -224,7 +224,7 @@ class DelegatorBot(Bot):
         ``"closing"``, ``"restarting"``, ``"quarantined"``), its handler's class name, how
         many updates wait in its mailbox and, for a ``create_open`` handler, the simple
         values among its attributes (short reprs; never the bot token), e.g.
-        ``(("_count", "2"),)`` for the counter example after two messages.
+        ``(("state.count", "2"),)`` for the counter example after two messages.
 
         The supervisor makes the list on its own thread, between two updates; this waits
         for it at most ``timeout`` seconds (``TimeoutError`` after). ``[]`` before the first

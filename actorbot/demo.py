@@ -20,6 +20,7 @@ emulator's threads (one line at a time, under the emulator's lock, so lines neve
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -67,12 +68,20 @@ def run_simulated(build: BotFactory, simulate: Simulate, *, out: IO[str] | None 
 
 def main(build: BotFactory, simulate: Simulate, description: str | None = None,
          argv: list[str] | None = None) -> None:
-    """The command line of an example: ``[--token TOKEN] [--verbose]``."""
+    """The command line of an example: ``[--token TOKEN] [--store STORE] [--verbose]``.
+
+    ``--store`` (a path, ``sqlite:///path`` or ``redis://...``) is given to ``build`` as
+    ``store=``: conversations and accepted updates survive a restart (a ``DelegatorBot``).
+    """
     parser = argparse.ArgumentParser(description=(description or "").strip().split("\n\n")[0] or None)
     parser.add_argument("--token", default=os.environ.get(TOKEN_ENV),
                         help=f"a bot token from @BotFather (default: ${TOKEN_ENV}); none: play against the emulator")
+    parser.add_argument("--store", default=None,
+                        help="keep conversations in this store: a file (SQLite) or a redis:// URL")
     parser.add_argument("--verbose", action="store_true", help="log at DEBUG")
     args = parser.parse_args(argv)
+    if args.store:
+        build = functools.partial(build, store=args.store)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.token:

@@ -28,7 +28,7 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ from . import _clock
 from ._clock import Deadline, real_monotonic
 from ._delegate import HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
+from ._record import Record
 from ._messages import (
     AddCapture,
     AttachListener,
@@ -142,7 +143,9 @@ class ConversationInfo:
     :ivar values: for a ``create_open`` handler, its attributes holding simple values
         (``None``, booleans, numbers, strings, short lists/dicts of them) as
         ``(name, repr)`` pairs, each repr cut to ``STATE_VALUE_CHARS`` characters; never the bot
-        token. Read while the handler may be running: a moment's view.
+        token. The entries of ``self.state`` (and of ``chat_data``/``user_data``, once loaded)
+        are given one by one: ``("state.count", "2")``. Read while the handler may be
+        running: a moment's view.
     """
 
     pattern: int
@@ -177,6 +180,17 @@ def _simple(value: Any, depth: int = 0) -> bool:
     return all(_simple(v, depth + 1) for v in value)
 
 
+def _flattened(attributes: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The attributes, with a loaded ``Record`` (``self.state``...) given entry by entry as ``state.count``."""
+    for name, value in attributes.items():
+        if isinstance(value, Record):
+            if value.loaded:
+                for key, item in list(value.items()):
+                    yield f"{name}.{key}", item
+            continue
+        yield name, value
+
+
 def _state_values(handler: Any, token: str | None) -> tuple[tuple[str, str], ...]:
     """``handler``'s simple attributes as ``(name, short repr)`` pairs; see :class:`ConversationInfo`."""
     try:
@@ -184,7 +198,7 @@ def _state_values(handler: Any, token: str | None) -> tuple[tuple[str, str], ...
     except (TypeError, RuntimeError):  # no __dict__, or changed while copied
         return ()
     out: list[tuple[str, str]] = []
-    for name, value in attributes.items():
+    for name, value in _flattened(attributes):
         if name.startswith("__") or "token" in name.lower() or not _simple(value):
             continue
         text = repr(value)

@@ -3,11 +3,13 @@
 One ``ChatHandler`` per chat (``per_chat_id``), started on the chat's first message and
 closed after ``timeout`` seconds without one (``pave_event_space`` gives it the idle
 timer). Every chat is served by its own actor: replies within a chat stay in order,
-while chats proceed concurrently.
+while chats proceed concurrently. The count lives in ``self.state``: with ``--store``
+it survives a restart, even ``kill -9``.
 
 Run it:
     python examples/chat/counter.py                  # no token: simulated users on a local emulator
     BOT_TOKEN=123:abc python examples/chat/counter.py  # a real bot on Telegram
+    BOT_TOKEN=123:abc python examples/chat/counter.py --store counter.db  # counts survive restarts
 """
 
 from __future__ import annotations
@@ -22,13 +24,9 @@ IDLE_SECONDS = 10
 
 
 class MessageCounter(ChatHandler):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._count = 0
-
     def on_chat_message(self, msg: dict[str, Any]) -> None:
-        self._count += 1
-        self.sender.sendMessage(str(self._count))
+        self.state["count"] = self.state.get("count", 0) + 1
+        self.sender.sendMessage(str(self.state["count"]))
 
 
 def build(token: str, **bot_kwargs: Any) -> DelegatorBot:

@@ -124,10 +124,10 @@ def test_an_internal_engine_fault_stops_the_bot_with_a_clear_error(run_bot, monk
     harness.settle()
     real_route = SupervisorActor._route
 
-    def broken_route(self: Any, update: Any, *args: Any) -> None:
-        if isinstance(update, dict) and update.get("text") == "trigger":
+    def broken_route(self: Any, route: Any) -> None:
+        if isinstance(route.update, dict) and route.update.get("text") == "trigger":
             raise RuntimeError("a bug in routing")
-        real_route(self, update, *args)
+        real_route(self, route)
 
     monkeypatch.setattr(SupervisorActor, "_route", broken_route)
     with harness.expect_errors(settle=False) as errors:
