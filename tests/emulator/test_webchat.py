@@ -206,7 +206,7 @@ def test_the_conversations_of_the_attached_counter_bot(api, emu):
         result = conversations(api)
         assert result["note"] is None
         [conversation] = result["conversations"]
-        assert conversation["values"]["_count"] == "2"
+        assert conversation["values"]["state.count"] == "2"
         assert conversation | {"values": None} == {
             "pattern": 0, "seed": alice.id, "state": "live", "kind": "actor", "handler": "MessageCounter",
             "mailbox": 0, "values": None,

@@ -190,11 +190,11 @@ def test_the_side_panel_lists_the_live_conversations_with_their_state(
         seed = str(harness.sim.user(100_000_001).id)
         row = wait_for(
             browser,
-            lambda d: next((r for r in conversation_rows(d) if "_count = 2" in r[4]), None),
+            lambda d: next((r for r in conversation_rows(d) if "state.count = 2" in r[4]), None),
             "the panel to show the count of 2",
         )
         assert row[:4] == (seed, "MessageCounter", "live", "mailbox 0")
-        assert row[4].split(" | ") == [f"_id = {seed}", f"_chat_id = {seed}", "_count = 2"]
+        assert row[4].split(" | ") == [f"_id = {seed}", f"_chat_id = {seed}", "state.count = 2"]
         assert not browser.find_element(By.ID, "conversations-note").is_displayed()
         assert harness.emulator.token not in browser.find_element(By.ID, "conversations").text
         shoot(browser, "panel")
