@@ -164,7 +164,8 @@ class MessageLoop(LoopRunner):
         """The offset the next ``getUpdates`` sends, or None before the first update.
 
         Without an intake: one past the last update handled. With one:
-        ``intake.confirmable(next)`` (``next`` is one past the last update accepted).
+        ``intake.confirmable(next)`` (``next`` is one past the last update accepted),
+        asked on the calling thread.
         """
         return self._sendable()
 
