@@ -322,7 +322,8 @@ class Bot(ApiMethods):
 
     def _shutdown(self, grace: float) -> None:
         """What :meth:`stop` does, once; subclasses extend it (loops first, HTTP last)."""
-        self._stop_loops(grace)
+        loops = self._stop_loops(grace)
+        self._confirm_loops(loops)
         self._stop_helpers()
         self._stopping.set()
         self.close()
@@ -365,15 +366,37 @@ class Bot(ApiMethods):
             self._stoppables = [r for r in self._stoppables if r() is not None]
             self._stoppables.append(weakref.ref(obj))
 
-    def _stop_loops(self, grace: float) -> None:
+    def _stop_loops(self, grace: float) -> list[Any]:
         """Stop the loops :meth:`message_loop` started; each gets ``grace`` seconds (at least
-        1) to return: a plain bot's handler runs on its loop's thread."""
+        1) to return: a plain bot's handler runs on its loop's thread. Returns them."""
         with self._lock:
             loops, self._loops = self._loops, []
         timeout = max(grace, 1.0)
         for loop in loops:
             if not loop.stop(timeout=timeout):
                 log.warning("an update loop did not stop within %g s", timeout)
+        return loops
+
+    def _confirm_loops(self, loops: list[Any]) -> None:
+        """Have each stopped polling loop confirm to Telegram what is safe now (``loop.confirm()``).
+
+        Called by the stopping thread once the handlers had their grace period (for a
+        :class:`~actorbot.DelegatorBot`, after its engine stopped) and before HTTP closes:
+        updates handled meanwhile are confirmed, unfinished ones stay with Telegram. The
+        loops are ``loops`` (what :meth:`_stop_loops` stopped) and every other loop that ran
+        for this bot (a ``MessageLoop(bot)`` the program ran itself); a loop still running,
+        or one with nothing new to confirm, does nothing.
+        """
+        seen: set[int] = set()
+        for loop in [*loops, *list(self._live_loops)]:
+            confirm = getattr(loop, "confirm", None)
+            if confirm is None or id(loop) in seen:
+                continue
+            seen.add(id(loop))
+            try:
+                confirm()
+            except Exception:
+                log.exception("confirming the handled updates to Telegram failed")
 
     def message_loop(
         self,

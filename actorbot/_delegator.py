@@ -246,13 +246,15 @@ class DelegatorBot(Bot):
     def _shutdown(self, grace: float) -> None:
         """Stop gracefully: the loops this bot started (no more updates are fetched), then
         every conversation (each handles what it already accepted, then ``on_close`` runs),
-        the scheduler, the answerers and the supervisor, then HTTP.
+        the scheduler, the answerers and the supervisor, then each polling loop confirms to
+        Telegram what was handled meanwhile (``MessageLoop.confirm``), then HTTP.
 
         ``grace`` (:meth:`stop`'s, default :attr:`stop_grace`, 10 s) bounds the wait for
         handlers; one still running then is abandoned with a warning naming its conversation.
         """
-        self._stop_loops(grace)
+        loops = self._stop_loops(grace)
         self._engine.stop(grace)
+        self._confirm_loops(loops)  # what the handlers finished during the grace period
         super()._shutdown(grace)
         if self._owns_store:
             self.store.close()

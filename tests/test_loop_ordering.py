@@ -127,6 +127,17 @@ def test_duplicates_are_remembered_within_the_memory_window() -> None:
     assert r.push(1, "old", 0.0).ready == ("old",)  # beyond the window: taken as never seen
 
 
+def test_a_forgotten_update_is_released_again_not_rejected_as_a_duplicate() -> None:
+    r: Reorderer[str] = Reorderer(maxhold=3)
+    for i in (1, 2):
+        push(r, i)
+    r.forget(2)  # refused after its release (the store failed): Telegram delivers it again
+    r.forget(5)  # never released: nothing to forget
+    assert r.push(2, "again", 0.0).ready == ("again",)
+    assert r.push(2, "dup", 0.0).rejected == "dup"
+    assert push(r, 3) == ["u3"]
+
+
 def test_drain_returns_everything_held_in_order() -> None:
     r: Reorderer[str] = Reorderer(maxhold=3)
     push(r, 1)

@@ -1,7 +1,8 @@
 """Update loops: where updates come from and how they reach ``handle``.
 
 * :class:`MessageLoop` polls ``getUpdates``; the offset moves past an update
-  only once ``handle`` returned for it.
+  only once ``handle`` returned for it, or, for a bot with an intake (a
+  ``DelegatorBot``), once the intake says it is safe.
 * :class:`Webhook` and :class:`OrderedWebhook` are fed by a web application;
   :class:`OrderedWebhook` restores ``update_id`` order (``maxhold``).
 * :class:`WebhookApp` is a WSGI application that requires Telegram's secret token

@@ -202,6 +202,13 @@ class Reorderer(Generic[T]):
         self._held.clear()
         return items
 
+    def forget(self, update_id: int) -> None:
+        """Forget that ``update_id`` was released (it was refused after all, e.g. the store
+        failed): a copy pushed later is released (late) instead of rejected as a duplicate."""
+        if update_id in self._released:
+            self._released.discard(update_id)
+            self._release_order.remove(update_id)
+
     def _remember(self, update_id: int) -> None:
         self._released.add(update_id)
         self._release_order.append(update_id)

@@ -18,17 +18,19 @@ __all__ = ["Outcome", "Delivery"]
 class Outcome(enum.Enum):
     """The fate of one update."""
 
-    #: ``handle`` returned for it: the handler accepted it.
+    #: ``handle`` returned for it: the handler accepted it (or the bot's intake took it).
     ACCEPTED = "accepted"
     #: ``handle`` raised; the exception was logged with its traceback.
     FAILED = "failed"
-    #: Not handed to ``handle``: unreadable, a duplicate, or it arrived after its
-    #: turn was given up (``maxhold``). Logged; re-sending it would not help.
+    #: Not handed to ``handle``: unreadable, a duplicate (for the loop, or for the bot's
+    #: intake, which accepted it before), or it arrived after its turn was given up
+    #: (``maxhold``). Logged; re-sending it would not help.
     SKIPPED = "skipped"
     #: The loop stopped before the update's turn came. It was *not* handled.
     STOPPED = "stopped"
-    #: Refused at once: the loop already holds its limit of updates not yet
-    #: handled (``max_pending``). It was *not* handled; the sender should retry.
+    #: Refused: the loop already holds its limit of updates not yet handled
+    #: (``max_pending``), or the bot's intake could not store it (a ``StoreError``).
+    #: It was *not* handled; the sender should retry.
     BUSY = "busy"
 
     @property

@@ -2,8 +2,10 @@
 
 Threads: everything runs on the loop's thread (the caller of
 :meth:`MessageLoop.run_forever`, or the daemon thread :meth:`run_as_thread`
-starts): the ``getUpdates`` call, ``handle`` for each update in order, and the
-waits between polls. :meth:`stop` may be called from any thread.
+starts): the ``getUpdates`` call, ``handle`` for each update in order (or the
+bot's intake for each batch), and the waits between polls. :meth:`stop` may be
+called from any thread; :meth:`MessageLoop.confirm` runs on its caller's thread
+once the loop has returned.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from ..exception import (
     ConflictError,
     NetworkError,
     ServerError,
+    StoreError,
     TelegramError,
     TooManyRequestsError,
     UnauthorizedError,
 )
 from ._backoff import Backoff
 from ._handling import Handler, dispatch, reporter_of, resolve_handler, update_id_of
+from ._intake import Intake
 from ._ordering import DEFAULT_IDLE_RESET, DEFAULT_MAX_GAP
 from ._refusals import RefusalLog
 from ._runner import LoopRunner
@@ -37,6 +41,12 @@ log = logging.getLogger(__name__)
 
 #: ``wait(seconds)``: block up to ``seconds``; its result is ignored (the loop re-checks ``stop``).
 Wait = Callable[[float], object]
+
+#: Bounds of one wait for an unfinished update to become done (``wait_progress``): at
+#: least this, so ``relax=0`` does not poll Telegram in a tight loop...
+_MIN_PROGRESS_WAIT = 0.05
+#: ...and at most this, so updates that arrive meanwhile are fetched soon.
+_MAX_PROGRESS_WAIT = 0.5
 
 
 class MessageLoop(LoopRunner):
@@ -59,12 +69,35 @@ class MessageLoop(LoopRunner):
         without a handled update any id is plausible again (the Bot API picks a
         random next id after a week without updates).
 
-    **Acknowledgement.** The ``offset`` sent to ``getUpdates`` moves past an update
-    only once ``handle`` returned for it, so updates in flight when the program
-    dies are fetched again by the next run. When the loop stops (``stop()``, or an
-    exception out of ``handle``), it confirms what it handled with one last
-    ``getUpdates(offset, limit=1, timeout=0)``, so a restart does not see handled
-    updates again.
+    **Acknowledgement.** The ``offset`` sent to ``getUpdates`` confirms to Telegram
+    every update below it; the loop sends one only once it is safe. There are two modes:
+
+    - *With a handler* (a plain :class:`~actorbot.Bot`, or any ``handle`` given): the
+      offset moves past an update only once ``handle`` returned for it, so updates in
+      flight when the program dies are fetched again by the next run.
+    - *With the bot's intake* (``handle`` is None and ``bot.intake`` is not None, as for
+      a :class:`~actorbot.DelegatorBot`; see the ``Intake`` protocol in ``actorbot.loop._intake``):
+      the fresh updates of each batch (``update_id`` at or above one past the last
+      update accepted) go to ``intake.accept`` in one call, and each poll sends
+      ``intake.confirmable(next)``, where ``next`` is one past the last update
+      accepted: with a store that is ``next`` (accepted updates are journaled), without
+      one it is the first update not yet done, so an update some handler has not
+      finished is not confirmed. Telegram then sends unfinished updates again; the ones
+      already accepted are skipped. While some are unfinished, a poll that brought
+      nothing new is followed by ``intake.wait_progress`` (at most ``relax``, bounded
+      to 0.05-0.5 s) instead of the ``relax`` pause, so the offset moves soon after a
+      handler finishes. When ``accept`` raises
+      :class:`~actorbot.exception.StoreError`, nothing of that batch is confirmed: the
+      error is logged at WARNING and the loop polls again after a backoff (Telegram
+      sends the same updates). A ``RuntimeError`` from ``accept`` (the bot stopped)
+      ends the loop quietly.
+
+    When the loop stops (``stop()``, or an exception out of ``handle``), it confirms
+    what is safe with one last ``getUpdates(offset, limit=1, timeout=0)``, so a
+    restart does not see handled updates again (not after a 401 or a persistent 409:
+    that call would fail too). With an intake, :meth:`confirm` confirms later what
+    became done after the loop stopped (``Bot.stop`` calls it once the handlers had
+    their grace period); what is still unfinished then stays with Telegram.
 
     **Bad updates and handler errors.** An update that cannot be read is logged
     (WARNING) and skipped; an update of a kind this version does not know is
@@ -118,14 +151,36 @@ class MessageLoop(LoopRunner):
         self._backoff = backoff
         self._injected_wait = wait
         self._conflict_limit = conflict_limit
-        self._offset: int | None = None
+        self._intake: Intake | None = getattr(bot, "intake", None) if handle is None else None
+        self._next: int | None = None  # one past the last update handled (or accepted by the intake)
+        self._accepted = False  # the intake accepted a batch: ask it what is confirmable
+        self._confirmed: int | None = None  # the offset Telegram last saw
+        self._fatal = False  # ended by a 401 or a persistent 409: nothing more is sent
         self._cancel = CancelToken()
         self._poll_kwargs: dict[str, Any] = {"_cancel": self._cancel} if _takes_cancel(bot) else {}
 
     @property
     def offset(self) -> int | None:
-        """One past the last update handled (the next ``getUpdates`` offset), or None."""
-        return self._offset
+        """The offset the next ``getUpdates`` sends, or None before the first update.
+
+        Without an intake: one past the last update handled. With one:
+        ``intake.confirmable(next)`` (``next`` is one past the last update accepted),
+        asked on the calling thread.
+        """
+        return self._sendable()
+
+    def confirm(self) -> None:
+        """Confirm to Telegram what the intake says is safe now, once the loop has returned.
+
+        Runs on the caller's thread (``Bot.stop`` calls it after the handlers had their
+        grace period). Sends ``getUpdates(offset, limit=1, timeout=0)`` when
+        ``intake.confirmable`` moved past the offset Telegram last saw; does nothing while
+        the loop runs, when nothing moved, without an intake, or after a 401 or a
+        persistent 409 ended the loop.
+        """
+        if self._intake is None or self.running or self._fatal:
+            return
+        self._confirm_safe()
 
     def run_forever(  # type: ignore[override]
         self,
@@ -174,14 +229,13 @@ class MessageLoop(LoopRunner):
         timeout: int,
         allowed_updates: Iterable[str] | None,
     ) -> None:
-        self._offset = offset
-        confirmed = offset  # the offset Telegram last saw
+        self._next = offset
+        self._confirmed = offset
         allowed = list(allowed_updates) if allowed_updates is not None else None
-        failures = conflicts = 0
-        fatal = False
+        failures = conflicts = store_failures = 0
         try:
             while not self.stopping:
-                sent = self._offset
+                sent = self._sendable()
                 try:
                     updates = self._bot.getUpdates(
                         offset=sent, timeout=timeout, allowed_updates=allowed, **self._poll_kwargs
@@ -192,7 +246,7 @@ class MessageLoop(LoopRunner):
                     if not isinstance(updates, list):
                         raise TypeError(f"getUpdates returned a {type(updates).__name__}, not a list")
                 except UnauthorizedError as exc:
-                    fatal = True
+                    self._fatal = True
                     refused = UnauthorizedError(
                         f"getUpdates was refused with 401 Unauthorized ({exc.description}): the bot token is"
                         " wrong or was revoked; the message loop stops",
@@ -211,7 +265,7 @@ class MessageLoop(LoopRunner):
                     failures += 1
                     conflicts += 1
                     if self._conflict_limit is not None and conflicts >= self._conflict_limit:
-                        fatal = True
+                        self._fatal = True
                         error = ConflictError(
                             f"getUpdates was refused with 409 Conflict {conflicts} times in a row: another copy"
                             " of this bot is polling with the same token, or a webhook is set (call"
@@ -253,14 +307,39 @@ class MessageLoop(LoopRunner):
                     self._pause(delay)
                     continue
                 failures = conflicts = 0
-                confirmed = sent
+                self._confirmed = sent
                 allowed = None  # Telegram keeps the setting of the last call that carried it
-                handled = self._handle_batch(updates)
-                if not handled:
-                    self._pause(relax)  # after a batch, poll again at once: more may be waiting
+                if self._intake is None:
+                    progressed = self._handle_batch(updates)
+                else:
+                    try:
+                        progressed = self._accept_batch(self._intake, updates)
+                    except StoreError as exc:
+                        store_failures += 1
+                        delay = self._backoff.delay(store_failures)
+                        log.warning(
+                            "the updates fetched could not be stored (%s: %s): none is confirmed; polling again"
+                            " in %.1f s",
+                            type(exc).__name__,
+                            exc,
+                            delay,
+                        )
+                        self._pause(delay)
+                        continue
+                    except RuntimeError as exc:
+                        log.info("the bot no longer accepts updates (%s): the message loop ends", exc)
+                        break
+                    store_failures = 0
+                if progressed or self.stopping:
+                    continue  # after a batch, poll again at once: more may be waiting
+                intake = self._intake
+                if intake is not None and self._unfinished():
+                    intake.wait_progress(min(max(relax, _MIN_PROGRESS_WAIT), _MAX_PROGRESS_WAIT))
+                else:
+                    self._pause(relax)
         finally:
-            if not fatal and self._offset is not None and self._offset != confirmed:
-                self._confirm(self._offset)
+            if not self._fatal:
+                self._confirm_safe()
 
     def _handle_batch(self, updates: list[Any]) -> int:
         """Handle a batch in order; returns how many updates it handled."""
@@ -272,30 +351,86 @@ class MessageLoop(LoopRunner):
             if update_id is None:
                 self.skipped.refused("without an integer update_id")
                 continue
-            if self._offset is not None and update_id < self._offset:
+            if self._next is not None and update_id < self._next:
                 continue  # already handled
-            if not self._plausible(update_id):
-                self.skipped.refused(f"with an implausible update_id (over {self._max_gap} above the offset)")
+            if not self._plausible(update_id, self._next):
                 continue
             dispatch(update, self._handle, self._report)  # reports and skips what cannot be handled
-            self._offset = update_id + 1
+            self._next = update_id + 1
             self._last_handled = self._clock()
             handled += 1
         return handled
 
-    def _plausible(self, update_id: int) -> bool:
-        if self._offset is None or update_id - self._offset <= self._max_gap:
-            return True
-        return self._last_handled is None or self._clock() - self._last_handled >= self._idle_reset
+    def _accept_batch(self, intake: Intake, updates: list[Any]) -> int:
+        """Give the fresh updates of a batch to ``intake.accept`` in one call; returns how many.
 
-    def _confirm(self, offset: int) -> None:
-        """Tell Telegram that every update below ``offset`` was handled (best effort)."""
+        ``_next`` moves past them only once ``accept`` returned. Its ``StoreError`` and
+        ``RuntimeError`` propagate (nothing moved then).
+        """
+        fresh: list[dict[str, Any]] = []
+        after = self._next  # one past the last update of ``fresh``
+        for update in updates:
+            update_id = update_id_of(update)
+            if update_id is None:
+                self.skipped.refused("without an integer update_id")
+                continue
+            if after is not None and update_id < after:
+                continue  # accepted already: Telegram sends it again until it is confirmed
+            if not self._plausible(update_id, after):
+                continue
+            fresh.append(update)
+            after = update_id + 1
+        if not fresh or self.stopping:
+            return 0  # when stopping, the batch stays unconfirmed: Telegram sends it again
+        intake.accept(fresh)
+        self._next = after
+        self._accepted = True
+        self._last_handled = self._clock()
+        return len(fresh)
+
+    def _plausible(self, update_id: int, offset: int | None) -> bool:
+        """False (and counted as skipped) for an id implausibly far above ``offset``."""
+        if offset is None or update_id - offset <= self._max_gap:
+            return True
+        if self._last_handled is None or self._clock() - self._last_handled >= self._idle_reset:
+            return True
+        self.skipped.refused(f"with an implausible update_id (over {self._max_gap} above the offset)")
+        return False
+
+    def _sendable(self) -> int | None:
+        """The offset that is safe to send now (see the class docstring)."""
+        if self._intake is None or not self._accepted or self._next is None:
+            return self._next
+        return self._intake.confirmable(self._next)
+
+    def _unfinished(self) -> bool:
+        """True when the intake holds accepted updates that are not yet safe to confirm."""
+        if self._intake is None or not self._accepted or self._next is None:
+            return False
+        return self._intake.confirmable(self._next) < self._next
+
+    def _confirm_safe(self) -> None:
+        """Confirm the offset that is safe now, if it moved past the one Telegram last saw."""
+        try:
+            offset = self._sendable()
+        except Exception:
+            log.exception("asking the intake what may be confirmed failed; nothing more is confirmed")
+            return
+        if offset is None or (self._confirmed is not None and offset <= self._confirmed):
+            return
+        if self._confirm(offset):
+            self._confirmed = offset
+
+    def _confirm(self, offset: int) -> bool:
+        """Tell Telegram that every update below ``offset`` was handled (best effort); True if it was told."""
         try:
             self._bot.getUpdates(offset=offset, limit=1, timeout=0)
         except Exception as exc:
             log.warning(
                 "could not confirm the handled updates (%s); updates from %d may be delivered again", exc, offset
             )
+            return False
+        return True
 
 
 def _takes_cancel(bot: Any) -> bool:

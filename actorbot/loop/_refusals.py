@@ -44,11 +44,11 @@ class RefusalLog:
         self._totals: Counter[str] = Counter()
         self._next_report: float | None = None
 
-    def refused(self, reason: str) -> None:
-        """Count one refusal for ``reason`` (a short phrase such as ``"wrong secret"``)."""
+    def refused(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` refusals for ``reason`` (a short phrase such as ``"wrong secret"``)."""
         with self._lock:
-            self._pending[reason] += 1
-            self._totals[reason] += 1
+            self._pending[reason] += count
+            self._totals[reason] += count
             now = self._clock()
             if self._next_report is not None and now < self._next_report:
                 return

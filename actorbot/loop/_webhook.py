@@ -3,9 +3,9 @@
 Threads: ``feed`` runs on the caller's thread (typically a web server's request
 thread) and only decodes the update and queues it. The loop's own thread
 (:meth:`run_forever`, or the one :meth:`run_as_thread` started) calls ``handle``
-for each update, one at a time, and resolves the :class:`Delivery` that ``feed``
-returned, so the request thread can answer Telegram only once the update was
-accepted.
+for each update, one at a time (or gives the queued updates to the bot's intake,
+several in one call), and resolves the :class:`Delivery` that ``feed`` returned,
+so the request thread can answer Telegram only once the update was accepted.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..exception import StoreError
 from ._handling import Handler, decode_update, dispatch, reporter_of, resolve_handler, update_id_of
+from ._intake import Intake
 from ._ordering import DEFAULT_IDLE_RESET, DEFAULT_MAX_GAP, Reorderer
 from ._outcome import Delivery, Outcome
 from ._refusals import RefusalLog
@@ -83,6 +85,19 @@ class Webhook(LoopRunner):
     Call :meth:`run_forever` (blocks) or :meth:`run_as_thread`, then :meth:`feed`
     every update the web application receives. An exception raised by ``handle``
     is logged with its traceback and the loop goes on.
+
+    **With the bot's intake** (``handle`` is None and ``bot.intake`` is not None, as
+    for a :class:`~actorbot.DelegatorBot`): the loop gives whole updates to
+    ``intake.accept`` instead of calling ``handle``, every update queued at that moment
+    in one call, in the order it would have handled them (a group commit: one journal
+    transaction for a burst). Their outcome: ``ACCEPTED`` when the call took new
+    updates, ``SKIPPED`` when it took none (they were accepted before: duplicates, still
+    acknowledged); ``BUSY`` when it raised :class:`~actorbot.exception.StoreError`
+    (:class:`WebhookApp` answers 503 with ``Retry-After``; the update is not remembered
+    as a duplicate, so Telegram's next delivery is accepted); ``STOPPED`` when it raised
+    ``RuntimeError`` (the bot stopped; the loop stops too). An update without an integer
+    ``update_id`` cannot be journaled: it is refused (``SKIPPED``, logged), as
+    :class:`OrderedWebhook` always does.
     """
 
     thread_name = "actorbot-webhook"
@@ -100,6 +115,8 @@ class Webhook(LoopRunner):
             raise ValueError("max_pending must be positive and dedup_memory not negative")
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
+        self._intake: Intake | None = getattr(bot, "intake", None) if handle is None else None
+        self._store_failing = False  # the last accept raised StoreError (warned once per streak)
         self._report = reporter_of(bot)
         self._cond = threading.Condition()
         self._inbox: deque[_Entry] = deque()
@@ -145,7 +162,8 @@ class Webhook(LoopRunner):
         :returns: a :class:`Delivery`; ``delivery.wait(timeout)`` blocks until
             the loop handled (or skipped) the update and returns its
             :class:`Outcome`. Once the loop was stopped it is ``STOPPED`` at once;
-            with ``max_pending`` updates pending it is ``BUSY`` at once.
+            with ``max_pending`` updates pending it is ``BUSY`` at once (with the
+            bot's intake, also when the store failed: see the class docstring).
         :raises actorbot.exception.BadUpdate: ``data`` is not a JSON object.
         """
         update = decode_update(data)
@@ -197,11 +215,84 @@ class Webhook(LoopRunner):
                         self._cond.wait()
                     if self.stopping:
                         return
-                    entry = self._inbox.popleft()
-                self._deliver(entry)
+                    if self._intake is None:
+                        entries = [self._inbox.popleft()]
+                    else:  # a group commit: everything queued now
+                        entries = list(self._inbox)
+                        self._inbox.clear()
+                self._hand_over(entries)
         finally:
             self._abandon_all()
             self.skipped.flush()
+
+    def _hand_over(self, entries: list[_Entry]) -> None:
+        """Hand a run of updates over in order: to the intake in one call, else to ``handle``
+        one by one (what is left when the loop stops is abandoned as ``STOPPED``)."""
+        if self._intake is not None:
+            self._accept(self._intake, entries)
+            return
+        done = 0
+        try:
+            for entry in entries:
+                if self.stopping:
+                    break
+                self._deliver(entry)
+                done += 1
+        finally:
+            for rest in entries[done:]:
+                rest.resolve(Outcome.STOPPED)  # not handled (a no-op for one already resolved)
+
+    def _accept(self, intake: Intake, entries: list[_Entry]) -> None:
+        """Give ``entries`` to ``intake.accept`` in one call and resolve each (see the class doc)."""
+        taken: list[_Entry] = []
+        for entry in entries:
+            if entry.update_id is None:
+                self.skipped.refused("without an integer update_id (cannot be journaled)")
+                entry.resolve(Outcome.SKIPPED)
+            else:
+                taken.append(entry)
+        if not taken:
+            return
+        if self.stopping:
+            outcome = Outcome.STOPPED
+        else:
+            try:
+                new = intake.accept([entry.update for entry in taken])
+            except StoreError as exc:
+                outcome = Outcome.BUSY
+                self._store_failed(exc, len(taken))
+            except RuntimeError as exc:
+                outcome = Outcome.STOPPED
+                log.info("the bot no longer accepts updates (%s): the webhook loop stops", exc)
+                self.stop(timeout=0)  # on the loop's own thread: only asks
+            except BaseException:
+                for entry in taken:
+                    entry.resolve(Outcome.STOPPED)  # not accepted: KeyboardInterrupt, a bug in the intake...
+                raise
+            else:
+                outcome = Outcome.ACCEPTED if new else Outcome.SKIPPED
+                if self._store_failing:
+                    self._store_failing = False
+                    log.info("the store takes updates again")
+        if outcome is Outcome.BUSY:
+            for entry in taken:
+                self._forget(entry)  # Telegram delivers it again: that copy must not look like a duplicate
+        for entry in taken:
+            entry.resolve(outcome)
+
+    def _store_failed(self, exc: StoreError, count: int) -> None:
+        self.skipped.refused("refused as busy: the store failed (503)", count)
+        if not self._store_failing:
+            self._store_failing = True
+            log.warning(
+                "updates could not be stored (%s: %s): answering 503 until the store works again (Telegram"
+                " delivers them again)",
+                type(exc).__name__,
+                exc,
+            )
+
+    def _forget(self, entry: _Entry) -> None:
+        """Forget that ``entry`` was taken in (it was refused as busy). Loop thread."""
 
     def _deliver(self, entry: _Entry) -> None:
         try:
@@ -306,8 +397,10 @@ class OrderedWebhook(Webhook):
                 for entry in arrived:
                     ready.extend(self._order(reorderer, entry, now))
                 ready.extend(reorderer.release(now))
-                while ready and not self.stopping:
-                    self._deliver(ready.popleft())
+                if ready and not self.stopping:
+                    run = list(ready)
+                    ready.clear()
+                    self._hand_over(run)
         finally:
             for entry in ready:
                 entry.resolve(Outcome.STOPPED)
@@ -316,6 +409,10 @@ class OrderedWebhook(Webhook):
             self._abandon_all()
             reorderer.late.flush()
             self.skipped.flush()
+
+    def _forget(self, entry: _Entry) -> None:
+        if self._reorderer is not None and entry.update_id is not None:
+            self._reorderer.forget(entry.update_id)
 
     def _order(self, reorderer: Reorderer[_Entry], entry: _Entry, now: float) -> tuple[_Entry, ...]:
         update_id = entry.update_id

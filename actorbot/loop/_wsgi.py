@@ -109,7 +109,8 @@ class WebhookApp:
     401/403 for a missing/wrong secret; 405 for a method other than POST; 411
     without a length; 413 for a body over ``max_body``; 503 with ``Retry-After``
     when the bot is stopping (``bot.accepting`` is False), the loop holds its
-    ``max_pending`` updates, the loop stopped, or it did not accept the update
+    ``max_pending`` updates, the bot's store could not take the update (a loop
+    with the bot's intake), the loop stopped, or it did not accept the update
     within ``accept_timeout``: Telegram delivers it again later, so nothing is
     lost. Refusals are logged in aggregate (:attr:`refusals`), never one WARNING each.
     """
@@ -239,7 +240,7 @@ class WebhookApp:
                 self.refusals.refused(f"not accepted within accept_timeout={self.accept_timeout:g} s (503)")
                 return "503 Service Unavailable", [("Retry-After", "1")], b"not accepted in time\n"
             if outcome is Outcome.BUSY:
-                return "503 Service Unavailable", [("Retry-After", "1")], b"too many updates pending\n"
+                return "503 Service Unavailable", [("Retry-After", "1")], b"busy: deliver again later\n"
             if not outcome.acknowledged:
                 return "503 Service Unavailable", [("Retry-After", "5")], b"the loop is stopped\n"
         return "200 OK", [], b""
