@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["RedisServer", "RedisServerMissing", "free_port"]
@@ -32,9 +33,12 @@ def free_port() -> int:
 class RedisServer:
     """One ``redis-server`` process; use as a context manager or call start()/stop()."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, password: str | None = None) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], *, password: str | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
         self.directory = Path(directory)
         self.password = password
+        self.extra_args = tuple(extra_args)  # e.g. ("--appendonly", "yes"): later arguments win
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -57,6 +61,7 @@ class RedisServer:
                     "--dir", str(self.directory), "--logfile", "redis.log"]
             if self.password:
                 args += ["--requirepass", self.password]
+            args += self.extra_args
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)
             if self._wait_ready(ready_within):

@@ -184,7 +184,8 @@ class RedisStore(Store):
                 try:
                     return operation()
                 except redis.AuthenticationError as exc:
-                    raise StoreUnavailable(self._scrub(f"{self.describe()}: {what}: authentication failed: {exc}")) from exc
+                    message = f"{self.describe()}: {what}: authentication failed: {exc}"
+                    raise StoreUnavailable(self._scrub(message)) from exc
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     if attempt < attempts:
                         log.warning("%s: %s failed (%s), retrying (%d/%d)", self.describe(), what,

@@ -147,7 +147,7 @@ def test_concurrent_use_from_threads(store: Store):
                 store.commit([Commit((Write("t", f"{n}-{i}", {"n": n, "i": i}),))])
                 assert store.get("t", f"{n}-{i}") == {"n": n, "i": i}
             store.accept([(n * 1000 + i, {}) for i in range(10)])
-        except BaseException as exc:  # noqa: B902 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,), name=f"store-{n}") for n in range(4)]
