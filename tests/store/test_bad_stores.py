@@ -308,3 +308,21 @@ def test_a_database_held_by_another_connection_is_retried_then_unavailable(tmp_p
             other.close()
         store.put("conv", "1", {"v": 3})  # usable again once the other let go
         assert store.get("conv", "1") == {"v": 3}
+
+
+def test_redis_unavailable_is_temporary_the_store_works_once_redis_is_back(tmp_path):
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        store = RedisStore(server.url, socket_timeout=1, retries=1)
+        try:
+            store.put("conv", "1", {"v": 1})
+            server.stop()
+            with pytest.raises(StoreUnavailable):
+                store.get("conv", "1")
+            server = RedisServer(tmp_path / "redis2", port=server.port).start()  # no persistence: empty
+            store.put("conv", "1", {"v": 2})
+            assert store.get("conv", "1") == {"v": 2}
+        finally:
+            store.close()
+    finally:
+        server.stop()
