@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["RedisServer", "RedisServerMissing", "free_port"]
@@ -32,10 +33,19 @@ def free_port() -> int:
 class RedisServer:
     """One ``redis-server`` process; use as a context manager or call start()/stop()."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, password: str | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        password: str | None = None,
+        extra_args: Sequence[str] = (),
+        port: int = 0,
+    ) -> None:
         self.directory = Path(directory)
         self.password = password
-        self.port = 0
+        self.extra_args = tuple(extra_args)  # e.g. ("--appendonly", "yes"): later arguments win
+        self.port = port  # 0: a free one (a server started again on the same port: pass it)
+        self._fixed_port = bool(port)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,11 +62,13 @@ class RedisServer:
             )
         self.directory.mkdir(parents=True, exist_ok=True)
         for _ in range(3):  # another process may take the free port before redis binds it
-            self.port = free_port()
+            if not self._fixed_port:
+                self.port = free_port()
             args = [binary, "--save", "", "--appendonly", "no", "--port", str(self.port), "--bind", "127.0.0.1",
                     "--dir", str(self.directory), "--logfile", "redis.log"]
             if self.password:
                 args += ["--requirepass", self.password]
+            args += self.extra_args
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)
             if self._wait_ready(ready_within):

@@ -4,6 +4,8 @@ Records are JSON objects written with ``allow_nan=False``: a value :func:`json.d
 refuses (a ``datetime``, a ``set``, NaN) raises
 :class:`~actorbot.exception.StateNotSerializable` naming the record and the path inside it.
 Text read back that is not a JSON object raises :class:`~actorbot.exception.StoreCorrupt`.
+What JSON accepts but does not give back is json's rule, the same in every store: a tuple
+comes back a list, an int/float/bool/None dict key comes back a string.
 Pure functions; safe on any thread.
 """
 

@@ -184,7 +184,8 @@ class RedisStore(Store):
                 try:
                     return operation()
                 except redis.AuthenticationError as exc:
-                    raise StoreUnavailable(self._scrub(f"{self.describe()}: {what}: authentication failed: {exc}")) from exc
+                    message = f"{self.describe()}: {what}: authentication failed: {exc}"
+                    raise StoreUnavailable(self._scrub(message)) from exc
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     if attempt < attempts:
                         log.warning("%s: %s failed (%s), retrying (%d/%d)", self.describe(), what,
@@ -305,15 +306,30 @@ class RedisStore(Store):
         if not (final or done):
             return
 
+        # final has one write per record, so sets and deletes are disjoint: a few multi-key
+        # commands (MSET, DEL, SADD/SREM per namespace) instead of two per record
+        sets: dict[str, str] = {}
+        deletes: list[str] = []
+        added: dict[str, list[str]] = {}
+        removed: dict[str, list[str]] = {}
+        for (namespace, key), text in final.items():
+            if text is None:
+                deletes.append(self._record_key(namespace, key))
+                removed.setdefault(self._index_key(namespace), []).append(key)
+            else:
+                sets[self._record_key(namespace, key)] = text
+                added.setdefault(self._index_key(namespace), []).append(key)
+
         def apply() -> None:
             pipe = self._client.pipeline(transaction=True)
-            for (namespace, key), text in final.items():
-                if text is None:
-                    pipe.delete(self._record_key(namespace, key))
-                    pipe.srem(self._index_key(namespace), key)
-                else:
-                    pipe.set(self._record_key(namespace, key), text)
-                    pipe.sadd(self._index_key(namespace), key)
+            if sets:
+                pipe.mset(sets)
+            if deletes:
+                pipe.delete(*deletes)
+            for index, keys in added.items():
+                pipe.sadd(index, *keys)
+            for index, keys in removed.items():
+                pipe.srem(index, *keys)
             if done:
                 pipe.zadd(self._k_done, {str(update_id): update_id for update_id in done})
                 pipe.zrem(self._k_pending, *done)

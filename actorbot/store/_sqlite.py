@@ -51,7 +51,6 @@ APPLICATION_ID = 0x41435442
 SCHEMA_VERSION = 1
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-_BUSY_TIMEOUT_MS = 2000  # SQLite's own wait on a busy file, per attempt
 _BUSY_ATTEMPTS = 3  # attempts of one operation on "database is locked" / transient I/O errors
 _T = TypeVar("_T")
 
@@ -81,11 +80,17 @@ class SQLiteStore(Store):
 
     Opening checks the file (ours, a fresh one, or :class:`StoreCorrupt`) and takes the
     lock (or :class:`StoreLocked`); a directory that cannot be written gives
-    :class:`StoreUnavailable`.
+    :class:`StoreUnavailable`. ``synchronous`` is SQLite's ``PRAGMA synchronous`` (see the
+    module docstring). ``busy_timeout`` (seconds) is how long SQLite waits for a file another
+    connection holds (a backup tool, say) before an operation is retried; after
+    3 attempts it raises :class:`StoreUnavailable`.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, synchronous: str = "NORMAL", busy_timeout: float = 2.0
+    ) -> None:
         self._path = os.fspath(path)
+        self._busy_timeout = busy_timeout
         if self._path in ("", ":memory:") or self._path.startswith("file:"):
             raise ValueError(f"SQLiteStore needs a file path, not {self._path!r} (use MemoryStore for memory)")
         synchronous = synchronous.upper()
@@ -105,7 +110,7 @@ class SQLiteStore(Store):
     def _connect(self, synchronous: str) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
-                self._path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
             raise self._error(exc, "cannot open") from exc
@@ -115,7 +120,7 @@ class SQLiteStore(Store):
             if str(mode).lower() != "wal":
                 log.warning("%s: journal_mode is %s, not wal", self.describe(), mode)
             conn.execute(f"PRAGMA synchronous={synchronous}")
-            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -219,10 +224,8 @@ class SQLiteStore(Store):
         return self._run("accept", insert, write=True)
 
     def pending(self) -> list[tuple[int, Json]]:
-        rows = self._run(
-            "pending",
-            lambda conn: conn.execute("SELECT update_id, body FROM journal WHERE done = 0 ORDER BY update_id").fetchall(),
-        )
+        query = "SELECT update_id, body FROM journal WHERE done = 0 ORDER BY update_id"
+        rows = self._run("pending", lambda conn: conn.execute(query).fetchall())
         return [(update_id, decode(body, f"{self._path}: journal entry {update_id}")) for update_id, body in rows]
 
     def forget_done(self, below: int) -> None:

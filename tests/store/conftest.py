@@ -22,10 +22,13 @@ from redisserver import RedisServer, RedisServerMissing
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server on a free 127.0.0.1 port for the whole session (fails if missing)."""
     server = RedisServer(tmp_path_factory.mktemp("redis"))
+    missing = ""
     try:
         server.start()
     except RedisServerMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
+        missing = str(exc)
+    if missing:
+        pytest.fail(missing, pytrace=False)
     try:
         yield server
     finally:
