@@ -204,7 +204,7 @@ def test_run_example_on_the_emulator_chats_and_stops_on_sigint(cli_processes: li
     assert say(http, info["url"], alice, "again") == "2"
     # the bot runs in the emulator's process: the chat page's panel lists its conversation
     panel = json.loads(http.request("GET", info["url"] + "/chat/api/conversations").data)["result"]
-    assert [(c["seed"], c["handler"], c["values"]["_count"]) for c in panel["conversations"]] == [
+    assert [(c["seed"], c["handler"], c["values"]["state.count"]) for c in panel["conversations"]] == [
         (alice, "MessageCounter", "2")
     ]
     # the conversation is logged as it happens, by default

@@ -40,8 +40,8 @@ from .._reporting import ConversationId
 from ..exception import IdleTerminate, StopListening, StoreError
 from ..store import Write
 from ._messages import Deliver, Drain, Failure, Shutdown, Stamp
-from ._pool import PooledActor, WorkerPool
 from ._persistence import CONVERSATIONS
+from ._pool import PooledActor, WorkerPool
 from ._record import Record
 from ._scopes import chat_and_user, data_writes
 
@@ -286,7 +286,8 @@ class _DelegateBehaviour(pykka.Actor):
                 writes = self._writes(uid, closed=True)
             except Exception as exc:  # chat_data changed to something JSON cannot hold
                 self._port.report(exc, None)
-                writes = (Write(CONVERSATIONS, self._port.conversation_key, None),) if self._port.conversation_key else ()
+                key = self._port.conversation_key
+                writes = (Write(CONVERSATIONS, key, None),) if key is not None else ()
             self._port.finish(uid, writes)
         if notify:
             self._port.closing(failure)

@@ -41,7 +41,6 @@ from . import _clock
 from ._clock import Deadline, real_monotonic
 from ._delegate import HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
-from ._record import Record
 from ._messages import (
     AddCapture,
     AttachListener,
@@ -58,9 +57,9 @@ from ._messages import (
     Route,
     RouteBatch,
     Shutdown,
-    Stamp,
 )
 from ._metrics import metric_flavor
+from ._record import Record
 from ._run import RunDelegate
 from ._supervision import DeadLetter, FailureHistory, RestartPolicy
 

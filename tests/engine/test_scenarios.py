@@ -304,6 +304,7 @@ def test_polling_loop_to_delegates_and_back(make_bot, telegram) -> None:
     assert telegram.texts_to(1) == ["M0", "M2", "M4"]
     assert telegram.texts_to(2) == ["M1", "M3", "M5"]
     # the offset moves only past handled updates; the last call confirms all six
-    offsets = [int(c.params["offset"]) for c in telegram.api.calls("getUpdates")[1:]]
+    # (a poll that stop() cut short may reach the server without its parameters)
+    offsets = [int(c.params["offset"]) for c in telegram.api.calls("getUpdates")[1:] if c.params]
     assert offsets == sorted(offsets) and set(offsets) <= set(range(10, 17)), offsets
     assert offsets[-1] == 16
