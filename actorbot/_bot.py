@@ -132,6 +132,7 @@ class Bot(ApiMethods):
         self._metrics = MetricsRecorder()
         self._flood_seen = threading.local()  # .exc: the 429 the last flood wait on this thread was for
         self._live_loops: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._started_loops: list[Any] = []  # loops that ran for this bot since the last stop
         # The policy calls are sent with: the bot's, with its wait (if any) metered for 429s.
         self._sent_retry = (
             dataclasses.replace(self._retry, wait=self._metered_wait(self._retry.wait))
@@ -155,6 +156,11 @@ class Bot(ApiMethods):
         self._loops: list[Any] = []
         self._scheduler: Any = None
         self._stoppables: list[weakref.ref[Any]] = []
+        # urllib3 closes its connection pools in weakref finalizers, which run at exit from
+        # one atexit hook that weakref registers with the first finalizer. Making sure that
+        # hook exists before ours puts ours first (atexit runs hooks last-in, first-out), so
+        # the stop at exit still has HTTP: it confirms what was handled, on_close may reply.
+        weakref.finalize(self, _nothing)
         atexit.register(self._stop_at_exit)
 
     def __repr__(self) -> str:
@@ -227,6 +233,8 @@ class Bot(ApiMethods):
     def _loop_started(self, loop: Any) -> None:
         """Called by an update loop as it starts running for this bot (for :attr:`loop_alive`)."""
         self._live_loops.add(loop)
+        with self._lock:  # kept (strongly) until a stop has let it confirm what it handled
+            self._started_loops = [other for other in self._started_loops if other.running] + [loop]
 
     def _metered_wait(self, inner: Callable[[float], bool]) -> Callable[[float], bool]:
         """``inner`` (a retry wait), counting the waits the HTTP client makes for a 429 answer.
@@ -388,7 +396,9 @@ class Bot(ApiMethods):
         or one with nothing new to confirm, does nothing.
         """
         seen: set[int] = set()
-        for loop in [*loops, *list(self._live_loops)]:
+        with self._lock:
+            started, self._started_loops = self._started_loops, []
+        for loop in [*loops, *started, *list(self._live_loops)]:
             confirm = getattr(loop, "confirm", None)
             if confirm is None or id(loop) in seen:
                 continue
@@ -1254,3 +1264,7 @@ class Bot(ApiMethods):
 
 
 assert all(old in Bot.__dict__ for old in RENAMED_METHODS)
+
+
+def _nothing() -> None:
+    """A finalizer that does nothing (see ``Bot.__init__``)."""

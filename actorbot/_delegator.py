@@ -18,6 +18,7 @@ from typing import Any
 from ._bot import Bot
 from .actors._acks import DEFAULT_HOLD
 from .actors._engine import RUNTIMES, Engine, EngineIntake, EngineMicrophone
+from .actors._persistence import Persistence
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
 from .actors._supervisor import ConversationInfo
@@ -42,15 +43,20 @@ def _default_runtime() -> str:
 
 
 class _OriginStore:
-    """Callback-query origins captured per delegate id, kept across delegate restarts."""
+    """Callback-query origins captured per delegate id, kept across delegate restarts, and
+    (with a store) across a restart of the bot: a new set starts with the stored origins."""
 
-    def __init__(self) -> None:
+    def __init__(self, persistence: Persistence) -> None:
         self._lock = threading.Lock()
         self._sets: dict[Any, set[Any]] = {}
+        self._persistence = persistence
 
     def setdefault_set(self, delegate_id: Any) -> set[Any]:
         with self._lock:
-            return self._sets.setdefault(delegate_id, set())
+            origins = self._sets.get(delegate_id)
+            if origins is None:
+                origins = self._sets[delegate_id] = self._persistence.claim_origins(delegate_id)
+            return origins
 
 
 class DelegatorBot(Bot):
@@ -143,7 +149,7 @@ class DelegatorBot(Bot):
         )
         self._intake = EngineIntake(self._engine)
         self._mic = EngineMicrophone(self._engine)
-        self._callback_origins = _OriginStore()
+        self._callback_origins = _OriginStore(self._engine.persistence)
 
     # -- telepot's interface ------------------------------------------------------------------
     @property

@@ -42,7 +42,7 @@ from ..store import Write
 from ._messages import Deliver, Drain, Failure, Shutdown, Stamp
 from ._persistence import CONVERSATIONS
 from ._pool import PooledActor, WorkerPool
-from ._record import Record
+from ._record import Record, encode
 from ._scopes import chat_and_user, data_writes
 
 __all__ = ["HandlerDelegate", "DelegatePort", "DelegateActor", "PooledDelegateActor"]
@@ -109,6 +109,9 @@ class DelegatePort(Protocol):
     conversation_key: str | None
     """This conversation's key among the stored conversations (None: nothing is stored)."""
 
+    durable: bool
+    """Whether records go to a durable store (then the conversation's pending events are kept too)."""
+
     def load(self, namespace: str, key: str) -> dict[str, Any] | None:
         """A stored record (including writes not yet committed). May raise ``StoreError``."""
 
@@ -145,6 +148,8 @@ class _DelegateBehaviour(pykka.Actor):
         self._applied: int | None = None  # the last update this conversation's stored state includes
         self._version = int(getattr(self._handler, "state_version", 0) or 0)
         self._scopes: tuple[Record | None, Record | None] = (None, None)
+        self._events_text = "[]"  # the pending events last written
+        self._origins_text = "[]"  # the captured callback-query origins last written
 
     def __str__(self) -> str:
         return f"delegate {self._id} ({type(self._handler).__name__}, seed {self._seed!r})"
@@ -240,14 +245,53 @@ class _DelegateBehaviour(pykka.Actor):
         if closed:
             return (Write(CONVERSATIONS, key, None), *writes)
         changed = self._state.changes()
-        if changed is None and uid is None:
+        events, events_text = self._pending_events()
+        origins, origins_text = self._origins()
+        if changed is None and uid is None and events_text == self._events_text and origins_text == self._origins_text:
             return writes
         if uid is not None:
             self._applied = uid
-        value = {"state": self._state.to_json(), "applied": self._applied, "version": self._version}
+        value: dict[str, Any] = {"state": self._state.to_json(), "applied": self._applied, "version": self._version}
+        if events:
+            value["events"] = events
+        if origins:
+            value["origins"] = origins
         if changed is not None:
             self._state.mark_written(changed)
+        self._events_text = events_text
+        self._origins_text = origins_text
         return (Write(CONVERSATIONS, key, value), *writes)
+
+    def _origins(self) -> tuple[list[list[Any]], str]:
+        """With a durable store: the messages whose callback queries this conversation captures."""
+        coordinator = getattr(self._handler, "callback_query_coordinator", None)
+        if not self._port.durable or coordinator is None:
+            return [], "[]"
+        origins = sorted((list(origin) for origin in coordinator.origin_set), key=repr)
+        return origins, encode(origins)
+
+    def _pending_events(self) -> tuple[list[dict[str, Any]], str]:
+        """With a durable store: the handler's events still to fire, as stored (and their encoding)."""
+        pending = getattr(getattr(self._handler, "scheduler", None), "pending_events", None)
+        if not self._port.durable or pending is None:
+            return [], "[]"
+        events = []
+        for event in pending():
+            data = event.data
+            if not isinstance(data, dict) or len(data) != 1:
+                continue
+            [(flavor, body)] = data.items()
+            if not isinstance(body, dict):
+                continue
+            stored = {"at": event.timestamp, "flavor": flavor,
+                      "data": {k: v for k, v in body.items() if k not in ("source", "restored")}}
+            try:
+                encode(stored)
+            except (TypeError, ValueError):
+                logger.warning("%s: event %s carries data JSON cannot hold: not kept across a restart", self, flavor)
+                continue
+            events.append(stored)
+        return events, encode(events)
 
     # -- handling ------------------------------------------------------------------------------
     def _open(self, initial: Any, skip_message: bool = False) -> None:

@@ -44,6 +44,7 @@ from ._messages import (
     Inspect,
     RemoveCapture,
     RestartDue,
+    RestoredEvent,
     RetryLetters,
     Route,
     RouteBatch,
@@ -51,9 +52,9 @@ from ._messages import (
     Stamp,
 )
 from ._metrics import MetricsRecorder, metric_flavor
-from ._persistence import Finish, Persistence
+from ._persistence import CONVERSATIONS, Finish, Persistence
 from ._pool import WorkerPool
-from ._record import seed_text
+from ._record import parse_conversation_key, seed_text
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
 from ._supervisor import SHUTDOWN_SENTINEL, ConversationInfo, Kind, SupervisorActor
@@ -191,10 +192,36 @@ class Engine:
         return self._ref
 
     def _replay(self, ref: pykka.ActorRef[Any]) -> None:
-        """With a store: route the updates accepted before a crash but never done, before anything else."""
+        """With a store: schedule the stored conversations' events again, then route the updates
+        accepted before a crash but never done, before anything else."""
         if not self.persistence.durable:
             return
-        pending = self.persistence.store.pending()  # StoreError: the bot cannot start with its store
+        store = self.persistence.store
+        restored = 0
+        origins: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        for key, record in store.items(CONVERSATIONS):  # StoreError: the bot cannot start with its store
+            conversation = parse_conversation_key(key)
+            if conversation is None:
+                continue
+            for origin in record.get("origins") or ():
+                if isinstance(origin, list) and origin:
+                    origins[tuple(origin)] = conversation
+            for event in record.get("events") or ():
+                if not isinstance(event, dict):
+                    continue
+                try:
+                    when = float(event["at"])
+                    message = RestoredEvent(conversation[0], conversation[1], str(event["flavor"]),
+                                            dict(event.get("data") or {}))
+                except (KeyError, TypeError, ValueError):
+                    logger.warning("stored conversation %s has an event that cannot be read: %r", key, event)
+                    continue
+                self.scheduler.event_at(when, message)
+                restored += 1
+        if restored:
+            logger.info("%d stored event(s) scheduled again", restored)
+        self.persistence.origins = origins
+        pending = store.pending()
         if not pending:
             return
         logger.info("replaying %d update(s) accepted before the last stop but not handled", len(pending))
@@ -294,8 +321,11 @@ class Engine:
 
     def _on_event(self, data: Any) -> None:
         # Scheduler thread: a fired event is routed like an update; the engine's own timers
-        # (a restart's backoff) go to the supervisor as they are.
-        self.tell_supervisor(data if isinstance(data, RestartDue) else Route(data, self._stamp(data)))
+        # (a restart's backoff, a restored event) go to the supervisor as they are.
+        if isinstance(data, (RestartDue, RestoredEvent)):
+            self.tell_supervisor(data)
+        else:
+            self.tell_supervisor(Route(data, self._stamp(data)))
 
     def schedule(self, when: float, message: RestartDue) -> None:
         """Have ``message`` told to the supervisor at ``when`` (engine clock)."""
@@ -531,7 +561,7 @@ class _DelegatePort:
 
     __slots__ = (
         "_engine", "_metrics", "_watchdog", "_persistence", "delegate_id", "conversation", "initial_stamp",
-        "initial_uid", "conversation_key",
+        "initial_uid", "conversation_key", "durable",
     )
 
     def __init__(
@@ -553,6 +583,7 @@ class _DelegatePort:
         self.conversation_key = (
             f"{conversation.pattern}:{seed_text(conversation.seed)}" if conversation is not None else None
         )
+        self.durable = engine.persistence.durable
 
     def load(self, namespace: str, key: str) -> dict[str, Any] | None:
         return self._persistence.get(namespace, key)

@@ -5,7 +5,8 @@ Who sends what:
 - ``handle()`` / the scheduler -> supervisor: :class:`Route`; the intake: :class:`RouteBatch`.
 - delegate -> supervisor: :class:`Closing` (with a :class:`Failure` when its handler
   raised), then (after :class:`Drain`) :class:`Drained`.
-- scheduler -> supervisor: :class:`RestartDue` (a failed conversation's backoff ended).
+- scheduler -> supervisor: :class:`RestartDue` (a failed conversation's backoff ended),
+  :class:`RestoredEvent` (a stored event of a conversation came due).
 - ``bot.dead_letters.retry()`` -> supervisor: :class:`RetryLetters`.
 - any thread -> supervisor: :class:`AddCapture`, :class:`RemoveCapture`,
   :class:`AttachListener`, :class:`Broadcast`.
@@ -32,6 +33,7 @@ __all__ = [
     "Closing",
     "Failure",
     "RestartDue",
+    "RestoredEvent",
     "RetryLetters",
     "Drain",
     "Drained",
@@ -111,6 +113,20 @@ class RestartDue:
     """The backoff of a failed conversation (placeholder ``delegate_id``) has ended."""
 
     delegate_id: int
+
+
+@dataclass(frozen=True)
+class RestoredEvent:
+    """A conversation's event kept in the store across a restart, now due (scheduler -> supervisor).
+
+    ``data`` is the event's body without its source; the supervisor gives it the source of
+    the conversation ``(pattern, seed)`` (starting it from its stored state if it is not live).
+    """
+
+    pattern: int
+    seed: Any
+    flavor: str
+    data: Any
 
 
 @dataclass(frozen=True)

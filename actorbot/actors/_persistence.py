@@ -71,6 +71,7 @@ class Persistence:
         self.durable = store is not None
         self.store: Store = store if store is not None else MemoryStore()
         self.replayed: frozenset[int] = frozenset()  # ids replayed from the journal at start (set once)
+        self.origins: dict[tuple[Any, ...], tuple[int, Any]] = {}  # stored callback origins -> (pattern, seed)
         self._acks = acks
         self._fault = fault
         self._activity = activity  # queued commits count as work: settle() waits for them
@@ -82,6 +83,21 @@ class Persistence:
         self._failed = False
         self._pause = threading.Event()
         self._flushed = False
+
+    # -- what a restart restores -----------------------------------------------------------------------
+    def origin_owner(self, origin: tuple[Any, ...]) -> tuple[int, Any] | None:
+        """The stored conversation ``(pattern, seed)`` that captured ``origin`` before a restart."""
+        with self._lock:
+            return self.origins.get(origin)
+
+    def claim_origins(self, seed: Any) -> set[tuple[Any, ...]]:
+        """The stored origins of the conversations with ``seed``, forgotten here: a conversation
+        rebuilt for that seed captures them itself (any thread)."""
+        with self._lock:
+            mine = {origin for origin, (_, owner) in self.origins.items() if owner == seed}
+            if mine:
+                self.origins = {o: c for o, c in self.origins.items() if o not in mine}
+            return mine
 
     # -- reading (a delegate's thread) ---------------------------------------------------------------
     def get(self, namespace: str, key: str) -> dict[str, Any] | None:

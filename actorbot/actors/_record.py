@@ -15,7 +15,7 @@ from typing import Any
 
 from ..exception import StateNotSerializable
 
-__all__ = ["Record", "encode", "seed_text"]
+__all__ = ["Record", "encode", "seed_text", "parse_conversation_key"]
 
 
 def encode(value: Any) -> str:
@@ -29,6 +29,22 @@ def seed_text(seed: Any) -> str:
         return encode(seed)
     except (TypeError, ValueError):
         return repr(seed)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON's lists back as tuples (a seed must be hashable)."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def parse_conversation_key(key: str) -> tuple[int, Any] | None:
+    """``(pattern, seed)`` of a stored conversation's key ``"<pattern>:<seed as JSON>"``, or None."""
+    pattern, _, text = key.partition(":")
+    try:
+        return int(pattern), _tuples(json.loads(text))
+    except ValueError:
+        return None
 
 
 def _check(label: str, key: Any, value: Any) -> None:

@@ -125,6 +125,10 @@ class _EventTable:
         due = self.next_due()
         return None if due is None else due - _clock.now()
 
+    def is_pending(self, event: Event) -> bool:
+        with self._lock:
+            return id(event) in self._live
+
     def pop_due(self, now: float) -> list[Event]:
         with self._lock:
             due: list[Event] = []
@@ -212,6 +216,10 @@ class EventScheduler:
     def cancel(self, event: Event) -> None:
         """Cancel an event; :class:`~actorbot.exception.EventNotFound` if it fired or was cancelled."""
         self._table.cancel(event)
+
+    def is_pending(self, event: Event) -> bool:
+        """Whether ``event`` is still to fire (not fired, not cancelled)."""
+        return self._table.is_pending(event)
 
     def on_event(self, fn: Callable[[Any], None]) -> None:
         """Set the function that receives each fired event's data (on the scheduler's thread)."""

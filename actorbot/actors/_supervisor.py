@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from .._flavor import flavor as _flavor
+from .._flavor import message_identifier
 from .._reporting import ConversationId
 from ..exception import ConversationQuarantined, PoisonUpdate
 from . import _clock
@@ -53,6 +54,7 @@ from ._messages import (
     Inspect,
     RemoveCapture,
     RestartDue,
+    RestoredEvent,
     RetryLetters,
     Route,
     RouteBatch,
@@ -288,6 +290,8 @@ class SupervisorActor(pykka.ThreadingActor):
                     self._deliver(self._records[rid], Deliver(message.update))
             elif isinstance(message, RestartDue):
                 self._restart_due(message.delegate_id)
+            elif isinstance(message, RestoredEvent):
+                self._restored_event(message)
             elif isinstance(message, RetryLetters):
                 self._retry_letters(message.letters)
             elif isinstance(message, Shutdown):
@@ -434,15 +438,34 @@ class SupervisorActor(pykka.ThreadingActor):
         for p, seed in starts:
             self._start(p, seed, self._unit(route))
         if not targets and not starts and _safe_flavor(update) == "callback_query":
-            if len(self._orphans) == ORPHANS_KEPT:
+            owner = self._stored_origin_owner(update)
+            if owner is not None:  # a button of a conversation that lived before a restart
+                self._start(owner[0], owner[1], self._unit(route))
+            elif len(self._orphans) == ORPHANS_KEPT:
                 logger.warning(
                     "%d callback queries already held for a conversation: the oldest is dropped", ORPHANS_KEPT
                 )
                 self._end(self._orphans.popleft()[1])
-            self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, self._unit(route)))
-            logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
+            if owner is None:
+                self._orphans.append((real_monotonic() + ORPHAN_HOLD_SECONDS, self._unit(route)))
+                logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
         if route.uid is not None:
             self._engine.unit_ended(route.uid)  # its routing is done
+
+    def _stored_origin_owner(self, query: Any) -> tuple[int, Any] | None:
+        """The stored conversation whose captured message this callback query comes from."""
+        persistence = self._engine.persistence
+        if not persistence.origins:
+            return None
+        message = query.get("message")
+        try:
+            origin = message_identifier(message) if isinstance(message, dict) else (query["inline_message_id"],)
+        except (KeyError, ValueError):
+            return None
+        owner = persistence.origin_owner(origin)
+        if owner is None or not 0 <= owner[0] < len(self._patterns) or not _hashable(owner[1]):
+            return None
+        return owner
 
     def _deliver(self, rec: _Record, delivery: Deliver) -> None:
         if rec.closing or rec.kind is Kind.RESTARTING:
@@ -727,6 +750,22 @@ class SupervisorActor(pykka.ThreadingActor):
         updates = [d for d in rec.buffer if not _is_idle_event(d.update)]
         if updates:
             self._start(rec.pattern, rec.seed, updates[0], updates[1:])
+
+    def _restored_event(self, restored: RestoredEvent) -> None:
+        """A stored event of conversation ``(pattern, seed)`` is due: deliver it to the live
+        conversation, or start the conversation (from its stored state) with it."""
+        if not 0 <= restored.pattern < len(self._patterns) or not _hashable(restored.seed):
+            logger.warning("a stored event for an unknown conversation (pattern %s) was dropped", restored.pattern)
+            return
+        rid = self._seeds.get((restored.pattern, restored.seed))
+        rec = self._records.get(rid) if rid is not None else None
+        space = getattr(getattr(rec.handler, "scheduler", None), "event_space", None) if rec is not None else None
+        body = {**restored.data, "source": {"space": space, "id": restored.seed}, "restored": True}
+        delivery = Deliver({restored.flavor: body})
+        if rec is not None:
+            self._deliver(rec, delivery)
+        else:
+            self._start(restored.pattern, restored.seed, delivery)
 
     def _retry_letters(self, letters: tuple[Any, ...]) -> None:
         for letter in letters:

@@ -32,6 +32,7 @@ class StandardEventScheduler:
         self._base = scheduler
         self._event_space = event_space
         self._source_id = source_id
+        self._scheduled: list[Any] = []  # events scheduled through this facade (fired ones pruned lazily)
 
     @property
     def event_space(self) -> Any:
@@ -51,15 +52,29 @@ class StandardEventScheduler:
 
     def event_at(self, when: float, data_tuple: tuple[str, dict[str, Any]]) -> Any:
         """Emit the event ``(flavor, data)`` at the absolute time ``when``; returns the event."""
-        return self._base.event_at(when, self.make_event_data(*data_tuple))
+        return self._keep(self._base.event_at(when, self.make_event_data(*data_tuple)))
 
     def event_later(self, delay: float, data_tuple: tuple[str, dict[str, Any]]) -> Any:
         """Emit the event ``(flavor, data)`` after ``delay`` seconds; returns the event."""
-        return self._base.event_later(delay, self.make_event_data(*data_tuple))
+        return self._keep(self._base.event_later(delay, self.make_event_data(*data_tuple)))
 
     def event_now(self, data_tuple: tuple[str, dict[str, Any]]) -> Any:
         """Emit the event ``(flavor, data)`` as soon as possible; returns the event."""
-        return self._base.event_now(self.make_event_data(*data_tuple))
+        return self._keep(self._base.event_now(self.make_event_data(*data_tuple)))
+
+    def _keep(self, event: Any) -> Any:
+        self._scheduled.append(event)
+        if len(self._scheduled) > 16:
+            self.pending_events()  # prunes
+        return event
+
+    def pending_events(self) -> list[Any]:
+        """The events scheduled here that have not fired or been cancelled (a store keeps them)."""
+        is_pending = getattr(self._base, "is_pending", None)
+        if is_pending is None:
+            return []
+        self._scheduled = [event for event in self._scheduled if is_pending(event)]
+        return list(self._scheduled)
 
     def cancel(self, event: Any) -> None:
         """Cancel an event (:class:`~actorbot.exception.EventNotFound` if it already fired)."""
@@ -121,6 +136,7 @@ class IdleEventCoordinator:
         self._scheduler = scheduler
         self._timeout_seconds = timeout
         self._timeout_event: Any = None
+        self._messages = 0  # external messages seen
 
     def refresh(self) -> None:
         """Restart the idle timer."""
@@ -142,12 +158,20 @@ class IdleEventCoordinator:
 
         def augmented(msg: Any) -> Any:
             if not is_event(msg):
+                self._messages += 1
                 self.refresh()
-            if flavor(msg) == "_idle" and (self._timeout_event is None or msg is not self._timeout_event.data):
+            if flavor(msg) == "_idle" and not self._current(msg):
                 return None
             return handler(msg)
 
         return augmented
+
+    def _current(self, msg: Any) -> bool:
+        """Whether an ``_idle`` event is this conversation's timeout: the one it scheduled, or one
+        a store restored after a restart, before any message came to the rebuilt conversation."""
+        if self._timeout_event is not None and msg is self._timeout_event.data:
+            return True
+        return bool(msg["_idle"].get("restored")) and self._messages == 0
 
     def augment_on_close(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """``handler`` that first cancels the pending idle event."""

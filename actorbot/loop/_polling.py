@@ -39,6 +39,9 @@ __all__ = ["MessageLoop"]
 
 log = logging.getLogger(__name__)
 
+CONFIRM_WAIT = 2.0
+"""Seconds :meth:`MessageLoop.confirm` waits for a stopped loop to return."""
+
 #: ``wait(seconds)``: block up to ``seconds``; its result is ignored (the loop re-checks ``stop``).
 Wait = Callable[[float], object]
 
@@ -174,12 +177,15 @@ class MessageLoop(LoopRunner):
 
         Runs on the caller's thread (``Bot.stop`` calls it after the handlers had their
         grace period). Sends ``getUpdates(offset, limit=1, timeout=0)`` when
-        ``intake.confirmable`` moved past the offset Telegram last saw; does nothing while
-        the loop runs, when nothing moved, without an intake, or after a 401 or a
-        persistent 409 ended the loop.
+        ``intake.confirmable`` moved past the offset Telegram last saw; does nothing when
+        nothing moved, without an intake, or after a 401 or a persistent 409 ended the
+        loop. A loop still returning (its last request under way) is waited for, at most
+        ``CONFIRM_WAIT`` seconds.
         """
-        if self._intake is None or self.running or self._fatal:
+        if self._intake is None or self._fatal:
             return
+        if self._running_ident == threading.get_ident() or not self._finished.wait(CONFIRM_WAIT):
+            return  # still running: its own exit confirms
         self._confirm_safe()
 
     def run_forever(  # type: ignore[override]

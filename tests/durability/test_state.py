@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from actorbot import DelegatorBot
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
 from actorbot.exception import StateNotSerializable
-from actorbot.helper import ChatHandler
+from actorbot.helper import ChatHandler, InterceptCallbackQueryMixin
 from actorbot.store import SQLiteStore
 from redisserver import RedisServer
 
@@ -199,3 +199,110 @@ def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path) -> None:
     with SQLiteStore(path):
         with pytest.raises(StoreLocked, match="bot.db"):
             DelegatorBot("123:abc", [], store=str(path))
+
+
+def test_an_idle_timeout_that_passed_while_the_bot_was_down_closes_the_conversation(run_bot, store_url) -> None:
+    closed: list[str] = []
+
+    class Closing(Counter):
+        def on_close(self, ex: BaseException) -> None:
+            closed.append(type(ex).__name__)
+
+    def build(token: str, **kwargs: Any) -> DelegatorBot:
+        return DelegatorBot(token, [pave_event_space()(per_chat_id(), create_open, Closing, timeout=IDLE)],
+                            store=store_url, **kwargs)
+
+    with freeze_time("2030-01-01 09:00:00") as frozen:
+        first = run_bot(build)
+        alice, bob = first.sim.create_user("Alice"), first.sim.create_user("Bob")
+        alice.send("a")
+        first.settle()
+        frozen.tick(IDLE - 5)
+        bob.send("b")
+        first.settle()
+        first.stop()  # both conversations live: their idle deadlines are stored
+        closed.clear()
+        frozen.tick(10)  # down for 10 s: Alice's deadline passed, Bob's not yet
+        second = run_bot(build)
+        second.settle()
+        assert closed == ["IdleTerminate"]  # Alice's conversation was rebuilt and closed at once
+        assert second.bot.store.keys("conv") == [f"0:{bob.id}"]
+        second.advance(frozen, IDLE)  # Bob's deadline, restored, passes
+        assert closed == ["IdleTerminate", "IdleTerminate"]
+        alice.send("c")
+        bob.send("d")
+        second.settle()
+    assert replies(alice) == ["1", "1"]
+    assert replies(bob) == ["1", "1"]
+
+
+class Reminder(ChatHandler):
+    """"in N text": reminds the chat of ``text`` N seconds later (an event with data)."""
+
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        _, seconds, text = msg["text"].split(" ", 2)
+        self.scheduler.event_later(float(seconds), ("_remind", {"text": text}))
+        self.sender.sendMessage("noted")
+
+    def on__remind(self, event: dict[str, Any]) -> None:
+        self.sender.sendMessage(f"reminder: {event['_remind']['text']}")
+
+
+def test_a_scheduled_event_fires_after_a_restart_late_if_overdue(run_bot, store_url) -> None:
+    def build(token: str, **kwargs: Any) -> DelegatorBot:
+        return DelegatorBot(token, [pave_event_space()(per_chat_id(), create_open, Reminder, timeout=3600)],
+                            store=store_url, **kwargs)
+
+    with freeze_time("2030-01-01 09:00:00") as frozen:
+        first = run_bot(build)
+        alice, bob = first.sim.create_user("Alice"), first.sim.create_user("Bob")
+        alice.send("in 60 tea")
+        bob.send("in 600 lunch")
+        first.settle()
+        first.stop()
+        frozen.tick(120)  # down for two minutes: Alice's reminder is overdue
+        second = run_bot(build)
+        second.settle()
+        assert replies(alice) == ["noted", "reminder: tea"]  # late, once
+        assert replies(bob) == ["noted"]
+        second.advance(frozen, 600)
+        assert replies(bob) == ["noted", "reminder: lunch"]
+        second.stop()
+        third = run_bot(build)  # fired events are not kept: nothing fires again
+        third.advance(frozen, 3000)
+    assert replies(alice) == ["noted", "reminder: tea"]
+    assert replies(bob) == ["noted", "reminder: lunch"]
+
+
+class Menu(ChatHandler, InterceptCallbackQueryMixin):
+    """"menu" sends a message with a button; a press counts in self.state and says so."""
+
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        keyboard = {"inline_keyboard": [[{"text": "Press me", "callback_data": "pressed"}]]}
+        self.sender.sendMessage("menu", reply_markup=keyboard)
+
+    def on_callback_query(self, msg: dict[str, Any]) -> None:
+        self.state["presses"] = self.state.get("presses", 0) + 1
+        self.bot.answerCallbackQuery(msg["id"])
+        self.sender.sendMessage(f"press {self.state['presses']}")
+
+
+def test_a_button_sent_before_a_restart_still_reaches_its_conversation(run_bot, store_url) -> None:
+    from actorbot.delegate import intercept_callback_query_origin
+
+    def build(token: str, **kwargs: Any) -> DelegatorBot:
+        pattern = intercept_callback_query_origin(pave_event_space())(per_chat_id(), create_open, Menu, timeout=600)
+        return DelegatorBot(token, [pattern], store=store_url, **kwargs)
+
+    first = run_bot(build)
+    alice = first.sim.create_user("Alice")
+    alice.send("hi")
+    menu = alice.chat.wait_for_bot_message()
+    alice.press(menu, label="Press me").wait_answer()
+    first.settle()
+    first.stop()
+    second = run_bot(build)
+    alice.press(menu, label="Press me").wait_answer()  # no conversation is live: the store knows whose it is
+    alice.press(menu, label="Press me").wait_answer()  # now the rebuilt conversation captures it itself
+    second.settle()
+    assert replies(alice) == ["menu", "press 1", "press 2", "press 3"]
