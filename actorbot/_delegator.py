@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._bot import Bot
+from .actors._acks import DEFAULT_HOLD
 from .actors._engine import RUNTIMES, Engine, EngineIntake, EngineMicrophone
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
@@ -91,6 +92,11 @@ class DelegatorBot(Bot):
         default), ``self.state``, ``self.chat_data`` and ``self.user_data`` live in memory.
         A store this bot opened from a path or URL is closed by :meth:`stop`; a
         :class:`~actorbot.store.Store` object passed in stays open (its owner closes it).
+    :param confirm_hold: without a store, how long (seconds, default 2) an update still
+        being handled holds back the offset a polling loop confirms to Telegram. Past that
+        (or once 50 later updates were accepted), it no longer does, so one slow
+        conversation cannot stall the others; a crash would then lose it (a graceful stop
+        still handles it). With a store, updates are journaled and confirmed at once.
 
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
@@ -106,6 +112,7 @@ class DelegatorBot(Bot):
         restart: RestartPolicy | None = None,
         handler_timeout: float | None = None,
         store: Store | str | os.PathLike[str] | None = None,
+        confirm_hold: float = DEFAULT_HOLD,
         **kwargs: Any,
     ) -> None:
         runtime = _default_runtime() if runtime is None else runtime
@@ -132,6 +139,7 @@ class DelegatorBot(Bot):
             metrics=self._metrics,
             handler_timeout=handler_timeout,
             store=opened,
+            confirm_hold=confirm_hold,
         )
         self._intake = EngineIntake(self._engine)
         self._mic = EngineMicrophone(self._engine)

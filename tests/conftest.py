@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pykka
 import pytest
 
 from loopback import TOKEN, LoopbackApi
+from redisserver import RedisServer, RedisServerMissing
 
 pytest_plugins = ["actorbot.testing"]  # the kit users get: `emulator` and `run_bot` fixtures
 
@@ -21,6 +23,23 @@ def loopback_api():
         yield api
     finally:
         api.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free 127.0.0.1 port for the whole session (fails if missing)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    missing = ""
+    try:
+        server.start()
+    except RedisServerMissing as exc:
+        missing = str(exc)
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -118,6 +118,12 @@ class DelegatePort(Protocol):
     def fault(self, exc: BaseException) -> None:
         """The store failed under this delegate: the engine stops with ``exc``."""
 
+    def replayed(self, uid: int) -> bool:
+        """Whether update ``uid`` was replayed from the journal at this start (accepted before a crash)."""
+
+    def abandoned(self) -> bool:
+        """Whether the bot stopped and its grace period ended: handle nothing more."""
+
 
 class _DelegateBehaviour(pykka.Actor):
     """Runs one handler object. Every message it receives was counted by its sender.
@@ -172,7 +178,7 @@ class _DelegateBehaviour(pykka.Actor):
         self._port.enter()  # a pool worker serves many delegates
         try:
             if isinstance(message, Deliver):
-                if self._closed:
+                if self._closed or self._port.abandoned():
                     self._bounced.append(message)
                 elif self._already_applied(message.uid):
                     logger.debug("%s: update %s already applied before a restart: skipped", self, message.uid)
@@ -216,7 +222,13 @@ class _DelegateBehaviour(pykka.Actor):
         self._handler.state = self._state
 
     def _already_applied(self, uid: int | None) -> bool:
-        return uid is not None and self._applied is not None and uid <= self._applied
+        """A replayed update (journaled before a crash) whose effect the stored state already has.
+
+        Only replayed updates are compared: ``update_id`` s grow, except that Telegram
+        picks a random next one after a week without updates, so a new update's id may be
+        lower than an old one's."""
+        return (uid is not None and self._applied is not None and uid <= self._applied
+                and self._port.replayed(uid))
 
     def _writes(self, uid: int | None, *, closed: bool = False) -> tuple[Write, ...]:
         """What this run changed (raises ``StateNotSerializable``): the conversation's record

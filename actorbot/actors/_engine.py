@@ -29,7 +29,7 @@ from .._reporting import ConversationId, ErrorReporter
 from ..exception import EngineFault
 from ..store import Store, Write
 from . import _clock
-from ._acks import Acks
+from ._acks import DEFAULT_HOLD, Acks
 from ._activity import Activity
 from ._clock import real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
@@ -66,6 +66,13 @@ RUNTIMES = ("threads", "pool")
 
 logger = logging.getLogger(__name__)
 
+DONE_KEPT = 10_000
+"""With a store, done journal entries this far below the newest accepted ``update_id`` are kept,
+so a delivery Telegram repeats (a webhook whose 200 was lost) is still recognised."""
+
+PRUNE_EVERY = 1_000
+"""Done journal entries are pruned each time the newest ``update_id`` grew this much."""
+
 
 class Engine:
     """Owns one supervisor actor and one event scheduler for ``bot``."""
@@ -83,6 +90,7 @@ class Engine:
         metrics: MetricsRecorder | None = None,
         handler_timeout: float | None = None,
         store: Store | None = None,
+        confirm_hold: float = DEFAULT_HOLD,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -105,9 +113,10 @@ class Engine:
             else None
         )
         self.dead_letters = DeadLetters(self._retry_letters)
-        self.acks = Acks(journaled=store is not None)
+        self.acks = Acks(journaled=store is not None, hold=confirm_hold)
         self.persistence = Persistence(store, self.acks, self.fault, self.activity)
         self.fault_error: EngineFault | None = None
+        self.grace_over = threading.Event()  # set by the supervisor when stop()'s grace period ended
         self._patterns = list(patterns)
         self._policies = list(policies) if policies is not None else [RestartPolicy()] * len(self._patterns)
         if len(self._policies) != len(self._patterns):
@@ -119,6 +128,7 @@ class Engine:
         self._supervisor: SupervisorActor | None = None
         self._supervisor_thread: threading.Thread | None = None
         self._replayed = False
+        self._next_prune = 0  # the update_id from which done journal entries are pruned again
         self._busy: set[int] = set()
         self._busy_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -188,6 +198,7 @@ class Engine:
         if not pending:
             return
         logger.info("replaying %d update(s) accepted before the last stop but not handled", len(pending))
+        self.persistence.replayed = frozenset(uid for uid, _ in pending)
         routes = self._routes(pending)
         if routes:
             self.tell(ref, RouteBatch(tuple(routes)))
@@ -227,8 +238,13 @@ class Engine:
         with self._lock:
             ref = self._ensure_started()  # replays first
         if self.persistence.durable:
-            new = set(self.persistence.store.accept(updates))
+            store = self.persistence.store
+            new = set(store.accept(updates))
             fresh = [(uid, u) for uid, u in updates if uid in new]
+            newest = max((uid for uid, _ in updates), default=None)
+            if newest is not None and newest >= self._next_prune:
+                store.forget_done(below=newest - DONE_KEPT)
+                self._next_prune = newest + PRUNE_EVERY
         else:
             fresh = [(uid, u) for uid, u in updates if not self.acks.tracked(uid)]
         routes = self._routes(fresh)
@@ -548,6 +564,12 @@ class _DelegatePort:
 
     def fault(self, exc: BaseException) -> None:
         self._engine.fault(exc)
+
+    def replayed(self, uid: int) -> bool:
+        return uid in self._persistence.replayed
+
+    def abandoned(self) -> bool:
+        return self._engine.grace_over.is_set()
 
     def begin_handling(self, update: Any) -> float:
         if self._watchdog is not None:

@@ -70,6 +70,7 @@ class Persistence:
     ) -> None:
         self.durable = store is not None
         self.store: Store = store if store is not None else MemoryStore()
+        self.replayed: frozenset[int] = frozenset()  # ids replayed from the journal at start (set once)
         self._acks = acks
         self._fault = fault
         self._activity = activity  # queued commits count as work: settle() waits for them

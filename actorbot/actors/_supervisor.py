@@ -789,7 +789,9 @@ class SupervisorActor(pykka.ThreadingActor):
         """Close every conversation: each handles what its mailbox holds, then ``on_close`` runs.
 
         Waits at most ``grace`` seconds (real time) in all; a delegate still busy then is
-        abandoned with a warning naming its conversation (its thread is left to finish).
+        abandoned with a warning naming its conversation: its thread is left to finish the
+        handler run under way, and the updates still in its mailbox are not handled (they were
+        not confirmed, or stay in the journal: the next run gets them).
         """
         engine = self._engine
         actors: list[tuple[_Record, pykka.ActorRef[Any]]] = []
@@ -808,6 +810,7 @@ class SupervisorActor(pykka.ThreadingActor):
                 logger.warning(
                     "%s was still handling when the grace period (%g s) ended: abandoned", rec.conversation, grace
                 )
+        engine.grace_over.set()  # an abandoned delegate handles nothing more from its mailbox
         self._records.clear()
         self._seeds.clear()
         self.index = CaptureIndex()

@@ -15,24 +15,6 @@ from pathlib import Path
 import pytest
 
 from actorbot.store import MemoryStore, RedisStore, SQLiteStore, Store
-from redisserver import RedisServer, RedisServerMissing
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A real redis-server on a free 127.0.0.1 port for the whole session (fails if missing)."""
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    missing = ""
-    try:
-        server.start()
-    except RedisServerMissing as exc:
-        missing = str(exc)
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class Backend:
