@@ -36,8 +36,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -47,7 +47,7 @@ import pytest
 
 from actorbot.emulator import Emulator, SimulationTimeout, TranscriptEntry
 from actorbot.store import open_store
-from redisserver import RedisServer, RedisServerMissing
+from redisserver import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTER = ROOT / "examples" / "chat" / "counter.py"
@@ -198,19 +198,9 @@ def run_user(emu: Emulator, user: Any, bursts: list[int], replies: Replies, sent
 
 # -- stores ----------------------------------------------------------------------------------------
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    server = RedisServer(tmp_path / "redis")
-    missing = ""
-    try:
-        server.start()
-    except RedisServerMissing as exc:
-        missing = str(exc)
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's real redis-server (tests/conftest.py), under a prefix of this test's own."""
+    return f"{redis_server.url}?prefix=crash-{uuid.uuid4().hex[:12]}"
 
 
 def journal_pending(store: str | None) -> list[tuple[int, int]]:
