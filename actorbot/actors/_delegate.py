@@ -32,6 +32,7 @@ A delegate talks to the engine only through its :class:`DelegatePort`.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Protocol
 
 import pykka
@@ -48,6 +49,11 @@ from ._scopes import chat_and_user, data_writes
 __all__ = ["HandlerDelegate", "DelegatePort", "DelegateActor", "PooledDelegateActor"]
 
 logger = logging.getLogger(__name__)
+
+COMMIT_WAIT = 30.0
+"""Seconds a conversation waits for its last update's commit before its next handler run.
+
+(The committer gives up sooner: after its retries the engine stops with the store's error.)"""
 
 
 class HandlerDelegate:
@@ -115,8 +121,9 @@ class DelegatePort(Protocol):
     def load(self, namespace: str, key: str) -> dict[str, Any] | None:
         """A stored record (including writes not yet committed). May raise ``StoreError``."""
 
-    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> None:
-        """A handler run for update ``uid`` (None: an event) ended with ``writes`` to commit."""
+    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> threading.Event | None:
+        """A handler run for update ``uid`` (None: an event) ended with ``writes`` to commit;
+        returns what to wait on before the next run (set once they are durable), if anything."""
 
     def fault(self, exc: BaseException) -> None:
         """The store failed under this delegate: the engine stops with ``exc``."""
@@ -149,6 +156,7 @@ class _DelegateBehaviour(pykka.Actor):
         self._version = int(getattr(self._handler, "state_version", 0) or 0)
         self._scopes: tuple[Record | None, Record | None] = (None, None)
         self._events_text = "[]"  # the pending events last written
+        self._committing: threading.Event | None = None  # the last run's writes, until durable
         self._origins_text = "[]"  # the captured callback-query origins last written
 
     def __str__(self) -> str:
@@ -304,6 +312,9 @@ class _DelegateBehaviour(pykka.Actor):
         """Run ``fn(msg)``, one counted handler run (``bot.metrics()``, ``handler_timeout``), then
         finish update ``uid`` with what the run changed."""
         port = self._port
+        committing, self._committing = self._committing, None
+        if committing is not None and not committing.wait(COMMIT_WAIT):
+            logger.warning("%s: the store took over %g s to commit the last update", self, COMMIT_WAIT)
         self._scopes = chat_and_user(self._handler, msg, port.load)
         started = port.begin_handling(msg)
         try:
@@ -325,7 +336,7 @@ class _DelegateBehaviour(pykka.Actor):
             raise
         else:
             port.end_handling(stamp, True, started)
-            port.finish(uid, writes)
+            self._committing = port.finish(uid, writes)
 
     def _close(
         self, ex: BaseException, *, notify: bool = True, failure: Failure | None = None, uid: int | None = None

@@ -588,10 +588,10 @@ class _DelegatePort:
     def load(self, namespace: str, key: str) -> dict[str, Any] | None:
         return self._persistence.get(namespace, key)
 
-    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> None:
+    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> threading.Event | None:
         if uid is None and not writes:
-            return
-        self._persistence.finish(Finish(uid, writes))
+            return None
+        return self._persistence.finish(Finish(uid, writes))
 
     def fault(self, exc: BaseException) -> None:
         self._engine.fault(exc)

@@ -110,24 +110,32 @@ class Persistence:
         return self.store.get(namespace, key)
 
     # -- writing (a delegate's thread) ---------------------------------------------------------------
-    def finish(self, item: Finish) -> None:
-        """One unit of ``item.uid`` (if any) ended, with ``item.writes``."""
+    def finish(self, item: Finish) -> threading.Event | None:
+        """One unit of ``item.uid`` (if any) ended, with ``item.writes``.
+
+        With a store, returns an event set once the transaction holding them is durable
+        (or once the store has failed and the engine is stopping); a delegate waits for it
+        before its next handler run, so a crash repeats at most one handled update (and its
+        sends) per conversation. Without a store the writes are applied at once: None.
+        """
         if not self.durable:
             if item.writes:
                 self.store.commit([Commit(item.writes)])
             if item.uid is not None:
                 self._acks.finish(item.uid)
-            return
+            return None
+        durable = threading.Event()
         self._activity.begin()
         if item.writes:
             with self._lock:
                 self._seq += 1
                 for write in item.writes:
                     self._overlay[(write.namespace, write.key)] = (self._seq, write.value)
-                self._queue.put((self._seq, item))
+                self._queue.put((self._seq, item, durable))
         else:
-            self._queue.put((0, item))
+            self._queue.put((0, item, durable))
         self._ensure_committer()
+        return durable
 
     def done_now(self, uids: Sequence[int]) -> None:
         """Units of ``uids`` that ended with nothing to write (given up, routed nowhere)."""
@@ -169,11 +177,18 @@ class Persistence:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[int, Finish]]) -> None:
+    def _commit(self, batch: list[tuple[int, Finish, threading.Event]]) -> None:
+        try:
+            self._write(batch)
+        finally:
+            for _seq, _item, durable in batch:
+                durable.set()
+
+    def _write(self, batch: list[tuple[int, Finish, threading.Event]]) -> None:
         if self._failed:
             return  # the engine is stopping with the store's error; the journal keeps the rest
         commits = []
-        for _seq, item in batch:
+        for _seq, item, _durable in batch:
             done = (item.uid,) if item.uid is not None and self._acks.finish(item.uid) else ()
             if item.writes or done:
                 commits.append(Commit(item.writes, done))
@@ -193,7 +208,7 @@ class Persistence:
             self._fault(error)
             return
         with self._lock:
-            for seq, item in batch:
+            for seq, item, _durable in batch:
                 for write in item.writes:
                     key = (write.namespace, write.key)
                     queued = self._overlay.get(key)

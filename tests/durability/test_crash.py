@@ -17,9 +17,10 @@ count lost or skipped. A duplicate (a number seen twice) is a reply sent before 
 whose state change was not committed yet: its update, still pending in the journal, is
 replayed. So the duplicates after a kill are bounded by exactly that: the updates the
 journal holds not done at the kill whose reply the users had already seen (read from the
-store while no process runs). A chat may hold more than one (a conversation goes on to
-its next update without waiting for the group commit), so ``chats x kills`` is no hard
-bound; the test reports both (printed, and as ``record_property``).
+store while no process runs). A conversation waits for its last update's commit before
+handling the next, so a chat holds at most one such update at a kill: at most one
+duplicate per chat per kill (``chats x kills`` in all); the test reports the counts
+(printed, and as ``record_property``).
 
 Without a store the same run fails fast (the ``no-store`` case, an expected failure):
 counts restart at 1 after a kill and updates let go of before they were handled are lost.
@@ -344,6 +345,7 @@ def test_sigkill_under_load_loses_no_message(case: str, tmp_path: Path, request:
     # A duplicate is the reply to an update answered before a kill but not done in the journal
     # (its state change not committed): replayed, it is answered again. Nothing else may repeat.
     assert all(k["duplicates_after"] <= k["answered_not_done"] for k in kills), kills
+    assert all(k["most_in_one_chat"] <= 1 for k in kills), kills  # one send in flight per conversation
     assert marks[0] == 0, f"{marks[0]} duplicate replies before the first kill"
     assert status == 0, f"the last bot process exited with {status}:\n{final_log}"
     for number in range(1, bots.started + 1):
