@@ -36,8 +36,9 @@ commit may be lost with the last second of writes if the *server* crashes.
 backoff (every operation here is idempotent, accept() by its token), then raises
 :class:`~actorbot.exception.StoreUnavailable` naming ``host:port/db``, never a password.
 
-**Threads.** One redis-py client; one lock serialises the methods, which may be called
-from any thread and run on the caller's thread.
+**Threads.** One redis-py client, which is thread-safe (its pool gives each call a
+connection): methods may be called from any thread, at once, and run on the caller's
+thread; a lock only guards closing.
 """
 
 from __future__ import annotations
@@ -174,43 +175,44 @@ class RedisStore(Store):
 
     # -- running operations ------------------------------------------------------------------------
     def _call(self, what: str, operation: Callable[[], _T]) -> _T:
-        """Run ``operation`` under the lock; retry connection errors, translate driver errors."""
+        """Run ``operation``; retry connection errors, translate driver errors."""
         redis = self._redis
         with self._lock:
             if self._closed:
                 raise StoreError(f"{self.describe()} is closed")
-            attempts = 1 + self._retries
-            for attempt in range(1, attempts + 1):
-                try:
-                    return operation()
-                except redis.AuthenticationError as exc:
-                    message = f"{self.describe()}: {what}: authentication failed: {exc}"
-                    raise StoreUnavailable(self._scrub(message)) from exc
-                except (redis.ConnectionError, redis.TimeoutError) as exc:
-                    if attempt < attempts:
-                        log.warning("%s: %s failed (%s), retrying (%d/%d)", self.describe(), what,
-                                    self._scrub(str(exc)), attempt, self._retries)
-                        time.sleep(min(0.05 * 2 ** (attempt - 1), 0.5))
-                        continue
-                    raise StoreUnavailable(
-                        self._scrub(f"{self.describe()} unavailable: {what} failed after {attempts} attempts: "
-                                    f"{type(exc).__name__}: {exc}")
+        # redis-py's client is thread-safe (each call takes a pooled connection): no lock while it runs
+        attempts = 1 + self._retries
+        for attempt in range(1, attempts + 1):
+            try:
+                return operation()
+            except redis.AuthenticationError as exc:
+                message = f"{self.describe()}: {what}: authentication failed: {exc}"
+                raise StoreUnavailable(self._scrub(message)) from exc
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if attempt < attempts:
+                    log.warning("%s: %s failed (%s), retrying (%d/%d)", self.describe(), what,
+                                self._scrub(str(exc)), attempt, self._retries)
+                    time.sleep(min(0.05 * 2 ** (attempt - 1), 0.5))
+                    continue
+                raise StoreUnavailable(
+                    self._scrub(f"{self.describe()} unavailable: {what} failed after {attempts} attempts: "
+                                f"{type(exc).__name__}: {exc}")
+                ) from exc
+            except redis.ResponseError as exc:
+                text = str(exc)
+                if "WRONGTYPE" in text:
+                    raise StoreCorrupt(
+                        self._scrub(f"{self.describe()}: {what}: keys under {self._base}* hold data that is "
+                                    f"not actorbot's (foreign data at this prefix?): {text}")
                     ) from exc
-                except redis.ResponseError as exc:
-                    text = str(exc)
-                    if "WRONGTYPE" in text:
-                        raise StoreCorrupt(
-                            self._scrub(f"{self.describe()}: {what}: keys under {self._base}* hold data that is "
-                                        f"not actorbot's (foreign data at this prefix?): {text}")
-                        ) from exc
-                    if isinstance(exc, (redis.ReadOnlyError, redis.OutOfMemoryError)) or text.startswith(
-                        ("LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN")
-                    ):
-                        raise StoreUnavailable(self._scrub(f"{self.describe()}: {what}: {text}")) from exc
-                    raise StoreError(self._scrub(f"{self.describe()}: {what}: {text}")) from exc
-                except redis.RedisError as exc:
-                    raise StoreError(self._scrub(f"{self.describe()}: {what}: {type(exc).__name__}: {exc}")) from exc
-            raise AssertionError("unreachable")
+                if isinstance(exc, (redis.ReadOnlyError, redis.OutOfMemoryError)) or text.startswith(
+                    ("LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN")
+                ):
+                    raise StoreUnavailable(self._scrub(f"{self.describe()}: {what}: {text}")) from exc
+                raise StoreError(self._scrub(f"{self.describe()}: {what}: {text}")) from exc
+            except redis.RedisError as exc:
+                raise StoreError(self._scrub(f"{self.describe()}: {what}: {type(exc).__name__}: {exc}")) from exc
+        raise AssertionError("unreachable")
 
     def _scrub(self, message: str) -> str:
         for secret in self._secrets:

@@ -21,8 +21,10 @@ file on a local disk.)
 be lost if the *machine* loses power; ``synchronous="FULL"`` survives that too, at the
 cost of an fsync per transaction (see ``benchmarks/store.py``).
 
-**Threads.** One connection (``check_same_thread=False``) guarded by one lock: every
-method may be called from any thread and runs on the caller's thread, one at a time.
+**Threads.** Two connections (``check_same_thread=False``), each guarded by its lock: one
+writes (``accept``, ``commit``), one reads (``get``, ``keys``, ``items``, ``pending``), so a
+read never waits behind a commit (WAL: it sees the last commit). Every method may be called
+from any thread and runs on the caller's thread.
 """
 
 from __future__ import annotations
@@ -96,12 +98,16 @@ class SQLiteStore(Store):
         synchronous = synchronous.upper()
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the writing connection
+        self._read_lock = threading.Lock()  # the reading one: reads never wait behind a commit
         self._closed = False
         self._lock_fd = _take_file_lock(self._path)
         try:
             self._conn = self._connect(synchronous)
+            self._reader = self._open_reader()
         except BaseException:
+            if getattr(self, "_conn", None) is not None:
+                self._conn.close()
             os.close(self._lock_fd)
             raise
         log.debug("opened %s (synchronous=%s)", self.describe(), synchronous)
@@ -127,6 +133,17 @@ class SQLiteStore(Store):
                 raise self._error(exc, "cannot open") from exc
             raise
         return conn
+
+    def _open_reader(self) -> sqlite3.Connection:
+        """A second connection for reads: in WAL mode it reads the last commit while the
+        writer writes, so a conversation loading its state does not wait for the committer."""
+        try:
+            reader = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None,
+                                     check_same_thread=False)
+            reader.execute("PRAGMA query_only=1")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot open") from exc
+        return reader
 
     def _check_or_create(self, conn: sqlite3.Connection) -> None:
         """Accept our own file, initialise an empty one, refuse anything else (StoreCorrupt)."""
@@ -172,10 +189,10 @@ class SQLiteStore(Store):
         A busy/locked file or a transient I/O error is retried (bounded), then raises
         :class:`StoreUnavailable`; other driver errors become :class:`StoreError` subclasses.
         """
-        with self._lock:
+        with self._lock if write else self._read_lock:
             if self._closed:
                 raise StoreError(f"{self.describe()} is closed")
-            conn = self._conn
+            conn = self._conn if write else self._reader
             for attempt in range(1, _BUSY_ATTEMPTS + 1):
                 try:
                     if not write:
@@ -299,11 +316,12 @@ class SQLiteStore(Store):
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
             if self._closed:
                 return
             self._closed = True
             try:
+                self._reader.close()
                 self._conn.close()
             except sqlite3.Error as exc:  # pragma: no cover - close of a healthy connection
                 log.warning("%s: closing: %s", self.describe(), exc)
