@@ -26,6 +26,16 @@ it has stopped routing to this delegate, sends :class:`Drain`; the actor answers
 delegate, so nothing routed here is lost. The actor never stops itself otherwise (pykka
 drops whatever is still in a stopping actor's inbox).
 
+State (:mod:`actorbot.actors._persistence`): before ``open()`` the actor loads its
+conversation's stored record and gives the handler ``self.state`` (migrated when the
+handler declares a newer ``state_version``); before each run it gives ``self.chat_data``
+and ``self.user_data`` (loaded on first use); after each run it hands what changed, with
+the update's id, to the port (``finish``), and before the next run waits until that is
+durable, so a crash repeats at most one handled update of this conversation. A
+conversation that *ends* (idle, ``close()``) deletes its record; one that fails or is
+stopped with the bot keeps it. A replayed update whose effect the stored state already
+has (``applied``) is skipped.
+
 A delegate talks to the engine only through its :class:`DelegatePort`.
 """
 

@@ -12,6 +12,14 @@ Runtimes: with ``runtime="threads"`` every ``create_open`` delegate is a
 the engine's :class:`~actorbot.actors._pool.WorkerPool` (one per engine, shut down by
 :meth:`Engine.stop` after the delegates). The supervisor and the scheduler are
 ``ThreadingActor`` s under both; run-style delegates always get a thread of their own.
+
+Durability: :meth:`Engine.accept` (``bot.intake``, called on a loop's thread) journals a
+batch of updates in the store, drops those accepted before, and routes the rest in one
+:class:`RouteBatch`; :class:`~actorbot.actors._acks.Acks` counts each update's units of
+work until it is done (which offset a loop may confirm without a store);
+:class:`~actorbot.actors._persistence.Persistence` owns the records and the committer
+thread. With a store, the supervisor's start first schedules the stored events again and
+replays the journal's unfinished updates (:meth:`Engine._replay`).
 """
 
 from __future__ import annotations

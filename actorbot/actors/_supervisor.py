@@ -19,6 +19,15 @@ Routing one update (telepot's ``DelegatorBot.handle`` semantics, without the bro
 A delegate that reported :class:`Closing` gets nothing more: what would go to it is
 buffered until it has :class:`Drained`; then its entries are removed and the updates it
 bounced, then the buffered ones, go (in order) to a fresh delegate for the same seed.
+
+Units of work (:mod:`actorbot.actors._acks`): each delivery of an accepted update is a
+:class:`Deliver` carrying its ``update_id``; the supervisor keeps that same object while
+it buffers, bounces or redelivers it, and ends its unit itself only when it gives the
+update up (a dead letter, no delegate for it) or hands it to a run-style delegate.
+
+After a restart with a store, a stored event that comes due (:class:`RestoredEvent`)
+and a callback query on a message a stored conversation captured start that
+conversation, rebuilt from its record.
 """
 
 from __future__ import annotations
