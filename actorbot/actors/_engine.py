@@ -657,6 +657,9 @@ class EngineIntake:
     def wait_progress(self, timeout: float) -> None:
         self._engine.acks.wait_progress(timeout)
 
+    def unfinished(self) -> int:
+        return self._engine.acks.unfinished
+
 
 class ListenerBinding:
     """Connects a :class:`~actorbot.helper.Listener` to the engine (captures, waits)."""

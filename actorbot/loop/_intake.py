@@ -40,3 +40,6 @@ class Intake(Protocol):
 
     def wait_progress(self, timeout: float) -> None:
         """Block until an accepted update becomes done, or ``timeout`` seconds passed."""
+
+    def unfinished(self) -> int:
+        """How many accepted updates are not done yet (a polling loop's backpressure)."""

@@ -39,6 +39,9 @@ __all__ = ["MessageLoop"]
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_UNFINISHED = 1_000
+"""Accepted updates not yet handled past which :class:`MessageLoop` stops fetching."""
+
 CONFIRM_WAIT = 2.0
 """Seconds :meth:`MessageLoop.confirm` waits for a stopped loop to return."""
 
@@ -71,6 +74,11 @@ class MessageLoop(LoopRunner):
         later update look "already handled". Once ``idle_reset`` seconds passed
         without a handled update any id is plausible again (the Bot API picks a
         random next id after a week without updates).
+    :param max_unfinished: with an intake (a ``DelegatorBot``), polling pauses while this
+        many accepted updates are not handled yet (default 1,000; None: no bound), and
+        goes on as they finish: memory stays bounded under a flood, and what Telegram
+        holds meanwhile it delivers later, in order. Telegram keeps undelivered updates
+        for 24 hours.
 
     **Acknowledgement.** The ``offset`` sent to ``getUpdates`` confirms to Telegram
     every update below it; the loop sends one only once it is safe. There are two modes:
@@ -141,8 +149,10 @@ class MessageLoop(LoopRunner):
         max_gap: int = DEFAULT_MAX_GAP,
         idle_reset: float = DEFAULT_IDLE_RESET,
         clock: Callable[[], float] = time.monotonic,
+        max_unfinished: int | None = DEFAULT_MAX_UNFINISHED,
     ) -> None:
         super().__init__()
+        self._max_unfinished = max_unfinished
         self._max_gap = max_gap
         self._idle_reset = idle_reset
         self._clock = clock
@@ -241,10 +251,13 @@ class MessageLoop(LoopRunner):
         failures = conflicts = store_failures = 0
         try:
             while not self.stopping:
+                self._wait_for_room()
+                if self.stopping:
+                    break
                 sent = self._sendable()
                 try:
                     updates = self._bot.getUpdates(
-                        offset=sent, timeout=timeout, allowed_updates=allowed, **self._poll_kwargs
+                        offset=sent, timeout=timeout, allowed_updates=allowed, **self._room(), **self._poll_kwargs
                     )
                     if isinstance(updates, dict) and updates.get("ok") is False:
                         # a bot made with raise_errors=False returns error answers
@@ -414,6 +427,28 @@ class MessageLoop(LoopRunner):
         if self._intake is None or not self._accepted or self._next is None:
             return False
         return self._intake.confirmable(self._next) < self._next
+
+    def _room(self) -> dict[str, int]:
+        """``limit=`` for the next poll, so a batch does not take the intake past ``max_unfinished``."""
+        unfinished = getattr(self._intake, "unfinished", None)
+        if unfinished is None or self._max_unfinished is None:
+            return {}
+        room = self._max_unfinished - unfinished()
+        return {"limit": max(1, room)} if room < 100 else {}
+
+    def _wait_for_room(self) -> None:
+        """Backpressure: while the intake holds ``max_unfinished`` updates not handled, wait."""
+        intake, bound = self._intake, self._max_unfinished
+        if intake is None or bound is None:
+            return
+        unfinished = getattr(intake, "unfinished", None)
+        if unfinished is None:
+            return
+        if unfinished() < bound:
+            return
+        log.info("%d updates accepted and not handled yet: polling pauses until there is room", bound)
+        while not self.stopping and unfinished() >= bound:
+            intake.wait_progress(0.5)  # woken as soon as one is done; bounded so stop() is seen
 
     def _confirm_safe(self) -> None:
         """Confirm the offset that is safe now, if it moved past the one Telegram last saw."""

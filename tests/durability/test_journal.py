@@ -177,3 +177,39 @@ def test_the_journal_forgets_done_updates_far_below_the_newest(tmp_path: Path) -
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT update_id, done FROM journal ORDER BY update_id").fetchall() == [
             (20_000, 1), (20_001, 1)]
+
+
+def test_polling_pauses_while_too_many_updates_are_unfinished(emulator) -> None:
+    from actorbot.loop import MessageLoop
+
+    seen: list[int] = []
+
+    class Watching(Counter):
+        def on_chat_message(self, msg: dict[str, Any]) -> None:
+            seen.append(self.bot.intake.unfinished())  # accepted and not handled, this one included
+            super().on_chat_message(msg)
+
+    bot = DelegatorBot(emulator.token, [pave_event_space()(per_chat_id(), create_open, Watching, timeout=60)],
+                       store=":memory:", api_url=emulator.url)
+    harness = BotHarness(emulator, bot, poll=False)
+    loop = MessageLoop(bot, max_unfinished=3)
+    loop.run_as_thread(relax=0, timeout=1)
+    try:
+        alice = harness.sim.create_user("Alice")
+        alice.send("wait")
+        assert Counter.entered.wait(10), "the handler did not start"
+        for n in range(9):
+            alice.send(f"m{n}")
+        # with "wait" unfinished the loop asks for two more updates at most, then pauses
+        harness.sim.wait_until(
+            lambda: any(str(c.params.get("limit")) == "2" for c in emulator.calls("getUpdates")), 10,
+            what="a poll limited to the room left")
+        Counter.release.set()
+        harness.sim.wait_until(lambda: len(replies(alice)) == 10, 10, what="every reply")
+        harness.settle()
+    finally:
+        loop.stop()
+        bot.stop()
+    assert replies(alice) == [str(n) for n in range(1, 11)]
+    assert max(seen) <= 3, seen  # never more than three accepted and unfinished
+    assert emulator.pending_updates == 0
