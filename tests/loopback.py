@@ -283,3 +283,59 @@ class LoopbackApi:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class TelegramQueue:
+    """Telegram's side of ``getUpdates`` on a :class:`LoopbackApi`: updates stay queued until
+    a later call's ``offset`` confirms them, and a long poll is held until an update arrives
+    (bounded by ``hold`` seconds). So the offsets the server saw are exactly what a real
+    server would have been told."""
+
+    def __init__(self, api: LoopbackApi, *updates: dict[str, Any], hold: float = 5.0) -> None:
+        self._api = api
+        self._hold = hold
+        self._cond = threading.Condition()
+        self._pending: list[dict[str, Any]] = list(updates)
+        self._released = False
+        api.on("getUpdates", self._answer)
+
+    def add(self, *updates: dict[str, Any]) -> None:
+        with self._cond:
+            self._pending.extend(updates)
+            self._cond.notify_all()
+
+    def release(self) -> None:
+        """Answer every held long poll now (at teardown, after asking the loop to stop)."""
+        with self._cond:
+            self._released = True
+            self._cond.notify_all()
+
+    def _answer(self, req: Request) -> Reply:
+        offset = req.params.get("offset")
+        limit = req.params.get("limit") or 100
+        deadline = time.monotonic() + self._hold
+        with self._cond:
+            if offset is not None:
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            if req.params.get("timeout"):
+                while not self._pending and not self._released:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            return Reply(result=self._pending[:limit])
+
+    # -- what the server saw -------------------------------------------------------------------
+    def offsets(self) -> list[Any]:
+        """The ``offset`` of every getUpdates call, in order (None when absent)."""
+        return [r.params.get("offset") for r in self._api.calls("getUpdates")]
+
+    def wait_offset(self, offset: int, timeout: float = 5.0) -> int:
+        """Block until a getUpdates call sent ``offset``; return how many calls there were then."""
+        count = 1
+        while True:
+            req = self._api.wait_request("getUpdates", count=count, timeout=timeout)
+            if req.params.get("offset") == offset:
+                return count
+            count += 1
+

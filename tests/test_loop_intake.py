@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,7 +26,7 @@ from actorbot.api import NO_RETRY
 from actorbot.exception import StoreUnavailable
 from actorbot.loop import Backoff, MessageLoop, OrderedWebhook, Outcome, Webhook, WebhookApp
 from actorbot.loop._intake import Intake
-from loopback import TOKEN, LoopbackApi, Reply, Request
+from loopback import TOKEN, LoopbackApi, Reply, TelegramQueue
 
 TIMEOUT = 5.0
 
@@ -114,54 +113,14 @@ def test_the_fake_intake_implements_the_protocol() -> None:
     assert intake.confirmable(5) == 5
 
 
-class Telegram:
-    """Telegram's side of getUpdates: confirm-by-offset and long polling (bounded)."""
+class Telegram(TelegramQueue):
+    """The shared getUpdates queue, holding long polls for this module's ``TIMEOUT``."""
 
     def __init__(self, api: LoopbackApi, *updates: dict[str, Any]) -> None:
-        self._api = api
-        self._cond = threading.Condition()
-        self._pending: list[dict[str, Any]] = list(updates)
-        self._released = False
-        api.on("getUpdates", self._answer)
+        super().__init__(api, *updates, hold=TIMEOUT)
 
-    def add(self, *updates: dict[str, Any]) -> None:
-        with self._cond:
-            self._pending.extend(updates)
-            self._cond.notify_all()
-
-    def release(self) -> None:
-        """Answer every held long poll now (at teardown)."""
-        with self._cond:
-            self._released = True
-            self._cond.notify_all()
-
-    def _answer(self, req: Request) -> Reply:
-        offset = req.params.get("offset")
-        limit = req.params.get("limit") or 100
-        deadline = time.monotonic() + TIMEOUT
-        with self._cond:
-            if offset is not None:
-                self._pending = [u for u in self._pending if u["update_id"] >= offset]
-            if req.params.get("timeout"):
-                while not self._pending and not self._released:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-            return Reply(result=self._pending[:limit])
-
-    # -- what the server saw -------------------------------------------------------------------
-    def offsets(self) -> list[Any]:
-        return [r.params.get("offset") for r in self._api.calls("getUpdates")]
-
-    def wait_offset(self, offset: int) -> int:
-        """Block until a getUpdates call sent ``offset``; return how many calls there were then."""
-        count = 1
-        while True:
-            req = self._api.wait_request("getUpdates", count=count, timeout=TIMEOUT)
-            if req.params.get("offset") == offset:
-                return count
-            count += 1
+    def wait_offset(self, offset: int, timeout: float = TIMEOUT) -> int:
+        return super().wait_offset(offset, timeout)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """MessageLoop against a real HTTP server on 127.0.0.1 (the loopback Bot API stand-in).
 
-``TelegramQueue`` below answers ``getUpdates`` the way Telegram does: updates stay
+``TelegramQueue`` (``tests/loopback.py``) answers ``getUpdates`` the way Telegram does: updates stay
 queued until a later call's ``offset`` confirms them, and a long poll is held
 until an update arrives (bounded). So the offsets the server saw are exactly what
 a real server would have been told.
@@ -22,7 +22,7 @@ from actorbot._bot import Bot
 from actorbot.api import NO_RETRY
 from actorbot.exception import UnauthorizedError
 from actorbot.loop import Backoff, MessageLoop
-from loopback import TOKEN, LoopbackApi, Reply, Request
+from loopback import TOKEN, LoopbackApi, Reply, TelegramQueue
 
 
 def text_update(update_id: int, text: str, chat_id: int = 42) -> dict[str, Any]:
@@ -43,42 +43,6 @@ def error_json(code: int, description: str, **parameters: Any) -> dict[str, Any]
     if parameters:
         body["parameters"] = parameters
     return body
-
-
-class TelegramQueue:
-    """Telegram's side of getUpdates: confirm-by-offset and long polling (bounded)."""
-
-    def __init__(self, api: LoopbackApi, *updates: dict[str, Any]) -> None:
-        self._cond = threading.Condition()
-        self._pending: list[dict[str, Any]] = list(updates)
-        self._released = False
-        api.on("getUpdates", self._answer)
-
-    def add(self, *updates: dict[str, Any]) -> None:
-        with self._cond:
-            self._pending.extend(updates)
-            self._cond.notify_all()
-
-    def release(self) -> None:
-        """Answer every held long poll now (at teardown, after asking the loop to stop)."""
-        with self._cond:
-            self._released = True
-            self._cond.notify_all()
-
-    def _answer(self, req: Request) -> Reply:
-        offset = req.params.get("offset")
-        limit = req.params.get("limit") or 100
-        deadline = time.monotonic() + 5.0
-        with self._cond:
-            if offset is not None:
-                self._pending = [u for u in self._pending if u["update_id"] >= offset]
-            if req.params.get("timeout"):
-                while not self._pending and not self._released:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-            return Reply(result=self._pending[:limit])
 
 
 def offsets(api: LoopbackApi) -> list[Any]:
