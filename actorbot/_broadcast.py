@@ -153,6 +153,7 @@ class BroadcastJob:
             threading.Thread(target=self._work, name=f"actorbot-broadcast-{job_id}-{i}", daemon=True)
             for i in range(concurrency)
         ]
+        self._live = len(self._threads)
         bot._register_stoppable(self)
         for thread in self._threads:
             thread.start()
@@ -244,9 +245,10 @@ class BroadcastJob:
             log.exception("broadcast %r: a worker failed", self.job_id)
             self._halt.set()
         finally:
-            if threading.current_thread() is self._threads[0]:
-                for thread in self._threads[1:]:
-                    thread.join()
+            with self._lock:
+                self._live -= 1
+                last = self._live == 0
+            if last:  # the last worker out reports the end
                 self._maybe_report(final=True)
 
     def _send(self, chat: Any, crashed: bool) -> bool:
