@@ -42,7 +42,7 @@ from .actors._metrics import MetricsRecorder, MetricsSnapshot
 from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
-from .api._flood import FloodGate, FloodPolicy
+from .api._flood import FloodGate, FloodPolicy, Superseded
 from .api._flood_clock import FloodClock, SystemClock, VirtualClock
 from .api._legacy import RENAMED_METHODS, check_call, modernize
 from .api._pacing import TelegramLimits
@@ -545,18 +545,29 @@ class Bot(ApiMethods):
         started = real_monotonic()
         try:
             with self._flood.passage(method, params, cancel) as passage:
-                result = self._client.request(
-                    self._api_url,
-                    self._token,
-                    method,
-                    params,
-                    files,
-                    timeout=timeout,
-                    retry=self._retry,
-                    wait=self._stopping_wait,
-                    cancel=cancel,
-                    flood=passage,
-                )
+                try:
+                    result = self._client.request(
+                        self._api_url,
+                        self._token,
+                        method,
+                        params,
+                        files,
+                        timeout=timeout,
+                        retry=self._retry,
+                        wait=self._stopping_wait,
+                        cancel=cancel,
+                        flood=passage,
+                    )
+                except Superseded as replaced:  # a newer edit of the message was sent instead
+                    try:
+                        result = replaced.newer.outcome()
+                    except BaseException as exc:
+                        passage.finish(error=exc)
+                        raise
+                except BaseException as exc:
+                    passage.finish(error=exc)
+                    raise
+                passage.finish(result)
             outcome = "ok"
             return result
         except TelegramError as exc:

@@ -21,6 +21,10 @@ before each attempt and :meth:`Passage.flooded` on each 429):
   (``RetryPolicy.max_flood_wait``, default 60); then it raises a
   :class:`~actorbot.exception.TooManyRequestsError` saying so, chained to the last 429.
   ``RetryPolicy.flood_retries`` (default None) additionally caps the count when set.
+- **Edits coalesced.** An edit (``editMessageText``, ``editMessageCaption``...) of a
+  message waiting in its lane behind other calls is dropped when a newer edit of the same
+  message by the same method joins the lane: only the last one is sent, and the dropped
+  call returns the result of the one sent (or raises its error).
 - **Pacing (opt-in).** With :class:`~actorbot.api.TelegramLimits`, sends are also
   paced ahead of any 429: per chat, overall, and a paid-broadcast lane; when several
   calls wait for the overall rate, interactive answers go first, then edits, then sends.
@@ -45,7 +49,7 @@ from ._cancel import CancelToken
 from ._flood_clock import FloodClock, SystemClock
 from ._pacing import PRIORITY_ANSWER, RateBucket, TelegramLimits, paced_priority
 
-__all__ = ["FloodPolicy", "FloodGate", "Passage", "FloodStats", "chat_key"]
+__all__ = ["FloodPolicy", "FloodGate", "Passage", "FloodStats", "Superseded", "chat_key"]
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +64,14 @@ class FloodPolicy:
     :param global_after_chats: this many different chats answered 429 within
         ``global_window`` seconds is taken as the bot's overall limit: the whole bot pauses.
     :param global_window: see ``global_after_chats``.
+    :param coalesce_edits: an edit waiting in its lane is replaced by a newer edit of the
+        same message (same method, ``chat_id`` and ``message_id``).
     """
 
     lanes: bool = True
     global_after_chats: int = 3
     global_window: float = 1.0
+    coalesce_edits: bool = True
 
     def __post_init__(self) -> None:
         if self.global_after_chats < 1 or self.global_window < 0:
@@ -80,6 +87,18 @@ class FloodStats:
     global_pauses: int = 0
     paused_seconds: float = 0.0
     lane_waiting_largest: int = 0
+    edits_coalesced: int = 0
+
+
+class Superseded(Exception):
+    """Raised by :meth:`Passage.wait_turn` for an edit replaced by a newer one (internal).
+
+    The caller returns ``newer.outcome()`` instead of sending.
+    """
+
+    def __init__(self, newer: Passage) -> None:
+        super().__init__("a newer edit of the same message replaced this one")
+        self.newer = newer
 
 
 def chat_key(params: Mapping[str, Any] | None) -> str | None:
@@ -139,7 +158,7 @@ class FloodGate:
         self._overall = limits.overall_bucket() if limits else None
         self._paid = limits.paid_bucket() if limits else None
         self._paced_ready: list[Passage] = []  # paced calls waiting only for the overall rate
-        self._chat_429s = self._global_429s = self._global_pauses = 0
+        self._chat_429s = self._global_429s = self._global_pauses = self._coalesced = 0
         self._paused = 0.0
 
     def __repr__(self) -> str:
@@ -154,10 +173,22 @@ class FloodGate:
         paid = bool(params and params.get("allow_paid_broadcast"))
         passage = Passage(self, method, chat, priority, paid, cancel)
         if chat is not None:
+            edit = None
+            if self.policy.coalesce_edits and method.startswith("edit") and params:
+                message_id = params.get("message_id")
+                edit = (method, message_id) if message_id is not None else None
+            passage.edit = edit
             with self._cond:
                 lane = self._lanes.get(chat)
                 if lane is None:
                     lane = self._lanes[chat] = _Lane()
+                if edit is not None:
+                    for older in list(lane.queue)[1:]:  # never the head: it may be on the wire
+                        if older.edit == edit:
+                            older.superseded_by = passage
+                            lane.queue.remove(older)
+                            self._coalesced += 1
+                    self._cond.notify_all()
                 lane.queue.append(passage)
         return passage
 
@@ -179,7 +210,8 @@ class FloodGate:
     def stats(self) -> FloodStats:
         with self._cond:
             largest = max((len(lane.queue) for lane in self._lanes.values()), default=0)
-            return FloodStats(self._chat_429s, self._global_429s, self._global_pauses, self._paused, largest)
+            return FloodStats(self._chat_429s, self._global_429s, self._global_pauses, self._paused, largest,
+                              self._coalesced)
 
     def nudge(self) -> None:
         """Wake waiting calls so they look at the clock again (after a test moved it)."""
@@ -291,7 +323,7 @@ class Passage:
     """One call's way through a :class:`FloodGate`; used by one thread (the caller's)."""
 
     __slots__ = ("gate", "method", "chat", "priority", "paid", "cancel", "last_429", "first_429_at",
-                 "retries", "_interrupt", "_detach")
+                 "retries", "edit", "superseded_by", "_interrupt", "_detach", "_done", "_result", "_error")
 
     def __init__(self, gate: FloodGate, method: str, chat: str | None, priority: int | None, paid: bool,
                  cancel: CancelToken | None) -> None:
@@ -304,8 +336,13 @@ class Passage:
         self.last_429: TooManyRequestsError | None = None
         self.first_429_at: float | None = None
         self.retries = 0
+        self.edit: tuple[str, Any] | None = None
+        self.superseded_by: Passage | None = None
         self._interrupt: threading.Event | None = None
         self._detach: Callable[[], None] | None = None
+        self._done = threading.Event()
+        self._result: Any = None
+        self._error: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"<Passage {self.method} chat={'yes' if self.chat is not None else 'no'}>"
@@ -322,6 +359,18 @@ class Passage:
             self._detach()
             self._detach = None
         self.gate._leave(self)
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        """Publish this call's outcome (for the older edits it replaced). Called by the bot."""
+        self._result, self._error = result, error
+        self._done.set()
+
+    def outcome(self) -> Any:
+        """This call's result once it has one (raises its error); blocks the calling thread."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
     def _interrupted(self) -> bool:
         return self.gate._stop.is_set() or (self.cancel is not None and self.cancel.cancelled)
@@ -353,6 +402,8 @@ class Passage:
         while True:
             now = gate.clock.now()
             with gate._cond:
+                if self.superseded_by is not None:
+                    raise Superseded(self.superseded_by)
                 until = gate._blocked_until(self, now)
                 if until is None:
                     return

@@ -39,6 +39,9 @@ class TelegramLimits:
     :param overall_burst: sends of the whole bot that may go back to back.
     :param paid_per_second: sends with ``allow_paid_broadcast`` (they use this instead of
         ``overall_per_second``).
+    :param chat_margin: seconds added to each chat's interval, so network jitter (a send
+        that reaches Telegram a few ms early) does not earn a 429, whose ``retry_after``
+        is at least a whole second. Per private chat: one send every 1.05 s.
     """
 
     private_per_second: float = 1.0
@@ -48,6 +51,7 @@ class TelegramLimits:
     overall_per_second: float = 30.0
     overall_burst: int = 1
     paid_per_second: float = 1000.0
+    chat_margin: float = 0.05
 
     def __post_init__(self) -> None:
         rates = (self.private_per_second, self.group_per_minute, self.overall_per_second, self.paid_per_second)
@@ -59,8 +63,8 @@ class TelegramLimits:
     def chat_bucket(self, chat: str) -> RateBucket:
         """A new bucket for one chat (``chat``: the lane key, ``str(chat_id)``)."""
         if chat_kind(chat) == "private":
-            return RateBucket(self.private_per_second, self.private_burst)
-        return RateBucket(self.group_per_minute / 60.0, self.group_burst)
+            return RateBucket(self.private_per_second, self.private_burst, self.chat_margin)
+        return RateBucket(self.group_per_minute / 60.0, self.group_burst, self.chat_margin)
 
     def overall_bucket(self) -> RateBucket:
         return RateBucket(self.overall_per_second, self.overall_burst)
@@ -89,12 +93,15 @@ def paced_priority(method: str, params: dict[str, Any] | None) -> int | None:
 
 
 class RateBucket:
-    """GCRA on a flood clock: ``rate`` a second, ``burst`` back to back. Not thread-safe."""
+    """GCRA on a flood clock: ``rate`` a second, ``burst`` back to back. Not thread-safe.
+
+    ``margin``: seconds added to each interval (a pacer's safety against jitter).
+    """
 
     __slots__ = ("interval", "tolerance", "tat")
 
-    def __init__(self, rate: float, burst: int = 1) -> None:
-        self.interval = 1.0 / rate
+    def __init__(self, rate: float, burst: int = 1, margin: float = 0.0) -> None:
+        self.interval = 1.0 / rate + margin
         self.tolerance = (burst - 1) * self.interval
         self.tat = float("-inf")  # theoretical arrival time of the next conforming send
 

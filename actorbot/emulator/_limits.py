@@ -21,7 +21,7 @@ from ..api._pacing import PRIORITY_ANSWER, RateBucket, TelegramLimits, paced_pri
 
 __all__ = ["ServerLimits", "EMULATOR_LIMITS"]
 
-EMULATOR_LIMITS = TelegramLimits(overall_burst=30)
+EMULATOR_LIMITS = TelegramLimits(overall_burst=30, chat_margin=0.0)
 """What the emulator enforces by default: Telegram's numbers, with a burst of 30 overall."""
 
 _EPSILON = 1e-6  # clock arithmetic: a send exactly on its slot conforms

@@ -161,3 +161,38 @@ def test_a_delegator_bot_answers_other_chats_while_one_is_paused(run_bot: Any) -
     eventually(lambda: len(_texts(alice.chat)) == 2)
     harness.settle()
     assert _texts(alice.chat) == ["echo one", "echo two"]
+
+
+def test_queued_edits_of_one_message_are_coalesced_to_the_last(emulator: Emulator) -> None:
+    alice = emulator.sim.create_user("Alice")
+    clock = ManualClock(start=0.0)
+    bot = Bot(emulator.token, api_url=emulator.url, flood_clock=clock)
+    message = bot.sendMessage(alice.id, "v0")
+    emulator.fail("editMessageText", Fault.rate_limit(retry_after=3), chat_id=alice.id)
+    results: dict[str, Any] = {}
+    threads = []
+
+    def edit(text: str) -> None:
+        results[text] = bot.editMessageText((alice.id, message["message_id"]), text)
+
+    try:
+        for n, text in enumerate(["v1", "v2", "v3", "v4"], start=1):
+            thread = threading.Thread(target=edit, args=(text,))
+            threads.append(thread)
+            thread.start()
+            if n == 1:
+                eventually(lambda: bot.flood_gate.deadline(alice.id) == 3.0)  # v1 refused: the lane pauses
+            else:
+                eventually(lambda: bot.flood_gate.waiting(alice.id) == 2)  # v1, and only the newest queued
+        clock.advance(3)
+        for thread in threads:
+            thread.join(5)
+        sent = [c.params["text"] for c in emulator.calls("editMessageText")]
+        assert sent == ["v1", "v1", "v4"]  # v2 and v3 never sent
+        assert results["v2"] == results["v3"] == results["v4"] and results["v4"]["text"] == "v4"
+        assert bot.flood_gate.stats().edits_coalesced == 2
+    finally:
+        clock.advance(100)
+        for thread in threads:
+            thread.join(5)
+        bot.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -57,8 +56,9 @@ def test_one_chat_is_paced_to_its_limit_without_a_429(emu, clock):
     calls = emu.calls("sendMessage")
     assert [c.status for c in calls] == [200] * 13
     dates = [c.date for c in calls]
-    # a burst of 3 (each 1/30 s apart: the overall rate), then 1 a second
-    assert [round(d, 6) for d in dates] == [0.0, round(1 / 30, 6), round(2 / 30, 6)] + [float(n) for n in range(1, 11)]
+    # a burst of 3 (each 1/30 s apart: the overall rate), then 1 every 1.05 s (the jitter margin)
+    assert [round(d, 6) for d in dates] == [0.0, round(1 / 30, 6), round(2 / 30, 6)] + [
+        round(1.05 * n, 6) for n in range(1, 11)]
 
 
 def test_many_chats_at_once_are_paced_overall_without_a_429(emu, clock):
@@ -74,7 +74,6 @@ def test_many_chats_at_once_are_paced_overall_without_a_429(emu, clock):
     dates = sorted(c.date for c in calls)
     # 120 slots 1/30 s apart from 0: the last cannot be sent before 119/30 s (30 a second)
     assert dates[-1] >= 119 / 30 - 1e-9
-    assert max(Counter(int(d) for d in dates).values()) <= 33  # a send stamped a slot late: next second
 
 
 def test_answers_go_before_edits_before_sends():
