@@ -90,7 +90,7 @@ def pacing() -> None:
                 t.join()
         calls = emu.calls("sendMessage")
         many = [c.date for c in calls[6:]]
-        gaps = [f"{b - a:.2f}" for a, b in zip(one, one[1:])]
+        gaps = [f"{b - a:.2f}" for a, b in zip(one, one[1:], strict=False)]
         print("2. pacing (TelegramLimits, emulator enforcing Telegram's limits)")
         print(f"   one private chat, 6 sends: gaps {gaps} s")
         print(f"   150 chats from 16 threads: {_rate(many):.1f} msgs/s at the server;"

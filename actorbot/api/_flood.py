@@ -15,7 +15,9 @@ before each attempt and :meth:`Passage.flooded` on each 429):
   ``answerCallbackQuery``, ``getUpdates``...), or 429s for ``global_after_chats``
   different chats within ``global_window`` seconds (Telegram's overall limit, not one
   chat's), pauses every call of the bot until that deadline. ``getUpdates`` has no chat:
-  it only ever waits for the global pause.
+  it only ever waits for the global pause; a 429 *to* ``getUpdates`` is raised at once to
+  the update loop, which waits its ``retry_after`` before polling again (its own pacing),
+  and does not pause the bot's sends.
 - **Retries are bounded by time, not count.** A call is sent again after each 429 until
   the wait since its first 429 would exceed ``max_wait`` seconds
   (``RetryPolicy.max_flood_wait``, default 60); then it raises a
@@ -433,7 +435,7 @@ class Passage:
         gate = self.gate
         retry_after = exc.retry_after
         self.last_429 = exc
-        if retry_after is None:
+        if retry_after is None or self.method == "getUpdates":  # the update loop waits it out
             self._report(None)
             raise exc
         now = gate.clock.now()

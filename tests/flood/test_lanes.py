@@ -196,3 +196,18 @@ def test_queued_edits_of_one_message_are_coalesced_to_the_last(emulator: Emulato
         for thread in threads:
             thread.join(5)
         bot.stop()
+
+
+def test_a_429_to_get_updates_is_left_to_the_update_loop(emulator: Emulator) -> None:
+    alice = emulator.sim.create_user("Alice")
+    emulator.fail("getUpdates", Fault.rate_limit(retry_after=30))
+    clock = ManualClock(start=0.0)
+    with Bot(emulator.token, api_url=emulator.url, flood_clock=clock) as bot:
+        try:
+            bot.getUpdates(timeout=0)
+            raise AssertionError("not refused")
+        except TooManyRequestsError as exc:
+            assert exc.retry_after == 30
+        assert bot.flood_gate.deadline() == float("-inf")
+        bot.sendMessage(alice.id, "replies go on")
+    assert _texts(alice.chat) == ["replies go on"]
