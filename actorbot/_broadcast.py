@@ -19,8 +19,9 @@ counted in :attr:`BroadcastResult.resent_after_crash`. So no chat gets the messa
 except the sends in flight at a crash, and every chat is reached.
 
 Threads: ``concurrency`` worker threads named ``actorbot-broadcast``; ``on_progress`` runs
-on one of them. :meth:`BroadcastJob.stop` (and ``bot.stop()``) ends them after the sends
-under way; :meth:`BroadcastJob.wait` joins them.
+on one of them. :meth:`BroadcastJob.stop` ends them after the sends under way;
+``bot.stop()`` also cuts those (a send that may have arrived stays marked ``"sending"``);
+:meth:`BroadcastJob.wait` joins them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .api._cancel import CancelToken
 from .api._flood_clock import FloodClock
 from .api._pacing import RateBucket, TelegramLimits
 from .exception import (
@@ -143,6 +145,7 @@ class BroadcastJob:
         self._every = progress_every
         self._lock = threading.Lock()
         self._halt = threading.Event()
+        self._cancel = CancelToken()  # cut by bot.stop(): waits for a 429's deadline end at once
         self._buckets = {False: self._limits.overall_bucket(), True: self._limits.paid_bucket()}
         self._next = 0
         self._results: dict[Any, str] = {}
@@ -167,8 +170,9 @@ class BroadcastJob:
         self._halt.set()
 
     def _stop(self) -> None:
-        """Called by ``bot.stop()``: stop, and wait (bounded) for the sends under way."""
+        """Called by ``bot.stop()``: stop, cut the sends under way, wait (bounded) for the workers."""
         self.stop()
+        self._cancel.cancel()
         self.wait(10.0)
 
     @property
@@ -260,10 +264,10 @@ class BroadcastJob:
         if self._store is not None:
             self._store.put(NAMESPACE, self._key(chat), {"status": "sending"})
         try:
-            self._bot._call("sendMessage", params)
+            self._bot._call("sendMessage", params, cancel=self._cancel)
             result = "sent"
-        except RequestCancelled:
-            if self._store is not None:
+        except RequestCancelled as exc:
+            if self._store is not None and not exc.sent:  # a send that may have arrived stays "sending"
                 self._store.put(NAMESPACE, self._key(chat), None)
             return False
         except (TelegramError, NetworkError) as exc:

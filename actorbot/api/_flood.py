@@ -397,8 +397,9 @@ class Passage:
     def wait_turn(self) -> None:
         """Block until this call may be sent: its turn in the lane, the deadlines, the pacing.
 
-        :raises TooManyRequestsError: the last 429, when interrupted while waiting it out.
-        :raises RequestCancelled: when interrupted before any 429 (``sent=False``).
+        :raises TooManyRequestsError: the last 429, when the bot stops while it is waited out.
+        :raises RequestCancelled: (``sent=False``) when the call's token is cancelled, or
+            the bot stops while the call waits for another call's pause.
         """
         gate = self.gate
         while True:
@@ -421,11 +422,12 @@ class Passage:
                 self._give_up()
 
     def _give_up(self) -> None:
-        if self.last_429 is not None:
-            raise self.last_429
         cancelled = self.cancel is not None and self.cancel.cancelled
+        if self.last_429 is not None and not cancelled:
+            raise self.last_429  # the bot is stopping: the error it was waiting to retry
         why = "the request was cancelled" if cancelled else "the bot is stopping"
-        raise RequestCancelled(f"{self.method}: {why} while it waited for flood control", sent=False)
+        raise RequestCancelled(f"{self.method}: {why} while it waited for flood control",
+                               sent=False) from self.last_429
 
     def flooded(self, exc: TooManyRequestsError) -> None:
         """A 429 for this call: push the deadlines; return to retry, or raise to give up.

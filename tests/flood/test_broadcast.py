@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from floodkit import eventually
 
 from actorbot import Bot, BroadcastProgress
-from actorbot.api import VirtualClock
-from actorbot.emulator import Emulator
+from actorbot.api import ManualClock, VirtualClock
+from actorbot.emulator import Emulator, Fault
 from actorbot.store import MemoryStore, SQLiteStore
 
 
@@ -152,3 +153,20 @@ def test_stopping_the_bot_stops_its_broadcast(emu, clock):
     gate.set()
     bot.stop()
     assert not job.running
+
+
+def test_stopping_the_bot_ends_a_broadcast_waiting_out_a_429(emu, clock):
+    users = [emu.sim.create_user(f"u{i}") for i in range(3)]
+    emu.fail("sendMessage", Fault.rate_limit(retry_after=30), chat_id=users[1].id)
+    manual = ManualClock(start=0.0)  # never advanced: only the stop can end the wait
+    store = MemoryStore()
+    bot = Bot(emu.token, api_url=emu.url, flood_clock=manual)
+    job = bot.broadcast([u.id for u in users], lambda chat: "x", store=store, concurrency=1)
+    eventually(lambda: len(users[0].chat.bot_messages()) == 1)
+    manual.advance(1.0)  # the pacer's next slot
+    eventually(lambda: bot.flood_gate.deadline(users[1].id) == 31.0)
+    bot.stop()
+    assert not job.running
+    result = job.result()
+    assert result.stopped and result.results == {users[0].id: "sent"}
+    assert store.get("broadcast", f"default:{users[1].id}") is None  # never sent: a resume sends it
