@@ -264,7 +264,7 @@ class Bot(ApiMethods):
         chat_ids: Iterable[Any],
         make_message: Callable[[Any], Any],
         *,
-        job_id: str = "default",
+        job_id: str | None = None,
         store: Any = None,
         limits: TelegramLimits | None = None,
         concurrency: int = 4,
@@ -277,14 +277,17 @@ class Bot(ApiMethods):
         :class:`~actorbot.BroadcastResult`: a result per chat). Always paced within
         ``limits`` (default :class:`~actorbot.api.TelegramLimits`: 30 a second, 1,000 with
         ``allow_paid_broadcast``). ``on_progress(progress)`` runs, and a log line is
-        written, every ``progress_every`` seconds and at the end. With a store (``store``,
-        else a ``DelegatorBot``'s ``bot.store``), progress is recorded per chat and a job
-        started again with the same ``job_id`` resumes. Sends run on ``concurrency`` worker
-        threads; ``bot.stop()`` stops the job.
+        written, every ``progress_every`` seconds and at the end. With a ``job_id`` and a
+        store (``store``, else a ``DelegatorBot``'s ``bot.store``), progress is recorded per
+        chat and a job started again with the same ``job_id`` resumes (without a
+        ``job_id`` nothing is recorded: each call is a new broadcast). Sends run on
+        ``concurrency`` worker threads; ``bot.stop()`` stops the job.
         """
         from ._broadcast import BroadcastJob
 
-        if store is None:
+        if job_id is None:
+            job_id, store = "broadcast", None
+        elif store is None:
             store = getattr(self, "store", None)
         return BroadcastJob(self, chat_ids, make_message, job_id=job_id, store=store, limits=limits,
                             concurrency=concurrency, on_progress=on_progress, progress_every=progress_every)

@@ -10,7 +10,7 @@ chats get one). Each chat gets a result: ``"sent"``, ``"blocked"``, ``"chat_not_
 allowed), ``"unknown"`` (the connection broke after the request was sent: it may have
 arrived) or ``"error"``.
 
-**Resuming.** With a store (``store=`` or a ``DelegatorBot``'s ``bot.store``), each chat's
+**Resuming.** With a ``job_id`` and a store (``store=`` or a ``DelegatorBot``'s ``bot.store``), each chat's
 progress is a record in namespace ``"broadcast"``, key ``"<job_id>:<chat_id>"``: written
 ``{"status": "sending"}`` before the send, then ``{"status": <result>}``. A job started
 again with the same ``job_id`` skips chats that have a result; a chat still marked

@@ -266,7 +266,7 @@ class FloodGate:
             return until if until > now else None
         if lane is not None and passage.priority != PRIORITY_ANSWER:
             if lane.bucket is None:
-                lane.bucket = self.limits.chat_bucket(lane_key(passage))
+                lane.bucket = self.limits.chat_bucket(_lane_key(passage))
             until = max(until, lane.bucket.ready_at(now))
         if until > now:
             self._unready(passage)
@@ -313,7 +313,7 @@ class FloodGate:
                 del self._lanes[passage.chat]
 
 
-def lane_key(passage: Passage) -> str:
+def _lane_key(passage: Passage) -> str:
     return passage.chat or ""
 
 

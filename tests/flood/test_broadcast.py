@@ -161,7 +161,7 @@ def test_stopping_the_bot_ends_a_broadcast_waiting_out_a_429(emu, clock):
     manual = ManualClock(start=0.0)  # never advanced: only the stop can end the wait
     store = MemoryStore()
     bot = Bot(emu.token, api_url=emu.url, flood_clock=manual)
-    job = bot.broadcast([u.id for u in users], lambda chat: "x", store=store, concurrency=1)
+    job = bot.broadcast([u.id for u in users], lambda chat: "x", job_id="x", store=store, concurrency=1)
     eventually(lambda: len(users[0].chat.bot_messages()) == 1)
     manual.advance(1.0)  # the pacer's next slot
     eventually(lambda: bot.flood_gate.deadline(users[1].id) == 31.0)
@@ -169,4 +169,23 @@ def test_stopping_the_bot_ends_a_broadcast_waiting_out_a_429(emu, clock):
     assert not job.running
     result = job.result()
     assert result.stopped and result.results == {users[0].id: "sent"}
-    assert store.get("broadcast", f"default:{users[1].id}") is None  # never sent: a resume sends it
+    assert store.get("broadcast", f"x:{users[0].id}") == {"status": "sent"}
+    assert store.get("broadcast", f"x:{users[1].id}") is None  # never sent: a resume sends it
+
+
+def test_a_delegator_bot_keeps_progress_in_its_store_only_for_a_named_job(emu, clock):
+    from actorbot import DelegatorBot
+
+    users = [emu.sim.create_user(f"u{i}") for i in range(3)]
+    chats = [u.id for u in users]
+    bot = DelegatorBot(emu.token, [], api_url=emu.url, flood_clock=clock)
+    try:
+        assert bot.broadcast(chats, lambda chat: "a").wait(10).sent == 3
+        assert bot.broadcast(chats, lambda chat: "a").wait(10).sent == 3  # no job_id: a new broadcast
+        assert bot.store.keys("broadcast") == []
+        assert bot.broadcast(chats, lambda chat: "b", job_id="b").wait(10).skipped == 0
+        again = bot.broadcast(chats, lambda chat: "b", job_id="b").wait(10)
+        assert again.skipped == 3 and again.sent == 3
+    finally:
+        bot.stop()
+    assert Counter(c.params["text"] for c in _sends(emu)) == {"a": 6, "b": 3}
