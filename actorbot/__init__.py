@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import exception
 from ._bot import Bot
+from ._broadcast import BroadcastJob, BroadcastProgress, BroadcastResult
 from ._delegator import DelegatorBot
 from ._flavor import (
     all_content_types,
@@ -51,4 +52,7 @@ __all__ = [
     "DeadLetters",
     "ConversationId",
     "ConversationInfo",
+    "BroadcastJob",
+    "BroadcastProgress",
+    "BroadcastResult",
 ]

@@ -27,14 +27,12 @@ the answer arrives. A :class:`Bot` may be used from any number of threads at onc
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import logging
 import os
-import sys
 import threading
 import weakref
-from collections.abc import Callable, Mapping
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any
 
 from . import _spec
 from ._api_methods import ApiMethods
@@ -44,10 +42,16 @@ from .actors._metrics import MetricsRecorder, MetricsSnapshot
 from .api._cancel import CancelToken
 from .api._client import HttpClient
 from .api._encoding import is_file_spec, split_attachments
+from .api._flood import FloodGate, FloodPolicy, Superseded
+from .api._flood_clock import FloodClock, SystemClock, VirtualClock
 from .api._legacy import RENAMED_METHODS, check_call, modernize
+from .api._pacing import TelegramLimits
 from .api._retry import RetryPolicy
 from .api._settings import current_proxy, resolve_api_url
-from .exception import BadHTTPResponse, NetworkError, TelegramError, TooManyRequestsError
+from .exception import BadHTTPResponse, NetworkError, TelegramError
+
+if TYPE_CHECKING:
+    from ._broadcast import BroadcastJob
 
 __all__ = ["Bot"]
 
@@ -108,6 +112,13 @@ class Bot(ApiMethods):
         thread makes the first SIGINT or SIGTERM stop the bot gracefully and the process
         exit 0, and a second one exit at once (see :mod:`actorbot.loop._signals`). Only
         signals whose handler is still Python's default are taken.
+    :param flood: the :class:`~actorbot.api.FloodPolicy` (default ``FloodPolicy()``: per-chat
+        lanes; a 429 pauses only its chat; see the flood control guide).
+    :param flood_limits: :class:`~actorbot.api.TelegramLimits` to pace every send to, ahead
+        of any 429 (default None: no pacing; broadcasts are always paced).
+    :param flood_clock: the :class:`~actorbot.api.FloodClock` flood control waits on (default
+        the engine's clock; with a ``retry.wait``, a :class:`~actorbot.api.VirtualClock`
+        that hands every wait to it).
     """
 
     def __init__(
@@ -121,6 +132,9 @@ class Bot(ApiMethods):
         on_error: OnError | None = None,
         stop_grace: float = 10.0,
         handle_signals: bool = True,
+        flood: FloodPolicy | None = None,
+        flood_limits: TelegramLimits | None = None,
+        flood_clock: FloodClock | None = None,
     ) -> None:
         if not isinstance(token, str) or not token:
             raise ValueError("a bot token (a non-empty string) is required")
@@ -130,21 +144,24 @@ class Bot(ApiMethods):
         self._client = client if client is not None else HttpClient(proxy=current_proxy())
         self._retry = retry if retry is not None else RetryPolicy()
         self._metrics = MetricsRecorder()
-        self._flood_seen = threading.local()  # .exc: the 429 the last flood wait on this thread was for
         self._live_loops: weakref.WeakSet[Any] = weakref.WeakSet()
         self._started_loops: list[Any] = []  # loops that ran for this bot since the last stop
-        # The policy calls are sent with: the bot's, with its wait (if any) metered for 429s.
-        self._sent_retry = (
-            dataclasses.replace(self._retry, wait=self._metered_wait(self._retry.wait))
-            if self._retry.wait is not None
-            else self._retry
+        self._stopping = threading.Event()
+        if flood_clock is None:
+            flood_clock = VirtualClock(wait=self._retry.wait) if self._retry.wait is not None else SystemClock()
+        self._flood = FloodGate(
+            flood,
+            clock=flood_clock,
+            max_wait=self._retry.max_flood_wait,
+            max_retries=self._retry.flood_retries,
+            limits=flood_limits,
+            stop=self._stopping,
+            on_flood=self._metrics.flood,
         )
-        self._plain_wait = self._metered_wait(self._stopping_wait)
         self._raise_errors = raise_errors
         self._reporter = ErrorReporter(on_error)
         self._stop_grace = stop_grace
         self._handle_signals = handle_signals
-        self._stopping = threading.Event()
         self._accepting = True
         self._stop_claimed = False
         self._stopped = threading.Event()
@@ -221,7 +238,16 @@ class Bot(ApiMethods):
 
     def _gauges(self) -> dict[str, Any]:
         """Snapshot fields read at snapshot time (subclasses add the engine's)."""
-        return {"api_in_flight": self.requests_in_flight, "loop_alive": self.loop_alive}
+        flood = self._flood.stats()
+        return {
+            "api_in_flight": self.requests_in_flight,
+            "loop_alive": self.loop_alive,
+            "flood_chat_429s": flood.chat_429s,
+            "flood_global_429s": flood.global_429s,
+            "flood_global_pauses": flood.global_pauses,
+            "flood_paused_seconds": flood.paused_seconds,
+            "flood_lane_waiting_largest": flood.lane_waiting_largest,
+        }
 
     @property
     def loop_alive(self) -> bool:
@@ -236,23 +262,43 @@ class Bot(ApiMethods):
         with self._lock:  # kept (strongly) until a stop has let it confirm what it handled
             self._started_loops = [other for other in self._started_loops if other.running] + [loop]
 
-    def _metered_wait(self, inner: Callable[[float], bool]) -> Callable[[float], bool]:
-        """``inner`` (a retry wait), counting the waits the HTTP client makes for a 429 answer.
+    @property
+    def flood_gate(self) -> FloodGate:
+        """The :class:`~actorbot.api.FloodGate` every call of this bot passes (lanes, deadlines, pacing)."""
+        return self._flood
 
-        The client waits from inside its ``except TooManyRequestsError`` block, so the
-        error being handled tells a flood-control wait from a backoff.
+    def broadcast(
+        self,
+        chat_ids: Iterable[Any],
+        make_message: Callable[[Any], Any],
+        *,
+        job_id: str | None = None,
+        store: Any = None,
+        limits: TelegramLimits | None = None,
+        concurrency: int = 4,
+        on_progress: Callable[[Any], None] | None = None,
+        progress_every: float = 5.0,
+    ) -> BroadcastJob:
+        """Send ``make_message(chat_id)`` (a text, or a dict of ``sendMessage`` parameters) to each chat.
+
+        Returns a :class:`~actorbot.BroadcastJob` at once (``job.wait()`` for the
+        :class:`~actorbot.BroadcastResult`: a result per chat). Always paced within
+        ``limits`` (default :class:`~actorbot.api.TelegramLimits`: 30 a second, 1,000 with
+        ``allow_paid_broadcast``). ``on_progress(progress)`` runs, and a log line is
+        written, every ``progress_every`` seconds and at the end. With a ``job_id`` and a
+        store (``store``, else a ``DelegatorBot``'s ``bot.store``), progress is recorded per
+        chat and a job started again with the same ``job_id`` resumes (without a
+        ``job_id`` nothing is recorded: each call is a new broadcast). Sends run on
+        ``concurrency`` worker threads; ``bot.stop()`` stops the job.
         """
-        metrics = self._metrics
-        seen = self._flood_seen
+        from ._broadcast import BroadcastJob
 
-        def wait(seconds: float) -> bool:
-            exc = sys.exc_info()[1]
-            if isinstance(exc, TooManyRequestsError):
-                metrics.flood(seconds)
-                seen.exc = exc
-            return inner(seconds)
-
-        return wait
+        if job_id is None:
+            job_id, store = "broadcast", None
+        elif store is None:
+            store = getattr(self, "store", None)
+        return BroadcastJob(self, chat_ids, make_message, job_id=job_id, store=store, limits=limits,
+                            concurrency=concurrency, on_progress=on_progress, progress_every=progress_every)
 
     def _stopping_wait(self, seconds: float) -> bool:
         return self._stopping.wait(seconds)
@@ -501,7 +547,8 @@ class Bot(ApiMethods):
         ``params`` may hold nested dicts and lists; ``files`` maps form names to file
         specs (any file makes the request multipart). ``timeout`` is the read timeout
         in seconds. ``cancel`` (a :class:`~actorbot.api.CancelToken`) lets another thread
-        cut the call short. Runs on the calling thread.
+        cut the call short. The call passes the bot's :class:`~actorbot.api.FloodGate`
+        (its chat's lane when ``params`` has a ``chat_id``). Runs on the calling thread.
         """
         counted = method != "getUpdates"
         if counted:
@@ -510,23 +557,34 @@ class Bot(ApiMethods):
         outcome = "error"
         started = real_monotonic()
         try:
-            result = self._client.request(
-                self._api_url,
-                self._token,
-                method,
-                params,
-                files,
-                timeout=timeout,
-                retry=self._sent_retry,
-                wait=self._plain_wait,
-                cancel=cancel,
-            )
+            with self._flood.passage(method, params, cancel) as passage:
+                try:
+                    result = self._client.request(
+                        self._api_url,
+                        self._token,
+                        method,
+                        params,
+                        files,
+                        timeout=timeout,
+                        retry=self._retry,
+                        wait=self._stopping_wait,
+                        cancel=cancel,
+                        flood=passage,
+                    )
+                except Superseded as replaced:  # a newer edit of the message was sent instead
+                    try:
+                        result = replaced.newer.outcome()
+                    except BaseException as exc:
+                        passage.finish(error=exc)
+                        raise
+                except BaseException as exc:
+                    passage.finish(error=exc)
+                    raise
+                passage.finish(result)
             outcome = "ok"
             return result
         except TelegramError as exc:
             outcome = str(exc.error_code)
-            if isinstance(exc, TooManyRequestsError) and getattr(self._flood_seen, "exc", None) is not exc:
-                self._metrics.flood(None)  # a 429 not waited out
             if (self._raise_errors if raise_errors is None else raise_errors):
                 raise
             return exc.json
@@ -537,7 +595,6 @@ class Bot(ApiMethods):
             outcome = str(exc.status)
             raise
         finally:
-            self._flood_seen.exc = None
             self._metrics.api_call(method, outcome, real_monotonic() - started)
             if counted:
                 with self._lock:

@@ -40,6 +40,11 @@ name                                        type       labels
 ``api_requests_in_flight``                  gauge
 ``flood_waits_total``                       counter    (429 answers)
 ``flood_wait_seconds_total``                counter
+``flood_chat_429s_total``                   counter    (429s that paused one chat)
+``flood_global_429s_total``                 counter    (429s that paused the bot)
+``flood_global_pauses_total``               counter    (bot paused: many chats' 429s)
+``flood_paused_seconds_total``              counter    (pause the 429s added)
+``flood_lane_waiting_largest``              gauge      (calls in the fullest chat lane)
 ``loop_alive``                              gauge      (1 or 0)
 ==========================================  =========  ==================================
 
@@ -140,6 +145,16 @@ class BotCollector:
         yield counter("flood_waits", "429 Too Many Requests answers received.", snap.flood_waits)
         yield counter("flood_wait_seconds", "Seconds Telegram asked to wait for the 429s waited out.",
                       snap.flood_wait_seconds)
+        yield counter("flood_chat_429s", "429 answers to calls with a chat (they paused that chat's lane).",
+                      snap.flood_chat_429s)
+        yield counter("flood_global_429s", "429 answers to calls without a chat (they paused the whole bot).",
+                      snap.flood_global_429s)
+        yield counter("flood_global_pauses", "Whole-bot pauses because many chats got 429s at once.",
+                      snap.flood_global_pauses)
+        yield counter("flood_paused_seconds", "Seconds of pause the 429s added, chat lanes and bot summed.",
+                      snap.flood_paused_seconds)
+        yield gauge("flood_lane_waiting_largest", "Calls in the fullest chat lane of flood control.",
+                    snap.flood_lane_waiting_largest)
         yield gauge("loop_alive", "1 while an update loop of the bot runs and it is not stopping.",
                     1.0 if snap.loop_alive else 0.0)
 

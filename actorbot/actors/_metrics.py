@@ -103,6 +103,11 @@ class MetricsSnapshot:
     - ``api_in_flight``: calls under way now (``getUpdates`` not counted).
     - ``flood_waits``: 429 answers received (retried or not); ``flood_wait_seconds``: the
       seconds Telegram asked the bot to wait for those it waited out.
+    - ``flood_chat_429s`` / ``flood_global_429s``: 429 answers to calls with a chat (they
+      pause that chat's lane) / without one (they pause the whole bot);
+      ``flood_global_pauses``: whole-bot pauses because many chats got 429s at once;
+      ``flood_paused_seconds``: seconds of pause the 429s added, lanes and bot summed;
+      ``flood_lane_waiting_largest``: calls in the fullest chat lane now.
 
     ``loop_alive``: an update loop (polling or webhook) of this bot is running and the
     bot is not stopping (what ``/healthz`` reports).
@@ -128,6 +133,11 @@ class MetricsSnapshot:
     api_in_flight: int = 0
     flood_waits: int = 0
     flood_wait_seconds: float = 0.0
+    flood_chat_429s: int = 0
+    flood_global_429s: int = 0
+    flood_global_pauses: int = 0
+    flood_paused_seconds: float = 0.0
+    flood_lane_waiting_largest: int = 0
     loop_alive: bool = False
 
 

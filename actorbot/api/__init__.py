@@ -9,6 +9,9 @@ from __future__ import annotations
 from ._cancel import CancelToken
 from ._client import DEFAULT_POOL_SIZE, HttpClient
 from ._encoding import Upload, encode_json, encode_multipart, jsonable, split_attachments, to_upload
+from ._flood import FloodGate, FloodPolicy, FloodStats, Passage
+from ._flood_clock import FloodClock, ManualClock, SystemClock, VirtualClock
+from ._pacing import TelegramLimits
 from ._redact import REDACTED, redact
 from ._retry import NO_RETRY, RetryPolicy, WaitFunction
 from ._settings import (
@@ -26,6 +29,15 @@ __all__ = [
     "CancelToken",
     "DEFAULT_POOL_SIZE",
     "RetryPolicy",
+    "FloodGate",
+    "FloodPolicy",
+    "FloodStats",
+    "Passage",
+    "FloodClock",
+    "SystemClock",
+    "ManualClock",
+    "VirtualClock",
+    "TelegramLimits",
     "NO_RETRY",
     "WaitFunction",
     "ProxySettings",

@@ -35,6 +35,7 @@ from ..exception import (
 )
 from ._cancel import CancelToken, cancellable_pool_classes
 from ._encoding import encode_json, encode_multipart
+from ._flood import Passage
 from ._redact import install_log_filter, redact, scrub_exception
 from ._retry import RetryPolicy, WaitFunction
 from ._settings import ProxySettings
@@ -178,6 +179,7 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         wait: WaitFunction | None = None,
         cancel: CancelToken | None = None,
+        flood: Passage | None = None,
     ) -> Any:
         """POST ``method`` and return the ``result`` of the answer.
 
@@ -189,6 +191,10 @@ class HttpClient:
         :param cancel: a :class:`CancelToken`; cancelling it (from any thread) makes this
             call raise :class:`~actorbot.exception.RequestCancelled` at once, whatever
             stage it is at (see :mod:`actorbot.api._cancel`).
+        :param flood: the call's :class:`~actorbot.api.FloodGate` passage: each attempt
+            waits for its turn there, and a 429 is handed to it (the gate decides when to
+            retry and when to give up; ``retry``'s flood settings are the gate's then).
+            Without one, a 429 is waited out here as ``retry`` says.
         :raises TelegramError: (or a subclass) for an error answer.
         :raises BadHTTPResponse: for an answer that is not Bot API JSON.
         :raises NetworkError: when no answer could be had.
@@ -209,6 +215,8 @@ class HttpClient:
         while True:
             if cancel is not None and cancel.cancelled:
                 raise RequestCancelled(f"{method}: cancelled before it was sent", sent=False)
+            if flood is not None:
+                flood.wait_turn()
             if debug:
                 log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
             route = self._route(api_url)
@@ -259,6 +267,9 @@ class HttpClient:
             try:
                 return self._parse(response, token)
             except TooManyRequestsError as exc:
+                if flood is not None:
+                    flood.flooded(exc)  # raises to give up
+                    continue
                 flood_delay = policy.flood_wait(exc.retry_after, flood_retries)
                 if flood_delay is None:
                     raise

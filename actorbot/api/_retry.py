@@ -5,9 +5,13 @@ server is never sent again because of a connection problem**, so a message is
 never delivered twice by a retry. Concretely:
 
 * **429 Too Many Requests** (flood control) is waited out for
-  ``parameters.retry_after`` seconds and sent again, at most ``flood_retries``
-  times and only when the wait is at most ``max_flood_wait`` seconds. Telegram
-  did not perform a request it refused with 429, so this cannot duplicate.
+  ``parameters.retry_after`` seconds and sent again, as long as the total wait since the
+  call's first 429 stays within ``max_flood_wait`` seconds (and, when ``flood_retries``
+  is set, at most that many times). Telegram did not perform a request it refused with
+  429, so this cannot duplicate. A :class:`~actorbot.Bot` waits in its
+  :class:`~actorbot.api.FloodGate` (per-chat lanes, see :mod:`actorbot.api._flood`); a
+  bare :class:`~actorbot.api.HttpClient` waits each ``retry_after`` in the calling thread,
+  at most ``flood_retries`` times (2 when unset).
 * **Connection failures before the request was sent** (connection refused,
   name resolution, connect timeout, no free connection in the pool) are retried
   up to ``connect_retries`` times with exponential backoff:
@@ -50,7 +54,7 @@ class RetryPolicy:
     ``replace(RetryPolicy(), flood_retries=0)``.
     """
 
-    flood_retries: int = 2
+    flood_retries: int | None = None
     max_flood_wait: float = 60.0
     connect_retries: int = 3
     server_error_retries: int = 2
@@ -62,7 +66,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         for name in ("flood_retries", "connect_retries", "server_error_retries"):
-            if getattr(self, name) < 0:
+            if (getattr(self, name) or 0) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.max_flood_wait < 0 or self.backoff_initial < 0 or self.backoff_max < 0:
             raise ValueError("waits must be >= 0")
@@ -73,7 +77,8 @@ class RetryPolicy:
 
     def flood_wait(self, retry_after: float | None, attempt: int) -> float | None:
         """Seconds to wait out a 429 before retry ``attempt``, or None to give up."""
-        if retry_after is None or attempt >= self.flood_retries or retry_after > self.max_flood_wait:
+        cap = 2 if self.flood_retries is None else self.flood_retries
+        if retry_after is None or attempt >= cap or retry_after > self.max_flood_wait:
             return None
         return max(0.0, retry_after)
 

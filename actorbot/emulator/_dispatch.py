@@ -15,6 +15,7 @@ from . import _methods_chats, _methods_core, _methods_edit, _methods_queries, _m
 from ._errors import ApiError, Described, not_found, unauthorized
 from ._fallback import minimal_result
 from ._faults import Fault, FaultPlan
+from ._limits import ServerLimits
 from ._params import Params, method_names, validate
 from ._records import ApiCall
 from ._state import World
@@ -49,6 +50,7 @@ class Dispatcher:
         self._faults = faults
         self._stopping = stopping
         self._names = method_names()
+        self.limits: ServerLimits | None = None  # set by Emulator.enforce_limits
 
     def call(self, token: str, method: str, params: dict[str, Any], uploads: dict[str, Upload]) -> Outcome:
         """Serve one call; never raises for a Bot API error (it becomes the answer)."""
@@ -63,7 +65,13 @@ class Dispatcher:
             with world.lock:
                 world.in_progress += 1
         try:
-            fault = self._faults.take(canonical)
+            fault = self._faults.take(canonical, params.get("chat_id"))
+            limits = self.limits
+            if fault is None and limits is not None:
+                retry_after = limits.check(canonical, params, world.clock.time())
+                if retry_after is not None:
+                    error = ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+                    return self._log(canonical, params, uploads, error.envelope(), 429, fault="flood_limit")
             if fault is not None and fault.kind != "slow" and not (fault.kind == "drop" and fault.processed):
                 return self._fault(canonical, params, uploads, fault)
             if fault is not None and fault.kind == "slow":

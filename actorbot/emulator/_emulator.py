@@ -20,10 +20,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..api._pacing import TelegramLimits
 from ._clock import Clock
 from ._dispatch import Dispatcher
 from ._errors import unauthorized
 from ._faults import Fault, FaultPlan
+from ._limits import EMULATOR_LIMITS, ServerLimits
 from ._records import ApiCall
 from ._server import HttpServer
 from ._sim import Simulation
@@ -51,6 +53,8 @@ class Emulator:
     ``time.time`` looked up at each call, so freezegun applies); waits always use real
     time. ``port=0`` picks a free port. ``webhook_retry_delay`` is the first delay
     before a failed webhook delivery is retried (it doubles, up to 5 s).
+    ``flood_limits``: enforce Telegram's flood limits (True: Telegram's numbers; or a
+    :class:`~actorbot.api.TelegramLimits`); see :meth:`enforce_limits`.
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class Emulator:
         seed: int = 0,
         webhook_workers: int = 4,
         webhook_retry_delay: float = 0.1,
+        flood_limits: TelegramLimits | bool | None = None,
     ) -> None:
         head = token.split(":", 1)[0]
         bot_id = int(head) if head.isdigit() else 123456789
@@ -96,6 +101,7 @@ class Emulator:
         )
         self._host, self._port = host, port
         self._server: HttpServer | None = None
+        self.enforce_limits(flood_limits)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -171,9 +177,31 @@ class Emulator:
         """The Bot API call log (see :meth:`Simulation.calls`)."""
         return self.sim.calls(method)
 
-    def fail(self, method: str, fault: Fault, times: int = 1) -> None:
-        """Inject ``fault`` into the next ``times`` calls of ``method`` (``"*"``: any but getUpdates)."""
-        self.faults.add(method, fault, times)
+    def fail(self, method: str, fault: Fault, times: int = 1, *, chat_id: int | str | None = None) -> None:
+        """Inject ``fault`` into the next ``times`` calls of ``method`` (``"*"``: any but getUpdates).
+
+        With ``chat_id``, only calls whose ``chat_id`` is that chat are affected.
+        """
+        self.faults.add(method, fault, times, chat_id=chat_id)
+
+    def enforce_limits(self, limits: TelegramLimits | bool | None = True) -> None:
+        """Answer sends over Telegram's flood limits with 429 and a realistic ``retry_after``.
+
+        ``True``: about 1 a second per private chat (bursts of 3), 20 a minute per group,
+        30 a second overall (1,000 with ``allow_paid_broadcast``), on the emulator's clock;
+        a :class:`~actorbot.api.TelegramLimits` for other numbers; ``False``/``None``: off
+        (the default). Refused calls appear in :meth:`calls` with ``fault="flood_limit"``.
+        Callable at any time, from any thread; it starts with full buckets.
+        """
+        if limits is True:
+            limits = EMULATOR_LIMITS
+        self._dispatcher.limits = ServerLimits(limits) if isinstance(limits, TelegramLimits) else None
+
+    @property
+    def flood_refusals(self) -> int:
+        """Calls refused with 429 by :meth:`enforce_limits` so far (since it was last called)."""
+        limits = self._dispatcher.limits
+        return limits.refused if limits is not None else 0
 
     @property
     def pending_updates(self) -> int:

@@ -1,5 +1,9 @@
 """Faults on demand: for the next N calls of a method, answer 429, 5xx, drop the connection, or stall.
 
+A fault may target one chat: ``add(method, fault, chat_id=42)`` applies only to calls of
+``method`` whose ``chat_id`` is 42 (planned as ``"method@42"``); those are taken before
+the faults for the method in general.
+
 A :class:`FaultPlan` is safe to use from any thread (its own lock).
 """
 
@@ -68,19 +72,23 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Fault]] = {}
 
-    def add(self, method: str, fault: Fault, times: int = 1) -> None:
-        """Apply ``fault`` to the next ``times`` calls of ``method``."""
+    def add(self, method: str, fault: Fault, times: int = 1, *, chat_id: int | str | None = None) -> None:
+        """Apply ``fault`` to the next ``times`` calls of ``method`` (with ``chat_id``: to that chat's only)."""
         if times < 1:
             raise ValueError("times must be at least 1")
+        if chat_id is not None:
+            method = f"{method}@{chat_id}"
         with self._lock:
             self._queues.setdefault(method, deque()).extend([fault] * times)
 
-    def take(self, method: str) -> Fault | None:
-        """The fault for this call of ``method``, if one is planned (consumes it)."""
+    def take(self, method: str, chat_id: object = None) -> Fault | None:
+        """The fault for this call of ``method`` (to ``chat_id``), if one is planned (consumes it)."""
         if not self._queues:
             return None
+        targeted = f"{method}@{chat_id}" if chat_id is not None else None
+        any_targeted = f"{ANY_METHOD}@{chat_id}" if chat_id is not None and method != "getUpdates" else None
         with self._lock:
-            for key in (method, ANY_METHOD if method != "getUpdates" else None):
+            for key in (targeted, any_targeted, method, ANY_METHOD if method != "getUpdates" else None):
                 if not key:
                     continue
                 queue = self._queues.get(key)

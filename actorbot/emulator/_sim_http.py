@@ -16,7 +16,7 @@ handler thread. Actions (``POST`` unless marked ``GET``)::
     block {user_id}   unblock {user_id}   join {chat_id, user_id, status?}   leave {chat_id, user_id}
     bot_status {chat_id, status, ...rights}
     GET transcript?chat_id=&format=text|json   GET messages?chat_id=   GET calls?method=&after=
-    faults {method, kind, times?, retry_after?, status?, delay?, processed?}   DELETE faults
+    faults {method, kind, times?, retry_after?, status?, delay?, processed?, chat_id?}   DELETE faults
     wait_message {chat_id, timeout?, after?}   GET state
 """
 
@@ -210,7 +210,9 @@ class SimHttp:
             raise SimulationError("kind must be rate_limit, server_error, drop or slow")
         fault = Fault(kind, retry_after=int(p.get("retry_after", 1)), status=int(p.get("status", 500)),  # type: ignore[arg-type]
                       delay=float(p.get("delay", 0.0)), processed=str(p.get("processed", "")).lower() in ("1", "true"))
-        self._faults.add(str(p.get("method", "*")), fault, int(p.get("times", 1)))
+        chat_id = p.get("chat_id")
+        self._faults.add(str(p.get("method", "*")), fault, int(p.get("times", 1)),
+                         chat_id=None if chat_id in (None, "") else str(chat_id))
         self._faults_changed()
         return True
 
