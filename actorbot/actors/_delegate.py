@@ -120,9 +120,10 @@ class DelegatePort(Protocol):
     def drained(self, bounced: tuple[Any, ...]) -> None:
         """Hand the supervisor the updates received after closing."""
 
-    def unloaded(self, events: tuple[dict[str, Any], ...]) -> None:
+    def unloaded(self, events: tuple[dict[str, Any], ...], origins: tuple[list[Any], ...]) -> None:
         """This delegate unloaded: schedule its cancelled ``events`` (as stored: ``at``,
-        ``flavor``, ``data``) again for its conversation, and tell the supervisor it closed."""
+        ``flavor``, ``data``) again for its conversation, route callback queries from its
+        captured ``origins`` to it, and tell the supervisor it closed."""
 
     def report(self, exc: BaseException, update: Any) -> None:
         """Report an error of this conversation to the bot's ``on_error``."""
@@ -336,14 +337,15 @@ class _DelegateBehaviour(pykka.Actor):
             return
         port.finish(None, writes)
         events = self._cancel_events()
+        origins, _ = self._origins()
         self._closed = True
         logger.debug("%s unloaded (%d pending event(s) handed over)", self, len(events))
-        port.unloaded(tuple(events))
+        port.unloaded(tuple(events), tuple(origins))
 
     def _cancel_events(self) -> list[dict[str, Any]]:
         """Cancel the handler's pending events; return them as stored. One that fired meanwhile
         is not returned: it was routed as an update, and reaches the rebuilt conversation."""
-        scheduler = getattr(self._handler, "scheduler", None)
+        scheduler: Any = getattr(self._handler, "scheduler", None)
         pending = getattr(scheduler, "pending_events", None)
         if pending is None or not self._port.durable:
             return []

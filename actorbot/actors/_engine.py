@@ -658,9 +658,12 @@ class _DelegatePort:
     def drained(self, bounced: tuple[Any, ...]) -> None:  # Deliver messages
         self._engine.tell_supervisor(Drained(self.delegate_id, bounced))
 
-    def unloaded(self, events: tuple[dict[str, Any], ...]) -> None:
-        if events and self.conversation is not None:
-            self._engine.restore_events((self.conversation.pattern, self.conversation.seed), events, unloaded=True)
+    def unloaded(self, events: tuple[dict[str, Any], ...], origins: tuple[list[Any], ...]) -> None:
+        if self.conversation is not None:
+            conversation = (self.conversation.pattern, self.conversation.seed)
+            self._engine.restore_events(conversation, events, unloaded=True)
+            if origins:
+                self._persistence.keep_origins(conversation, origins)
         self._engine.tell_supervisor(Closing(self.delegate_id, None, unloaded=True))
 
     def report(self, exc: BaseException, update: Any) -> None:

@@ -442,6 +442,7 @@ class SupervisorActor(pykka.ThreadingActor):
         targets: dict[int, None] = dict.fromkeys(self.index.matching_owners(update))
         starts: list[tuple[int, Any]] = []
         migration = _migration(update)
+        migrating: list[int] = []  # the patterns seeded by the chat that migrates
         for p, (seeder, _) in enumerate(self._patterns):
             try:
                 seed = seeder(update)
@@ -453,6 +454,8 @@ class SupervisorActor(pykka.ThreadingActor):
             if not _hashable(seed):
                 starts.append((p, seed))
                 continue
+            if migration is not None and seed == migration[0]:
+                migrating.append(p)
             rid = self._seeds.get((p, seed))
             if rid is None and self._moving:
                 holder = self._moving_holder((p, seed))
@@ -474,8 +477,8 @@ class SupervisorActor(pykka.ThreadingActor):
                 self._deliver(target, self._unit(route))
         for p, seed in starts:
             self._start(p, seed, self._unit(route))
-        if migration is not None:
-            self._note_migration(update, *migration)
+        if migrating and migration is not None:
+            self._note_migration(migrating, *migration)
         if not targets and not starts and _safe_flavor(update) == "callback_query":
             owner = self._stored_origin_owner(update)
             if owner is not None:  # a button of a conversation that lived before a restart
@@ -492,15 +495,11 @@ class SupervisorActor(pykka.ThreadingActor):
             self._engine.unit_ended(route.uid)  # its routing is done
 
     # -- chat migration ------------------------------------------------------------------------------
-    def _note_migration(self, update: Any, old: Any, new: Any) -> None:
-        """``update`` (just routed) says chat ``old`` became ``new``: the live ``create_open``
-        conversations seeded by ``old`` will move there; hold ``new``'s updates until they have."""
-        for p, (seeder, _) in enumerate(self._patterns):
-            try:
-                if seeder(update) != old:
-                    continue
-            except Exception:  # reported when it was routed
-                continue
+    def _note_migration(self, patterns: list[int], old: Any, new: Any) -> None:
+        """An update just routed says chat ``old`` became ``new``: the live ``create_open``
+        conversations of ``patterns`` seeded by ``old`` will move there; hold ``new``'s updates
+        (for those patterns) until they have."""
+        for p in patterns:
             rid = self._seeds.get((p, old))
             rec = self._records.get(rid) if rid is not None else None
             if rec is not None and rec.kind is Kind.ACTOR and not rec.closing:

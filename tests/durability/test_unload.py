@@ -11,8 +11,8 @@ import pytest
 from freezegun import freeze_time
 
 from actorbot import DelegatorBot
-from actorbot.delegate import create_open, pave_event_space, per_chat_id
-from actorbot.helper import ChatHandler
+from actorbot.delegate import create_open, intercept_callback_query_origin, pave_event_space, per_chat_id
+from actorbot.helper import ChatHandler, InterceptCallbackQueryMixin
 from redisserver import RedisServer
 
 UNLOAD = 60
@@ -143,3 +143,36 @@ def test_updates_arriving_while_conversations_unload_are_not_lost(run_bot, tmp_p
 def test_unload_after_needs_a_store() -> None:
     with pytest.raises(ValueError, match="store"):
         DelegatorBot("123:abc", [], unload_after=60)
+
+
+class Menu(ChatHandler, InterceptCallbackQueryMixin):
+    """"menu" sends a message with a button; a press counts in self.state and says so."""
+
+    def on_chat_message(self, msg: dict[str, Any]) -> None:
+        keyboard = {"inline_keyboard": [[{"text": "Press me", "callback_data": "pressed"}]]}
+        self.sender.sendMessage("menu", reply_markup=keyboard)
+
+    def on_callback_query(self, msg: dict[str, Any]) -> None:
+        self.state["presses"] = self.state.get("presses", 0) + 1
+        self.bot.answerCallbackQuery(msg["id"])
+        self.sender.sendMessage(f"press {self.state['presses']}")
+
+
+def test_a_button_of_an_unloaded_conversation_rebuilds_it(run_bot, tmp_path) -> None:
+    def build(token: str, **kwargs: Any) -> DelegatorBot:
+        pattern = intercept_callback_query_origin(pave_event_space())(per_chat_id(), create_open, Menu, timeout=IDLE)
+        return DelegatorBot(token, [pattern], store=str(tmp_path / "bot.db"), unload_after=UNLOAD, **kwargs)
+
+    with freeze_time("2030-01-01 09:00:00") as frozen:
+        harness = run_bot(build)
+        alice = harness.sim.create_user("Alice")
+        alice.send("menu")
+        menu = alice.chat.wait_for_bot_message()
+        alice.press(menu, label="Press me").wait_answer()
+        harness.settle()
+        harness.advance(frozen, UNLOAD + 1)
+        assert live(harness.bot) == []
+        alice.press(menu, label="Press me").wait_answer()  # no capture is live: the unload left its origin
+        harness.settle()
+        assert live(harness.bot) == [alice.id]
+    assert replies(alice) == ["menu", "press 1", "press 2"]
