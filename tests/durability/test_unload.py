@@ -11,6 +11,7 @@ import pytest
 from freezegun import freeze_time
 
 from actorbot import DelegatorBot
+from actorbot.actors._messages import UnloadDue
 from actorbot.delegate import create_open, intercept_callback_query_origin, pave_event_space, per_chat_id
 from actorbot.helper import ChatHandler, InterceptCallbackQueryMixin
 from redisserver import RedisServer
@@ -123,15 +124,21 @@ def test_an_event_scheduled_before_the_unload_reaches_the_rebuilt_conversation(r
 def test_updates_arriving_while_conversations_unload_are_not_lost(run_bot, tmp_path) -> None:
     with freeze_time("2030-01-01 09:00:00") as frozen:
         harness = run_bot(counter_bot(str(tmp_path / "bot.db")))
+        bot = harness.bot
         users = [harness.sim.create_user(f"User{i}") for i in range(20)]
         for user in users:
             user.send("a")
         harness.settle()
         frozen.tick(UNLOAD + 1)
-        harness.bot.scheduler.poke()  # the sweep fires: every conversation is told to unload...
-        for user in users:  # ...while each gets a message
-            user.send("b")
+        # The sweep, told from this thread, reaches the supervisor before the updates below: it
+        # tells every conversation to unload, then each update lands behind that in a mailbox.
+        bot.engine.tell_supervisor(UnloadDue())
+        for n, user in enumerate(users):
+            sender = {"id": user.id, "is_bot": False, "first_name": user.first_name}
+            bot.handle({"message_id": 1000 + n, "date": 0, "from": sender,
+                        "chat": {"id": user.id, "type": "private"}, "text": "b"})
         harness.settle()
+        assert bot.metrics().conversations_unloaded == len(users)
         for user in users:
             user.send("c")
         harness.settle()
