@@ -103,6 +103,16 @@ class DelegatorBot(Bot):
         (or once 50 later updates were accepted), it no longer does, so one slow
         conversation cannot stall the others; a crash would then lose it (a graceful stop
         still handles it). With a store, updates are journaled and confirmed at once.
+    :param unload_after: seconds (off by default: ``None``). A ``create_open`` conversation
+        that got no update or event for that long (engine clock) is unloaded from memory:
+        its record is committed one last time and its actor stops, without ``on_close`` and
+        without deleting the record (state, pending events, button origins stay stored);
+        its next update, or its next event coming due, rebuilds it from the store, as after
+        a restart. Memory then follows the busy conversations. A sweep looks every
+        ``unload_after / 2`` s, so one is unloaded between ``unload_after`` and 1.5 times
+        that after its last update. Needs ``store`` (``ValueError`` without one: the state
+        would be lost). ``bot.metrics().conversations_unloaded`` counts them;
+        :meth:`conversations` lists only the loaded ones.
 
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
@@ -119,9 +129,12 @@ class DelegatorBot(Bot):
         handler_timeout: float | None = None,
         store: Store | str | os.PathLike[str] | None = None,
         confirm_hold: float = DEFAULT_HOLD,
+        unload_after: float | None = None,
         **kwargs: Any,
     ) -> None:
         runtime = _default_runtime() if runtime is None else runtime
+        if unload_after is not None and store is None:
+            raise ValueError("unload_after needs a store: an unloaded conversation is rebuilt from it")
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         opened = open_store(store) if store is not None else None
@@ -146,6 +159,7 @@ class DelegatorBot(Bot):
             handler_timeout=handler_timeout,
             store=opened,
             confirm_hold=confirm_hold,
+            unload_after=unload_after,
         )
         self._intake = EngineIntake(self._engine)
         self._mic = EngineMicrophone(self._engine)

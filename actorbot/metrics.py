@@ -127,6 +127,8 @@ class BotCollector:
         states.add_metric(["restarting"], snap.conversations_restarting)
         states.add_metric(["quarantined"], snap.conversations_quarantined)
         yield states
+        yield counter("conversations_unloaded", "Conversations unloaded for idling (unload_after).",
+                      snap.conversations_unloaded)
         yield gauge("dead_letters", "Dead letters held now.", snap.dead_letters)
         yield counter("dead_letters_added", "Dead letters ever added.", snap.dead_letters_total)
         yield gauge("pool_workers_busy", "Pool worker threads handling a message.", snap.pool_workers_busy)

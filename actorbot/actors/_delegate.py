@@ -36,6 +36,20 @@ conversation that *ends* (idle, ``close()``) deletes its record; one that fails 
 stopped with the bot keeps it. A replayed update whose effect the stored state already
 has (``applied``) is skipped.
 
+Unloading (``DelegatorBot(unload_after=...)``): told :class:`Unload` by the supervisor's
+sweep, a conversation that is not closed commits its record one last time, cancels its
+pending events and hands them to its port (which schedules them again for the conversation,
+as after a restart), marks itself closed and tells :class:`Closing` with ``unloaded``:
+``on_close`` does not run and the record stays in the store; the close protocol above
+then hands whatever came meanwhile to a fresh delegate, rebuilt from that record.
+
+Chat migration: after a successful run on a message with ``migrate_to_chat_id`` in this
+conversation's chat (its seed is the chat id: a group became a supergroup), the run's
+commit moves the conversation's record and the chat's ``chat_data`` to the new chat id
+and the delegate closes without ``on_close``; the supergroup's next update rebuilds the
+conversation from the moved record (the supervisor holds that update until this delegate
+has drained: see ``SupervisorActor``).
+
 A delegate talks to the engine only through its :class:`DelegatePort`.
 """
 
@@ -48,13 +62,13 @@ from typing import Any, Protocol
 import pykka
 
 from .._reporting import ConversationId
-from ..exception import IdleTerminate, StopListening, StoreError
+from ..exception import EventNotFound, IdleTerminate, StopListening, StoreError
 from ..store import Write
-from ._messages import Deliver, Drain, Failure, Shutdown, Stamp
+from ._messages import Deliver, Drain, Failure, Shutdown, Stamp, Unload
 from ._persistence import CONVERSATIONS
 from ._pool import PooledActor, WorkerPool
-from ._record import Record, encode
-from ._scopes import chat_and_user, data_writes
+from ._record import Record, encode, seed_text
+from ._scopes import CHATS, chat_and_user, data_writes
 
 __all__ = ["HandlerDelegate", "DelegatePort", "DelegateActor", "PooledDelegateActor"]
 
@@ -115,6 +129,11 @@ class DelegatePort(Protocol):
 
     def drained(self, bounced: tuple[Any, ...]) -> None:
         """Hand the supervisor the updates received after closing."""
+
+    def unloaded(self, events: tuple[dict[str, Any], ...], origins: tuple[list[Any], ...]) -> None:
+        """This delegate unloaded: schedule its cancelled ``events`` (as stored: ``at``,
+        ``flavor``, ``data``) again for its conversation, route callback queries from its
+        captured ``origins`` to it, and tell the supervisor it closed."""
 
     def report(self, exc: BaseException, update: Any) -> None:
         """Report an error of this conversation to the bot's ``on_error``."""
@@ -208,6 +227,8 @@ class _DelegateBehaviour(pykka.Actor):
                     self._port.finish(message.uid, ())
                 else:
                     self._guarded(self._handler.on_message, message.update, message.stamp, message.uid)
+            elif isinstance(message, Unload):
+                self._unload()
             elif isinstance(message, Drain):
                 self._port.drained(tuple(self._bounced))
                 self._bounced = []
@@ -293,23 +314,93 @@ class _DelegateBehaviour(pykka.Actor):
         pending = getattr(getattr(self._handler, "scheduler", None), "pending_events", None)
         if not self._port.durable or pending is None:
             return [], "[]"
-        events = []
-        for event in pending():
-            data = event.data
-            if not isinstance(data, dict) or len(data) != 1:
-                continue
-            [(flavor, body)] = data.items()
-            if not isinstance(body, dict):
-                continue
-            stored = {"at": event.timestamp, "flavor": flavor,
-                      "data": {k: v for k, v in body.items() if k not in ("source", "restored")}}
-            try:
-                encode(stored)
-            except (TypeError, ValueError):
-                logger.warning("%s: event %s carries data JSON cannot hold: not kept across a restart", self, flavor)
-                continue
-            events.append(stored)
+        events = [stored for stored in map(self._stored_event, pending()) if stored is not None]
         return events, encode(events)
+
+    def _stored_event(self, event: Any) -> dict[str, Any] | None:
+        """A scheduled standard event as the store keeps it (None: not a standard event, or not JSON)."""
+        data = event.data
+        if not isinstance(data, dict) or len(data) != 1:
+            return None
+        [(flavor, body)] = data.items()
+        if not isinstance(body, dict):
+            return None
+        stored = {"at": event.timestamp, "flavor": flavor,
+                  "data": {k: v for k, v in body.items() if k not in ("source", "restored")}}
+        try:
+            encode(stored)
+        except (TypeError, ValueError):
+            logger.warning("%s: event %s carries data JSON cannot hold: not kept across a restart", self, flavor)
+            return None
+        return stored
+
+    # -- unloading and migrating (see the module's docstring) ----------------------------------------
+    def _unload(self) -> None:
+        """Told :class:`Unload`: keep this conversation in the store only (no ``on_close``)."""
+        port = self._port
+        if self._closed or port.abandoned() or port.conversation_key is None:
+            return  # closing already (its Closing is on the way), or nothing to rebuild it from
+        try:
+            writes = self._writes(None)  # nothing, unless something changed since the last commit
+        except Exception as exc:  # a value JSON cannot hold: stay loaded, and say why
+            port.report(exc, None)
+            return
+        port.finish(None, writes)
+        events = self._cancel_events()
+        origins, _ = self._origins()
+        self._closed = True
+        logger.debug("%s unloaded (%d pending event(s) handed over)", self, len(events))
+        port.unloaded(tuple(events), tuple(origins))
+
+    def _cancel_events(self) -> list[dict[str, Any]]:
+        """Cancel the handler's pending events; return them as stored. One that fired meanwhile
+        is not returned: it was routed as an update, and reaches the rebuilt conversation."""
+        scheduler: Any = getattr(self._handler, "scheduler", None)
+        pending = getattr(scheduler, "pending_events", None)
+        if pending is None or not self._port.durable:
+            return []
+        kept = []
+        for event in pending():
+            stored = self._stored_event(event)
+            try:
+                scheduler.cancel(event)
+            except EventNotFound:
+                continue
+            if stored is not None:
+                kept.append(stored)
+        return kept
+
+    def _migrated_to(self, msg: Any) -> Any:
+        """The supergroup id, if ``msg`` says this conversation's chat (its seed) migrated to one."""
+        if not isinstance(msg, dict) or self._port.conversation_key is None or self._state is None:
+            return None
+        new = msg.get("migrate_to_chat_id")
+        chat = msg.get("chat")
+        if new is None or not isinstance(chat, dict) or chat.get("id") != self._seed:
+            return None
+        return new
+
+    def _migrate(self, new_chat: Any, uid: int | None, writes: tuple[Write, ...]) -> None:
+        """Commit ``writes`` with this conversation's record and the chat's data moved to
+        ``new_chat`` (the old ones deleted), in one commit; then close without ``on_close``."""
+        port = self._port
+        assert port.conversation is not None and port.conversation_key is not None and self._state is not None
+        old_key, old_chat, new_chat_key = port.conversation_key, str(self._seed), str(new_chat)
+        record = {"state": self._state.to_json(), "applied": self._applied, "version": self._version}
+        chat_scope = self._scopes[0]
+        if chat_scope is not None and chat_scope.loaded and chat_scope.key == old_chat:
+            chat_data: dict[str, Any] | None = chat_scope.to_json()
+        else:
+            chat_data = port.load(CHATS, old_chat)
+        moved = [w for w in writes if w.namespace != CONVERSATIONS and (w.namespace, w.key) != (CHATS, old_chat)]
+        moved += [Write(CONVERSATIONS, f"{port.conversation.pattern}:{seed_text(new_chat)}", record),
+                  Write(CONVERSATIONS, old_key, None)]
+        if chat_data is not None:
+            moved += [Write(CHATS, new_chat_key, chat_data), Write(CHATS, old_chat, None)]
+        self._closed = True
+        logger.info("%s: the chat migrated to %s; its state moves there", self, new_chat)
+        port.finish(uid, tuple(moved))
+        port.closing(None)
 
     # -- handling ------------------------------------------------------------------------------
     def _open(self, initial: Any, skip_message: bool = False) -> None:
@@ -346,6 +437,10 @@ class _DelegateBehaviour(pykka.Actor):
             raise
         else:
             port.end_handling(stamp, True, started)
+            migrated_to = self._migrated_to(msg)
+            if migrated_to is not None:
+                self._migrate(migrated_to, uid, writes)
+                return
             self._committing = port.finish(uid, writes)
 
     def _close(

@@ -34,7 +34,7 @@ from typing import Any
 import pykka
 
 from .._reporting import ConversationId, ErrorReporter
-from ..exception import EngineFault
+from ..exception import EngineFault, EventNotFound
 from ..store import Store, Write
 from . import _clock
 from ._acks import DEFAULT_HOLD, Acks
@@ -58,6 +58,7 @@ from ._messages import (
     RouteBatch,
     Shutdown,
     Stamp,
+    UnloadDue,
 )
 from ._metrics import MetricsRecorder, metric_flavor
 from ._persistence import CONVERSATIONS, Finish, Persistence
@@ -100,9 +101,15 @@ class Engine:
         handler_timeout: float | None = None,
         store: Store | None = None,
         confirm_hold: float = DEFAULT_HOLD,
+        unload_after: float | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
+        if unload_after is not None and (store is None or not unload_after > 0):
+            raise ValueError("unload_after needs a store (the conversation is rebuilt from it) and seconds > 0")
+        self.unload_after = unload_after
+        """Seconds without a delivery after which a ``create_open`` conversation is unloaded (None: never)."""
+        self._handed_idle: dict[tuple[int, Any], Any] = {}  # an unloaded conversation's idle timeout, rescheduled
         self.bot = bot
         self.runtime = runtime
         self.pool: WorkerPool | None = (
@@ -174,10 +181,23 @@ class Engine:
         ``stamp`` is the initial message's (flavor, arrival) for the metrics, ``uid`` its
         ``update_id`` (when the intake accepted it).
         """
+        if self._handed_idle and conversation is not None:
+            self._drop_handed_idle((conversation.pattern, conversation.seed))
         port = _DelegatePort(self, delegate_id, conversation, stamp, uid)
         if self.pool is not None:
             return PooledDelegateActor.start(port, delegate, pool=self.pool)
         return DelegateActor.start(port, delegate)
+
+    def _drop_handed_idle(self, conversation: tuple[int, Any]) -> None:
+        try:
+            handle = self._handed_idle.pop(conversation, None)
+        except TypeError:  # an unhashable seed: never unloaded
+            return
+        if handle is not None:
+            try:
+                self.scheduler.cancel(handle)
+            except EventNotFound:  # it fired: it is what rebuilds the conversation
+                pass
 
     def supervisor_started(self, supervisor: SupervisorActor, thread: threading.Thread) -> None:
         """Called by the supervisor on its own thread as it starts."""
@@ -214,18 +234,7 @@ class Engine:
             for origin in record.get("origins") or ():
                 if isinstance(origin, list) and origin:
                     origins[tuple(origin)] = conversation
-            for event in record.get("events") or ():
-                if not isinstance(event, dict):
-                    continue
-                try:
-                    when = float(event["at"])
-                    message = RestoredEvent(conversation[0], conversation[1], str(event["flavor"]),
-                                            dict(event.get("data") or {}))
-                except (KeyError, TypeError, ValueError):
-                    logger.warning("stored conversation %s has an event that cannot be read: %r", key, event)
-                    continue
-                self.scheduler.event_at(when, message)
-                restored += 1
+            restored += self.restore_events(conversation, record.get("events") or ())
         if restored:
             logger.info("%d stored event(s) scheduled again", restored)
         self.persistence.origins = origins
@@ -237,6 +246,28 @@ class Engine:
         routes = self._routes(pending)
         if routes:
             self.tell(ref, RouteBatch(tuple(routes)))
+
+    def restore_events(self, conversation: tuple[int, Any], events: Any, *, unloaded: bool = False) -> int:
+        """Schedule a conversation's stored ``events`` (``{"at", "flavor", "data"}`` dicts) as
+        :class:`RestoredEvent` s; returns how many. Any thread (the scheduler is thread-safe).
+
+        ``unloaded``: handed over by the conversation as it unloaded. Its idle timeout is then
+        remembered, and cancelled when the conversation is rebuilt (:meth:`start_delegate`):
+        the rebuilt handler runs an idle timer of its own."""
+        scheduled = 0
+        for event in events:
+            try:
+                when = float(event["at"])
+                message = RestoredEvent(conversation[0], conversation[1], str(event["flavor"]),
+                                        dict(event.get("data") or {}))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                logger.warning("stored conversation %s has an event that cannot be read: %r", conversation, event)
+                continue
+            handle = self.scheduler.event_at(when, message)
+            if unloaded and message.flavor == "_idle":
+                self._handed_idle[conversation] = handle
+            scheduled += 1
+        return scheduled
 
     def start(self) -> None:
         """Start the supervisor now (a loop starting): with a store, replays what a crash left."""
@@ -330,12 +361,12 @@ class Engine:
     def _on_event(self, data: Any) -> None:
         # Scheduler thread: a fired event is routed like an update; the engine's own timers
         # (a restart's backoff, a restored event) go to the supervisor as they are.
-        if isinstance(data, (RestartDue, RestoredEvent)):
+        if isinstance(data, (RestartDue, RestoredEvent, UnloadDue)):
             self.tell_supervisor(data)
         else:
             self.tell_supervisor(Route(data, self._stamp(data)))
 
-    def schedule(self, when: float, message: RestartDue) -> None:
+    def schedule(self, when: float, message: RestartDue | UnloadDue) -> None:
         """Have ``message`` told to the supervisor at ``when`` (engine clock)."""
         self.scheduler.event_at(when, message)
 
@@ -634,6 +665,14 @@ class _DelegatePort:
 
     def drained(self, bounced: tuple[Any, ...]) -> None:  # Deliver messages
         self._engine.tell_supervisor(Drained(self.delegate_id, bounced))
+
+    def unloaded(self, events: tuple[dict[str, Any], ...], origins: tuple[list[Any], ...]) -> None:
+        if self.conversation is not None:
+            conversation = (self.conversation.pattern, self.conversation.seed)
+            self._engine.restore_events(conversation, events, unloaded=True)
+            if origins:
+                self._persistence.keep_origins(conversation, origins)
+        self._engine.tell_supervisor(Closing(self.delegate_id, None, unloaded=True))
 
     def report(self, exc: BaseException, update: Any) -> None:
         self._engine.reporter.report(exc, update, self.conversation)

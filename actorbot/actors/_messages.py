@@ -6,11 +6,12 @@ Who sends what:
 - delegate -> supervisor: :class:`Closing` (with a :class:`Failure` when its handler
   raised), then (after :class:`Drain`) :class:`Drained`.
 - scheduler -> supervisor: :class:`RestartDue` (a failed conversation's backoff ended),
-  :class:`RestoredEvent` (a stored event of a conversation came due).
+  :class:`RestoredEvent` (a stored event of a conversation came due), :class:`UnloadDue`
+  (time to look for idle conversations to unload).
 - ``bot.dead_letters.retry()`` -> supervisor: :class:`RetryLetters`.
 - any thread -> supervisor: :class:`AddCapture`, :class:`RemoveCapture`,
   :class:`AttachListener`, :class:`Broadcast`.
-- supervisor -> delegate: :class:`Deliver`, :class:`Drain`, :class:`Shutdown`.
+- supervisor -> delegate: :class:`Deliver`, :class:`Unload`, :class:`Drain`, :class:`Shutdown`.
 - scheduler facade -> scheduler actor: :class:`Wake`.
 - ``DelegatorBot.stop()`` -> supervisor: :class:`Shutdown`.
 - ``DelegatorBot.conversations()`` -> supervisor: :class:`Inspect` (asked; answers a list).
@@ -35,6 +36,8 @@ __all__ = [
     "RestartDue",
     "RestoredEvent",
     "RetryLetters",
+    "UnloadDue",
+    "Unload",
     "Drain",
     "Drained",
     "AddCapture",
@@ -101,11 +104,13 @@ class Closing:
     """Delegate ``delegate_id`` closed: deliver nothing more to it; buffer what would go to it.
 
     ``failure`` is set when its handler raised: the supervisor then restarts the
-    conversation (see :mod:`actorbot.actors._supervision`).
+    conversation (see :mod:`actorbot.actors._supervision`). ``unloaded``: it closed
+    because it was told :class:`Unload` (no ``on_close``; its record stays in the store).
     """
 
     delegate_id: int
     failure: Failure | None = None
+    unloaded: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,17 @@ class RestoredEvent:
     seed: Any
     flavor: str
     data: Any
+
+
+@dataclass(frozen=True)
+class UnloadDue:
+    """Time for the supervisor's sweep: unload the conversations idle for ``unload_after`` s."""
+
+
+@dataclass(frozen=True)
+class Unload:
+    """Supervisor to an idle delegate: commit your record, hand your pending events over to
+    the scheduler, and close without ``on_close`` (the next update rebuilds you from the store)."""
 
 
 @dataclass(frozen=True)

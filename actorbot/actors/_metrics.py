@@ -91,6 +91,7 @@ class MetricsSnapshot:
     - ``mailbox_total`` / ``mailbox_largest``: updates waiting in conversations'
       mailboxes (not counting the ones being handled), in all / in the fullest one.
     - ``conversations_live`` / ``conversations_restarting`` / ``conversations_quarantined``.
+    - ``conversations_unloaded``: conversations unloaded for idling (``unload_after``), ever.
     - ``dead_letters``: letters held now; ``dead_letters_total``: ever added.
     - ``pool_workers_busy`` / ``pool_workers_total``: worker threads handling a message /
       alive (``runtime="pool"``; zero under ``"threads"``).
@@ -124,6 +125,7 @@ class MetricsSnapshot:
     conversations_live: int = 0
     conversations_restarting: int = 0
     conversations_quarantined: int = 0
+    conversations_unloaded: int = 0
     dead_letters: int = 0
     dead_letters_total: int = 0
     pool_workers_busy: int = 0

@@ -90,6 +90,11 @@ class Persistence:
         with self._lock:
             return self.origins.get(origin)
 
+    def keep_origins(self, conversation: tuple[int, Any], origins: Any) -> None:
+        """An unloaded conversation's captured origins: a press on one of them rebuilds it (any thread)."""
+        with self._lock:
+            self.origins = {**self.origins, **{tuple(origin): conversation for origin in origins}}
+
     def claim_origins(self, seed: Any) -> set[tuple[Any, ...]]:
         """The stored origins of the conversations with ``seed``, forgotten here: a conversation
         rebuilt for that seed captures them itself (any thread)."""

@@ -28,6 +28,18 @@ update up (a dead letter, no delegate for it) or hands it to a run-style delegat
 After a restart with a store, a stored event that comes due (:class:`RestoredEvent`)
 and a callback query on a message a stored conversation captured start that
 conversation, rebuilt from its record.
+
+Unloading (``unload_after`` seconds, with a store): each ``create_open`` record notes when
+it last got a delivery (engine clock). A sweep (an :class:`UnloadDue` timer, every
+``unload_after / 2`` s while such conversations are live) tells :class:`Unload` to those
+idle that long; each answers with :class:`Closing` (``unloaded``), and the close protocol
+above takes over: its next update (or due event) rebuilds it from the store.
+
+Chat migration: a message with ``migrate_to_chat_id`` routed to a live ``create_open``
+conversation seeded by that chat makes the delegate move its record to the new chat id
+and close (see ``_delegate``). Until it has drained, updates for the same pattern and the
+new chat id are held on its record, then go to a delegate for the new id (which loads the
+moved record), so none of them starts from an empty state.
 """
 
 from __future__ import annotations
@@ -68,6 +80,8 @@ from ._messages import (
     Route,
     RouteBatch,
     Shutdown,
+    Unload,
+    UnloadDue,
 )
 from ._metrics import metric_flavor
 from ._record import Record
@@ -119,6 +133,10 @@ class _Record:
     buffer: list[Deliver] = field(default_factory=list)  # routed while closing (or restarting)
     failure: Failure | None = None  # what closed it, when its handler raised
     handler: Any = None  # the handler object of a create_open (actor) delegate, for conversations()
+    active: float = 0.0  # when it last got a delivery (engine clock; create_open delegates)
+    unloaded: bool = False  # closed by an Unload (its record stays stored)
+    moved_to: tuple[int, Any] | None = None  # its chat migrated: the new (pattern, seed)
+    moved: list[Deliver] = field(default_factory=list)  # for moved_to, held until this one drained
 
     @property
     def conversation(self) -> ConversationId | None:
@@ -250,6 +268,13 @@ def _is_idle_event(update: Any) -> bool:
     return isinstance(update, dict) and len(update) == 1 and "_idle" in update
 
 
+def _restored(event: Any) -> bool:
+    """Whether ``event`` (a standard event) was kept in the store (or handed over at an unload):
+    a restored idle timeout closes the conversation it reaches if that has had no message since."""
+    body = next(iter(event.values()), None) if isinstance(event, dict) else None
+    return isinstance(body, dict) and bool(body.get("restored"))
+
+
 class SupervisorActor(pykka.ThreadingActor):
     """Owns the delegation patterns, the seed table, the records and the capture index."""
 
@@ -270,6 +295,9 @@ class SupervisorActor(pykka.ThreadingActor):
         self._records: dict[int, _Record] = {}
         self.index = CaptureIndex()
         self._orphans: deque[tuple[float, Deliver]] = deque()
+        self._sweeping = False  # an UnloadDue is scheduled
+        self._moving: dict[tuple[int, Any], int] = {}  # (pattern, new chat id) -> the migrating record
+        self.unloaded = 0  # conversations unloaded so far (bot.metrics())
 
     # -- pykka hooks ---------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -285,7 +313,7 @@ class SupervisorActor(pykka.ThreadingActor):
                 for route in message.routes:
                     self._route(route)
             elif isinstance(message, Closing):
-                self._on_closing(message.delegate_id, message.failure)
+                self._on_closing(message.delegate_id, message.failure, message.unloaded)
             elif isinstance(message, Drained):
                 self._on_drained(message.delegate_id, message.bounced)
             elif isinstance(message, AddCapture):
@@ -301,6 +329,8 @@ class SupervisorActor(pykka.ThreadingActor):
                 self._restart_due(message.delegate_id)
             elif isinstance(message, RestoredEvent):
                 self._restored_event(message)
+            elif isinstance(message, UnloadDue):
+                self._unload_due()
             elif isinstance(message, RetryLetters):
                 self._retry_letters(message.letters)
             elif isinstance(message, Shutdown):
@@ -364,6 +394,7 @@ class SupervisorActor(pykka.ThreadingActor):
             "conversations_quarantined": quarantined,
             "mailbox_total": total,
             "mailbox_largest": largest,
+            "conversations_unloaded": self.unloaded,
         }
 
     def conversations(self, token: str | None = None) -> list[ConversationInfo]:
@@ -419,6 +450,8 @@ class SupervisorActor(pykka.ThreadingActor):
         update = route.update
         targets: dict[int, None] = dict.fromkeys(self.index.matching_owners(update))
         starts: list[tuple[int, Any]] = []
+        migration = _migration(update)
+        migrating: list[int] = []  # the patterns seeded by the chat that migrates
         for p, (seeder, _) in enumerate(self._patterns):
             try:
                 seed = seeder(update)
@@ -430,7 +463,14 @@ class SupervisorActor(pykka.ThreadingActor):
             if not _hashable(seed):
                 starts.append((p, seed))
                 continue
+            if migration is not None and seed == migration[0]:
+                migrating.append(p)
             rid = self._seeds.get((p, seed))
+            if rid is None and self._moving:
+                holder = self._moving_holder((p, seed))
+                if holder is not None:  # its chat's old conversation is moving its state here
+                    holder.moved.append(self._unit(route))
+                    continue
             if rid is not None:
                 rec = self._records[rid]
                 if rec.kind is Kind.FOREIGN and not self._foreign_alive(rec):
@@ -446,6 +486,8 @@ class SupervisorActor(pykka.ThreadingActor):
                 self._deliver(target, self._unit(route))
         for p, seed in starts:
             self._start(p, seed, self._unit(route))
+        if migrating and migration is not None:
+            self._note_migration(migrating, *migration)
         if not targets and not starts and _safe_flavor(update) == "callback_query":
             owner = self._stored_origin_owner(update)
             if owner is not None:  # a button of a conversation that lived before a restart
@@ -460,6 +502,67 @@ class SupervisorActor(pykka.ThreadingActor):
                 logger.debug("a callback query matched no conversation yet: held for %gs", ORPHAN_HOLD_SECONDS)
         if route.uid is not None:
             self._engine.unit_ended(route.uid)  # its routing is done
+
+    # -- chat migration ------------------------------------------------------------------------------
+    def _note_migration(self, patterns: list[int], old: Any, new: Any) -> None:
+        """An update just routed says chat ``old`` became ``new``: the live ``create_open``
+        conversations of ``patterns`` seeded by ``old`` will move there; hold ``new``'s updates
+        (for those patterns) until they have."""
+        for p in patterns:
+            rid = self._seeds.get((p, old))
+            rec = self._records.get(rid) if rid is not None else None
+            if rec is not None and rec.kind is Kind.ACTOR and not rec.closing:
+                rec.moved_to = (p, new)
+                self._moving[(p, new)] = rec.id
+
+    def _moving_holder(self, key: tuple[int, Any]) -> _Record | None:
+        rid = self._moving.get(key)
+        rec = self._records.get(rid) if rid is not None else None
+        if rec is None:
+            self._moving.pop(key, None)
+        return rec
+
+    def _release_moved(self, rec: _Record) -> None:
+        """``rec`` (migrating) is gone: its held updates go to the conversation of the new chat id."""
+        if rec.moved_to is None:
+            return
+        key = rec.moved_to
+        if self._moving.get(key) == rec.id:
+            del self._moving[key]
+        moved, rec.moved = rec.moved, []
+        for delivery in moved:
+            rid = self._seeds.get(key)
+            if rid is None:
+                self._start(key[0], key[1], delivery)
+            else:
+                self._deliver(self._records[rid], delivery)
+
+    # -- unloading idle conversations ------------------------------------------------------------------
+    def _ensure_sweep(self) -> None:
+        """Schedule the next unload sweep, unless one is scheduled (or unloading is off)."""
+        after = self._engine.unload_after
+        if after is None or self._sweeping:
+            return
+        self._sweeping = True
+        self._engine.schedule(_clock.now() + after / 2, UnloadDue())
+
+    def _unload_due(self) -> None:
+        """Tell :class:`Unload` to every live ``create_open`` conversation idle for ``unload_after`` s."""
+        self._sweeping = False
+        after = self._engine.unload_after
+        if after is None:
+            return
+        idle_since = _clock.now() - after
+        busy = False
+        for rec in list(self._records.values()):
+            if rec.kind is not Kind.ACTOR or rec.closing or rec.key is None or rec.ref is None:
+                continue
+            if rec.active <= idle_since and rec.moved_to is None:
+                self._engine.tell(rec.ref, Unload())
+            else:
+                busy = True
+        if busy:
+            self._ensure_sweep()
 
     def _stored_origin_owner(self, query: Any) -> tuple[int, Any] | None:
         """The stored conversation whose captured message this callback query comes from."""
@@ -484,6 +587,8 @@ class SupervisorActor(pykka.ThreadingActor):
             self._dead_letter(delivery, rec.failure.error, rec, "quarantined")
         elif rec.kind is Kind.ACTOR:
             assert rec.ref is not None
+            if self._engine.unload_after is not None:
+                rec.active = _clock.now()
             if delivery.stamp is None:  # handed over again (after a restart, say): lag counts from now
                 delivery = Deliver(delivery.update, (metric_flavor(delivery.update), real_monotonic()), delivery.uid)
             if not self._engine.tell(rec.ref, delivery):
@@ -546,6 +651,9 @@ class SupervisorActor(pykka.ThreadingActor):
             except BaseException:
                 engine.activity.end()
                 raise
+            if engine.unload_after is not None:
+                rec.active = _clock.now()
+                self._ensure_sweep()
             return
         self._end(first)  # a run-style or foreign delegate takes its first update as it starts
         if _startable(made):
@@ -634,12 +742,15 @@ class SupervisorActor(pykka.ThreadingActor):
                 listener._queue.put(update)  # already counted
 
     # -- the close protocol ------------------------------------------------------------------------
-    def _on_closing(self, rid: int, failure: Failure | None) -> None:
+    def _on_closing(self, rid: int, failure: Failure | None, unloaded: bool = False) -> None:
         rec = self._records.get(rid)
         if rec is None or rec.closing:
             return
         rec.closing = True
         rec.failure = failure
+        if unloaded:
+            rec.unloaded = True
+            self.unloaded += 1
         if rec.kind is Kind.ACTOR:
             assert rec.ref is not None
             self._engine.tell(rec.ref, Drain())
@@ -675,6 +786,7 @@ class SupervisorActor(pykka.ThreadingActor):
         """Remove ``rec`` and hand what it did not handle to a fresh delegate for its seed."""
         buffered, rec.buffer = rec.buffer, []
         self._forget(rec)
+        self._release_moved(rec)
         if rec.failure is not None and rec.key is not None and rec.kind is Kind.ACTOR:
             self._supervise(rec, bounced + buffered)
             return
@@ -799,8 +911,12 @@ class SupervisorActor(pykka.ThreadingActor):
 
     def _redeliver(self, gone: _Record, delivery: Deliver) -> None:
         update = delivery.update
-        if _is_idle_event(update):
-            return  # a stale idle timeout of the delegate that closed
+        if _is_idle_event(update) and not _restored(update):
+            if not gone.unloaded:
+                return  # a stale idle timeout of the delegate that closed
+            # its timeout fired as it unloaded: it closes the rebuilt conversation unless a message came first
+            update = {"_idle": {**update["_idle"], "restored": True}}
+            delivery = Deliver(update, delivery.stamp, delivery.uid)
         if gone.pattern is None:
             logger.info("%s closed; an update it had not handled is dropped", gone.describe())
             self._end(delivery)
@@ -862,6 +978,16 @@ class SupervisorActor(pykka.ThreadingActor):
         self._records.clear()
         self._seeds.clear()
         self.index = CaptureIndex()
+
+
+def _migration(update: Any) -> tuple[Any, Any] | None:
+    """``(old chat id, new chat id)`` for a message saying its group became a supergroup."""
+    if not isinstance(update, dict) or update.get("migrate_to_chat_id") is None:
+        return None
+    chat = update.get("chat")
+    if not isinstance(chat, dict) or chat.get("id") is None:
+        return None
+    return chat["id"], update["migrate_to_chat_id"]
 
 
 def _safe_flavor(update: Any) -> str:
