@@ -34,6 +34,7 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import IO, Any, Self
 
+from ._cli_broadcast import add_broadcast_parser, run_broadcast
 from ._version import __version__
 
 __all__ = ["AppError", "emulator_main", "load_factory", "main"]
@@ -349,7 +350,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser.add_argument("--version", action="version", version=f"actorbot {__version__}",
                         help="print actorbot's version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                     help="what to do: run a bot, or start the emulator alone")
+                                     help="what to do: run a bot, start the emulator alone, or broadcast")
 
     run = commands.add_parser(
         "run", help="run a bot module until Ctrl-C or SIGTERM",
@@ -377,6 +378,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description=_EMULATOR_DESCRIPTION,
     )
     _fill_emulator_parser(emulator, DEFAULT_TOKEN)
+    _add_verbose(add_broadcast_parser(commands, TOKEN_ENV, API_URL_ENV))
     return parser, run
 
 
@@ -389,6 +391,8 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
     try:
         if args.command == "run":
             return _run(args, run_parser, stream)
+        if args.command == "broadcast":
+            return run_broadcast(args, parser, TOKEN_ENV, API_URL_ENV, sys.stderr)
         return _serve_emulator(args, stream)
     except KeyboardInterrupt:  # Ctrl-C while starting, before the bot took the signal
         log.warning("interrupted while starting")

@@ -1,0 +1,49 @@
+"""``actorbot broadcast``: a real process sends one message to every listed chat, paced, with its
+progress on stderr, and says which chats did not get it (exit 1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from actorbot.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def broadcast(emu: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("BOT_TOKEN", None)
+    return subprocess.run([sys.executable, "-m", "actorbot", "broadcast", *args, "--token", emu.token,
+                           "--api-url", emu.url], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_every_listed_chat_gets_the_message_and_failures_are_counted(tmp_path: Path) -> None:
+    with Emulator() as emu:
+        users = [emu.sim.create_user(name) for name in ("Ann", "Bob", "Cid", "Dee")]
+        chats = tmp_path / "chats.txt"
+        chats.write_text("# our users\n" + "".join(f"{u.id}\n" for u in users) + "999999\n")
+        done = broadcast(emu, str(chats), "--text", "We moved to a new server.")
+        assert done.returncode == 1, done.stderr  # one chat did not get it
+        for user in users:
+            assert [m["text"] for m in user.chat.bot_messages()] == ["We moved to a new server."]
+        assert "5/5" in done.stderr and "sent 4" in done.stderr
+        assert "broadcast: chat_not_found 1, sent 4" in done.stderr
+        assert emu.token not in done.stderr
+
+
+def test_a_job_with_a_store_is_not_sent_twice(tmp_path: Path) -> None:
+    with Emulator() as emu:
+        users = [emu.sim.create_user(name) for name in ("Ann", "Bob")]
+        chats = tmp_path / "chats.txt"
+        chats.write_text("".join(f"{u.id}\n" for u in users))
+        store = str(tmp_path / "jobs.db")
+        first = broadcast(emu, str(chats), "--text", "hello", "--store", store, "--job-id", "news-1")
+        assert first.returncode == 0, first.stderr
+        again = broadcast(emu, str(chats), "--text", "hello", "--store", store, "--job-id", "news-1")
+        assert again.returncode == 0, again.stderr
+        assert "already done before 2" in again.stderr
+        for user in users:
+            assert [m["text"] for m in user.chat.bot_messages()] == ["hello"]
