@@ -47,3 +47,33 @@ def test_a_job_with_a_store_is_not_sent_twice(tmp_path: Path) -> None:
         assert "already done before 2" in again.stderr
         for user in users:
             assert [m["text"] for m in user.chat.bot_messages()] == ["hello"]
+
+
+def test_a_broadcast_killed_halfway_and_run_again_reaches_every_chat(tmp_path: Path) -> None:
+    with Emulator(flood_limits=True) as emu:  # 30 messages a second, enforced: a 429 beyond
+        users = [emu.sim.create_user(f"user{n}") for n in range(120)]
+        chats = tmp_path / "chats.txt"
+        chats.write_text("".join(f"{u.id}\n" for u in users))
+        store = str(tmp_path / "jobs.db")
+        args = [sys.executable, "-m", "actorbot", "broadcast", str(chats), "--text", "news", "--store", store,
+                "--job-id", "news-1", "--token", emu.token, "--api-url", emu.url]
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            emu.sim.wait_until(lambda: len(emu.calls("sendMessage")) >= 40, 30, what="a third of the sends")
+            first.kill()  # SIGKILL: no chance to record anything more
+            first.communicate(timeout=10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.communicate()
+        sent_before = len(emu.calls("sendMessage"))
+        assert sent_before < len(users), "the job finished before the kill: nothing to resume"
+        again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        received = [len(u.chat.bot_messages()) for u in users]
+        assert min(received) == 1, "a chat never got the message"
+        duplicates = sum(received) - len(users)
+        assert duplicates <= 4, (duplicates, again.stderr)  # at most the sends in flight (4 workers)
+        assert "429" not in again.stderr
+        print(f"killed after {sent_before} sends; {duplicates} duplicate(s);", again.stderr.strip().splitlines()[-1])
