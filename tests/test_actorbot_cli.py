@@ -391,7 +391,7 @@ def test_every_option_has_its_own_help_text() -> None:
             assert action.help, (each.prog, action.dest)
             if isinstance(action, argparse._SubParsersAction):
                 parsers.extend(action.choices.values())
-                assert sorted(action.choices) == ["emulator", "run"]
+                assert sorted(action.choices) == ["broadcast", "emulator", "run"]
 
 
 def test_version() -> None:
