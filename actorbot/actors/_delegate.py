@@ -56,7 +56,6 @@ A delegate talks to the engine only through its :class:`DelegatePort`.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any, Protocol
 
 import pykka
@@ -65,7 +64,7 @@ from .._reporting import ConversationId
 from ..exception import EventNotFound, IdleTerminate, StopListening, StoreError
 from ..store import Write
 from ._messages import Deliver, Drain, Failure, Shutdown, Stamp, Unload
-from ._persistence import CONVERSATIONS
+from ._persistence import CONVERSATIONS, Durable
 from ._pool import PooledActor, WorkerPool
 from ._record import Record, encode, seed_text
 from ._scopes import CHATS, chat_and_user, data_writes
@@ -150,7 +149,7 @@ class DelegatePort(Protocol):
     def load(self, namespace: str, key: str) -> dict[str, Any] | None:
         """A stored record (including writes not yet committed). May raise ``StoreError``."""
 
-    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> threading.Event | None:
+    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> Durable | None:
         """A handler run for update ``uid`` (None: an event) ended with ``writes`` to commit;
         returns what to wait on before the next run (set once they are durable), if anything."""
 
@@ -185,7 +184,7 @@ class _DelegateBehaviour(pykka.Actor):
         self._version = int(getattr(self._handler, "state_version", 0) or 0)
         self._scopes: tuple[Record | None, Record | None] = (None, None)
         self._events_text = "[]"  # the pending events last written
-        self._committing: threading.Event | None = None  # the last run's writes, until durable
+        self._committing: Durable | None = None  # the last run's writes, until durable
         self._origins_text = "[]"  # the captured callback-query origins last written
 
     def __str__(self) -> str:
@@ -472,9 +471,17 @@ class DelegateActor(_DelegateBehaviour, pykka.ThreadingActor):
 
 
 class PooledDelegateActor(_DelegateBehaviour, PooledActor):
-    """A delegate on the engine's worker pool (``runtime="pool"``): hooks run on a pool worker."""
+    """A delegate on the engine's worker pool (``runtime="pool"``): hooks run on a pool worker.
+
+    While its last run's writes are not durable it is suspended between messages (no worker
+    waits): the commit puts it back in the pool's ready queue.
+    """
 
     def __init__(self, port: DelegatePort, delegate: HandlerDelegate, *, pool: WorkerPool) -> None:
         super().__init__(port, delegate, pool=pool)
+
+    def _not_ready(self) -> Durable | None:
+        committing = self._committing
+        return committing if committing is not None and not committing.is_set() else None
 
 

@@ -61,7 +61,7 @@ from ._messages import (
     UnloadDue,
 )
 from ._metrics import MetricsRecorder, metric_flavor
-from ._persistence import CONVERSATIONS, Finish, Persistence
+from ._persistence import CONVERSATIONS, Durable, Finish, Persistence
 from ._pool import WorkerPool
 from ._record import parse_conversation_key, seed_text
 from ._scheduler import EventScheduler
@@ -627,7 +627,7 @@ class _DelegatePort:
     def load(self, namespace: str, key: str) -> dict[str, Any] | None:
         return self._persistence.get(namespace, key)
 
-    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> threading.Event | None:
+    def finish(self, uid: int | None, writes: tuple[Write, ...]) -> Durable | None:
         if uid is None and not writes:
             return None
         return self._persistence.finish(Finish(uid, writes))

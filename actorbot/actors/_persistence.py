@@ -38,7 +38,7 @@ from ..store import Commit, MemoryStore, Store, Write
 from ._acks import Acks
 from ._activity import Activity
 
-__all__ = ["Persistence", "Finish", "CONVERSATIONS"]
+__all__ = ["Persistence", "Finish", "Durable", "CONVERSATIONS"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,44 @@ class Finish:
 
 
 _STOP = object()
+
+
+class Durable:
+    """Set once a finished run's writes are durable (or the store failed and the engine stops).
+
+    Thread-safe. :meth:`when_set` runs a callback once it is set (at once, on the caller's
+    thread, if it already is; else on the committer's thread).
+    """
+
+    __slots__ = ("_event", "_lock", "_callbacks")
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a scheduling bug must not stop the committer
+                logger.exception("a callback after a commit failed")
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+    def when_set(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
 
 
 class Persistence:
@@ -115,7 +153,7 @@ class Persistence:
         return self.store.get(namespace, key)
 
     # -- writing (a delegate's thread) ---------------------------------------------------------------
-    def finish(self, item: Finish) -> threading.Event | None:
+    def finish(self, item: Finish) -> Durable | None:
         """One unit of ``item.uid`` (if any) ended, with ``item.writes``.
 
         With a store, returns an event set once the transaction holding them is durable
@@ -129,7 +167,7 @@ class Persistence:
             if item.uid is not None:
                 self._acks.finish(item.uid)
             return None
-        durable = threading.Event()
+        durable = Durable()
         self._activity.begin()
         if item.writes:
             with self._lock:
@@ -182,14 +220,14 @@ class Persistence:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[int, Finish, threading.Event]]) -> None:
+    def _commit(self, batch: list[tuple[int, Finish, Durable]]) -> None:
         try:
             self._write(batch)
         finally:
             for _seq, _item, durable in batch:
                 durable.set()
 
-    def _write(self, batch: list[tuple[int, Finish, threading.Event]]) -> None:
+    def _write(self, batch: list[tuple[int, Finish, Durable]]) -> None:
         if self._failed:
             return  # the engine is stopping with the store's error; the journal keeps the rest
         commits = []

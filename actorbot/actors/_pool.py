@@ -347,6 +347,12 @@ class PooledActor(pykka.Actor):
                 if mailbox.keep():
                     self._schedule()  # fairness: back of the ready queue
                 return
+            pending = self._not_ready()
+            if pending is not None:
+                # Suspended, still marked scheduled (so a put does not schedule it again): the
+                # callback puts it back in the ready queue. No worker waits meanwhile.
+                pending.when_set(self._schedule)
+                return
             envelope = mailbox.take()
             if envelope is None:
                 return
@@ -354,6 +360,11 @@ class PooledActor(pykka.Actor):
             handled += 1
         mailbox.close()
         self._actor_loop_teardown()  # pykka's: fail the asks still queued
+
+    def _not_ready(self) -> Any:
+        """Something the actor must wait for before its next message (an object with
+        ``when_set(callback)``), or None. Subclasses override it; a worker never blocks on it."""
+        return None
 
     def _handle_envelope(self, envelope: Any) -> None:
         """One message, with the outcomes of pykka's ``_actor_loop_running``."""
