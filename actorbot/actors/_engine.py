@@ -33,8 +33,9 @@ from typing import Any
 
 import pykka
 
+from .._flavor import extract_message
 from .._reporting import ConversationId, ErrorReporter
-from ..exception import EngineFault, EventNotFound
+from ..exception import BadUpdate, EngineFault, EventNotFound
 from ..store import Store, Write
 from . import _clock
 from ._acks import DEFAULT_HOLD, Acks
@@ -278,9 +279,6 @@ class Engine:
     def _routes(self, updates: list[tuple[int, Any]]) -> list[Route]:
         """Count ``(update_id, raw update)`` pairs as accepted and make their routes; an update
         whose message cannot be read is logged, and done at once."""
-        from .._flavor import extract_message
-        from ..exception import BadUpdate
-
         self.acks.accepted(uid for uid, _ in updates)
         routes = []
         for uid, update in updates:

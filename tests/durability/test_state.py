@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from menubot import Menu
 
 from actorbot import DelegatorBot
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
 from actorbot.exception import StateNotSerializable
-from actorbot.helper import ChatHandler, InterceptCallbackQueryMixin
+from actorbot.helper import ChatHandler
 from actorbot.store import SQLiteStore
 from redisserver import RedisServer
 
@@ -272,19 +273,6 @@ def test_a_scheduled_event_fires_after_a_restart_late_if_overdue(run_bot, store_
         third.advance(frozen, 3000)
     assert replies(alice) == ["noted", "reminder: tea"]
     assert replies(bob) == ["noted", "reminder: lunch"]
-
-
-class Menu(ChatHandler, InterceptCallbackQueryMixin):
-    """"menu" sends a message with a button; a press counts in self.state and says so."""
-
-    def on_chat_message(self, msg: dict[str, Any]) -> None:
-        keyboard = {"inline_keyboard": [[{"text": "Press me", "callback_data": "pressed"}]]}
-        self.sender.sendMessage("menu", reply_markup=keyboard)
-
-    def on_callback_query(self, msg: dict[str, Any]) -> None:
-        self.state["presses"] = self.state.get("presses", 0) + 1
-        self.bot.answerCallbackQuery(msg["id"])
-        self.sender.sendMessage(f"press {self.state['presses']}")
 
 
 def test_a_button_sent_before_a_restart_still_reaches_its_conversation(run_bot, store_url) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from menubot import Menu
 
 from actorbot import DelegatorBot
 from actorbot.actors._messages import UnloadDue
 from actorbot.delegate import create_open, intercept_callback_query_origin, pave_event_space, per_chat_id
-from actorbot.helper import ChatHandler, InterceptCallbackQueryMixin
+from actorbot.helper import ChatHandler
 from redisserver import RedisServer
 
 UNLOAD = 60
@@ -150,19 +151,6 @@ def test_updates_arriving_while_conversations_unload_are_not_lost(run_bot, tmp_p
 def test_unload_after_needs_a_store() -> None:
     with pytest.raises(ValueError, match="store"):
         DelegatorBot("123:abc", [], unload_after=60)
-
-
-class Menu(ChatHandler, InterceptCallbackQueryMixin):
-    """"menu" sends a message with a button; a press counts in self.state and says so."""
-
-    def on_chat_message(self, msg: dict[str, Any]) -> None:
-        keyboard = {"inline_keyboard": [[{"text": "Press me", "callback_data": "pressed"}]]}
-        self.sender.sendMessage("menu", reply_markup=keyboard)
-
-    def on_callback_query(self, msg: dict[str, Any]) -> None:
-        self.state["presses"] = self.state.get("presses", 0) + 1
-        self.bot.answerCallbackQuery(msg["id"])
-        self.sender.sendMessage(f"press {self.state['presses']}")
 
 
 def test_a_button_of_an_unloaded_conversation_rebuilds_it(run_bot, tmp_path) -> None:
