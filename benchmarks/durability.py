@@ -256,7 +256,7 @@ def main() -> None:
     chosen = {b: sorted(rs, key=lambda r: r.msgs_s)[(len(rs) - 1) // 2] for b, rs in runs.items()}
     base = chosen.get("memory")
     print("\n| store | msgs/s | x memory | target | latency p50 ms | p99 ms | handler p50 ms | p99 ms | "
-          "cpu s/1k | accept s | commit s | get s (calls) | missing | dup | order | note |")
+          "cpu s/1k | accept s | commit s (calls) | get s (calls) | missing | dup | order | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for backend, r in chosen.items():
         ratio = r.msgs_s / base.msgs_s if base is not None and base.msgs_s else float("nan")
@@ -266,7 +266,7 @@ def main() -> None:
         print(f"| {backend} | {r.msgs_s:,.0f} | {ratio:.2f} | {target} | {pct(r.latency, .5) * 1000:.1f} | "
               f"{pct(r.latency, .99) * 1000:.1f} | {pct(r.handler, .5) * 1000:.2f} | "
               f"{pct(r.handler, .99) * 1000:.2f} | "
-              f"{r.cpu_per_1k:.2f} | {secs.get('accept', 0):.2f} | {secs.get('commit', 0):.2f} | "
+              f"{r.cpu_per_1k:.2f} | {secs.get('accept', 0):.2f} | {secs.get('commit', 0):.2f} ({secs.get('commit_calls', 0):.0f}) | "
               f"{secs.get('get', 0):.2f} ({secs.get('get_calls', 0):.0f}) | "
               f"{r.missing} | {r.duplicated} | {r.out_of_order} | {r.note} |")
     all_runs = ", ".join(f"{b}: " + " / ".join(f"{r.msgs_s:,.0f}" for r in rs) for b, rs in runs.items())

@@ -6,8 +6,9 @@ they handled together with what the run changed (the conversation's state, its
 ``chat_data`` and ``user_data``).
 
 - **With a store**, :meth:`~Persistence.finish` queues the writes; the committer thread
-  (``actorbot-committer``) takes everything queued, from many conversations, and writes
-  it in one transaction (group commit), marking the updates that became done (see
+  (``actorbot-committer``) takes everything queued, from many conversations (waiting
+  :data:`GROUP_WINDOW` for more after the first), and writes it in one transaction (group
+  commit), marking the updates that became done (see
   :class:`~actorbot.actors._acks.Acks`) in that same transaction. Writes still queued are
   visible to loads (an overlay), so a conversation restarted at once reads its latest
   state. A transaction that fails is retried (bounded, with backoff); after that the
@@ -37,6 +38,7 @@ from ..exception import StoreError
 from ..store import Commit, MemoryStore, Store, Write
 from ._acks import Acks
 from ._activity import Activity
+from ._clock import real_monotonic
 
 __all__ = ["Persistence", "Finish", "Durable", "CONVERSATIONS"]
 
@@ -46,6 +48,11 @@ CONVERSATIONS = "conv"
 
 GROUP_MAX = 500
 """At most this many finished handler runs go into one transaction."""
+
+GROUP_WINDOW = 0.002
+"""Seconds the committer waits for more finished runs after the first, before it writes (real
+time). A conversation whose mailbox is empty does not wait for its commit at all, so a short
+wait costs little latency and groups many runs in one transaction under load."""
 
 COMMIT_ATTEMPTS = 5
 """Tries of one transaction before the engine stops with the store's error."""
@@ -57,6 +64,16 @@ class Finish:
 
     uid: int | None
     writes: tuple[Write, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """One unit of a group commit, as queued for the committer."""
+
+    seq: int  # the overlay entries it wrote are tagged with it (0: it wrote none)
+    writes: tuple[Write, ...]
+    uid: int | None  # the update whose unit ended (None: an event's run)
+    durable: Durable
 
 
 _STOP = object()
@@ -169,14 +186,16 @@ class Persistence:
             return None
         durable = Durable()
         self._activity.begin()
-        if item.writes:
-            with self._lock:
+        # the committer ends the unit in Acks as it builds the transaction, so an update that
+        # becomes done is marked done together with these writes
+        with self._lock:  # queued in overlay order: the last write of a record wins
+            seq = 0
+            if item.writes:
                 self._seq += 1
+                seq = self._seq
                 for write in item.writes:
-                    self._overlay[(write.namespace, write.key)] = (self._seq, write.value)
-                self._queue.put((self._seq, item, durable))
-        else:
-            self._queue.put((0, item, durable))
+                    self._overlay[(write.namespace, write.key)] = (seq, write.value)
+            self._queue.put(_Queued(seq, item.writes, item.uid, durable))
         self._ensure_committer()
         return durable
 
@@ -201,9 +220,10 @@ class Persistence:
                 return
             batch = [first]
             stop = False
+            until = real_monotonic() + GROUP_WINDOW
             while len(batch) < GROUP_MAX:
                 try:
-                    more = self._queue.get_nowait()
+                    more = self._queue.get(timeout=max(0.0, until - real_monotonic()))
                 except queue.Empty:
                     break
                 if more is _STOP:
@@ -220,21 +240,22 @@ class Persistence:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[int, Finish, Durable]]) -> None:
+    def _commit(self, batch: list[_Queued]) -> None:
         try:
             self._write(batch)
         finally:
-            for _seq, _item, durable in batch:
-                durable.set()
+            for queued in batch:
+                queued.durable.set()
 
-    def _write(self, batch: list[tuple[int, Finish, Durable]]) -> None:
+    def _write(self, batch: list[_Queued]) -> None:
         if self._failed:
             return  # the engine is stopping with the store's error; the journal keeps the rest
         commits = []
-        for _seq, item, _durable in batch:
-            done = (item.uid,) if item.uid is not None and self._acks.finish(item.uid) else ()
-            if item.writes or done:
-                commits.append(Commit(item.writes, done))
+        for queued in batch:
+            uid = queued.uid
+            done = (uid,) if uid is not None and self._acks.finish(uid) else ()
+            if queued.writes or done:
+                commits.append(Commit(queued.writes, done))
         error: StoreError | None = None
         for attempt in range(COMMIT_ATTEMPTS):
             try:
@@ -251,11 +272,11 @@ class Persistence:
             self._fault(error)
             return
         with self._lock:
-            for seq, item, _durable in batch:
-                for write in item.writes:
+            for queued in batch:
+                for write in queued.writes:
                     key = (write.namespace, write.key)
-                    queued = self._overlay.get(key)
-                    if queued is not None and queued[0] == seq:
+                    entry = self._overlay.get(key)
+                    if entry is not None and entry[0] == queued.seq:
                         del self._overlay[key]
 
     # -- lifecycle --------------------------------------------------------------------------------------

@@ -349,9 +349,12 @@ class PooledActor(pykka.Actor):
                 return
             pending = self._not_ready()
             if pending is not None:
-                # Suspended, still marked scheduled (so a put does not schedule it again): the
-                # callback puts it back in the ready queue. No worker waits meanwhile.
-                pending.when_set(self._schedule)
+                # With messages queued: suspended, still marked scheduled (so a put does not
+                # schedule it again), and the callback puts it back in the ready queue. With
+                # none: unscheduled as usual (the next put schedules it, and it checks again).
+                # No worker waits either way.
+                if mailbox.keep():
+                    pending.when_set(self._schedule)
                 return
             envelope = mailbox.take()
             if envelope is None:
