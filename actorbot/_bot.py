@@ -352,7 +352,8 @@ class Bot(ApiMethods):
     def stop(self, grace: float | None = None) -> None:
         """Stop what the bot started and close HTTP. Idempotent.
 
-        Stops the loops :meth:`message_loop` started (a long poll under way is cut
+        Stops the update loops running for this bot, the ones :meth:`message_loop`
+        started and the ones the program runs itself (a long poll under way is cut
         short), then what :class:`~actorbot.DelegatorBot` adds (its conversations get
         ``grace`` seconds, default :attr:`stop_grace`, to finish), then interrupts
         retry waits under way on other threads (they raise the error they were waiting
@@ -421,10 +422,12 @@ class Bot(ApiMethods):
             self._stoppables.append(weakref.ref(obj))
 
     def _stop_loops(self, grace: float) -> list[Any]:
-        """Stop the loops :meth:`message_loop` started; each gets ``grace`` seconds (at least
-        1) to return: a plain bot's handler runs on its loop's thread. Returns them."""
+        """Stop the loops :meth:`message_loop` started and every other update loop running for
+        this bot (a ``MessageLoop(bot)`` the program runs itself); each gets ``grace`` seconds
+        (at least 1) to return: a plain bot's handler runs on its loop's thread. Returns them."""
         with self._lock:
             loops, self._loops = self._loops, []
+        loops += [loop for loop in list(self._live_loops) if loop.running and loop not in loops]
         timeout = max(grace, 1.0)
         for loop in loops:
             if not loop.stop(timeout=timeout):

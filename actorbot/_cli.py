@@ -338,8 +338,8 @@ def _fill_emulator_parser(parser: argparse.ArgumentParser, default_token: str) -
     _add_verbose(parser)
 
 
-def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The ``actorbot`` parser and its ``run`` subparser."""
+def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``actorbot`` parser and its subparsers by command (their usage line goes with their errors)."""
     from .emulator import DEFAULT_TOKEN
 
     parser = argparse.ArgumentParser(
@@ -378,21 +378,22 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description=_EMULATOR_DESCRIPTION,
     )
     _fill_emulator_parser(emulator, DEFAULT_TOKEN)
-    _add_verbose(add_broadcast_parser(commands, TOKEN_ENV, API_URL_ENV))
-    return parser, run
+    broadcast = add_broadcast_parser(commands, TOKEN_ENV, API_URL_ENV)
+    _add_verbose(broadcast)
+    return parser, {"run": run, "emulator": emulator, "broadcast": broadcast}
 
 
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
     """``actorbot``'s entry point: parse ``argv`` (default ``sys.argv[1:]``) and run; the exit status."""
-    parser, run_parser = _build_parser()
+    parser, commands = _build_parser()
     args = parser.parse_args(argv)
     stream = out if out is not None else sys.stdout
     _configure_logging(args.verbose)
     try:
         if args.command == "run":
-            return _run(args, run_parser, stream)
+            return _run(args, commands["run"], stream)
         if args.command == "broadcast":
-            return run_broadcast(args, parser, TOKEN_ENV, API_URL_ENV, sys.stderr)
+            return run_broadcast(args, commands["broadcast"], TOKEN_ENV, API_URL_ENV, sys.stderr)
         return _serve_emulator(args, stream)
     except KeyboardInterrupt:  # Ctrl-C while starting, before the bot took the signal
         log.warning("interrupted while starting")

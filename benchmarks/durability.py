@@ -266,7 +266,8 @@ def main() -> None:
         print(f"| {backend} | {r.msgs_s:,.0f} | {ratio:.2f} | {target} | {pct(r.latency, .5) * 1000:.1f} | "
               f"{pct(r.latency, .99) * 1000:.1f} | {pct(r.handler, .5) * 1000:.2f} | "
               f"{pct(r.handler, .99) * 1000:.2f} | "
-              f"{r.cpu_per_1k:.2f} | {secs.get('accept', 0):.2f} | {secs.get('commit', 0):.2f} ({secs.get('commit_calls', 0):.0f}) | "
+              f"{r.cpu_per_1k:.2f} | {secs.get('accept', 0):.2f} | "
+              f"{secs.get('commit', 0):.2f} ({secs.get('commit_calls', 0):.0f}) | "
               f"{secs.get('get', 0):.2f} ({secs.get('get_calls', 0):.0f}) | "
               f"{r.missing} | {r.duplicated} | {r.out_of_order} | {r.note} |")
     all_runs = ", ".join(f"{b}: " + " / ".join(f"{r.msgs_s:,.0f}" for r in rs) for b, rs in runs.items())

@@ -260,7 +260,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bots", nargs="+", default=list(BOTS), choices=BOTS)
     parser.add_argument("--sizes", nargs="*", default=list(SIZES), help="UPDATES/CHATS workloads")
-    parser.add_argument("--latency", default=LATENCY, help="UPDATES/CHATS for the delayed sendMessage run ('' for none)")
+    parser.add_argument("--latency", default=LATENCY,
+                        help="UPDATES/CHATS for the delayed sendMessage run ('' for none)")
     parser.add_argument("--delay", type=int, default=50, help="ms before the server answers a sendMessage")
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--repeat", type=int, default=2, help="runs per bot and workload (the median is shown)")
@@ -271,7 +272,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000/10 and the delayed run, once each")
     parser.add_argument("--baseline", type=Path, action="append", default=[],
                         help="another checkout: its actorbot bots run too, labelled with its directory name")
-    parser.add_argument("--profile", type=Path, help="record each bot with py-spy (raw folded stacks) into this directory")
+    parser.add_argument("--profile", type=Path,
+                        help="record each bot with py-spy (raw folded stacks) into this directory")
     parser.add_argument("--logs", default="/tmp/actorbot-e2e", help="directory for the bots' output")
     args = parser.parse_args()
     if args.quick:
@@ -293,7 +295,8 @@ def main() -> None:
     try:
         for spec, delay, limit in workloads:
             updates, chats = (int(x) for x in spec.split("/"))
-            title = f"{updates:,} updates / {chats:,} chats" + (f", sendMessage answered after {delay} ms" if delay else "")
+            title = f"{updates:,} updates / {chats:,} chats"
+            title += f", sendMessage answered after {delay} ms" if delay else ""
             print(f"\n### {title} (each run bounded at {limit:.0f} s from its first poll)\n")
             print("| bot | msgs/s | order | missing | dup | RSS MB | thr | cpu/1k | start s | x best | note |")
             print("|---|---|---|---|---|---|---|---|---|---|---|")

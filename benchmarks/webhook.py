@@ -82,7 +82,7 @@ def run(updates: int, connections: int) -> dict[str, Any]:
                         return
                     next_id[0] += 1
                 body = update(update_id)
-                for attempt in range(20):
+                for _attempt in range(20):
                     started = time.perf_counter()
                     try:
                         conn.request("POST", "/", body=body, headers=headers)
@@ -113,7 +113,7 @@ def run(updates: int, connections: int) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     server.stop()
     webhook.stop()
-    inversions = sum(1 for a, b in zip(handled, handled[1:]) if b < a)
+    inversions = sum(1 for a, b in zip(handled, handled[1:], strict=False) if b < a)
     return {
         "updates": updates,
         "connections": connections,

@@ -383,7 +383,7 @@ def test_help_explains_every_option() -> None:
 
 
 def test_every_option_has_its_own_help_text() -> None:
-    parser, _run = _cli._build_parser()
+    parser, _commands = _cli._build_parser()
     parsers = [parser, _cli._emulator_parser("python -m actorbot.emulator")]
     while parsers:
         each = parsers.pop()

@@ -7,6 +7,7 @@ import threading
 import time
 
 from actorbot import Bot
+from actorbot.loop import MessageLoop
 from loopback import TOKEN, LoopbackApi, Reply
 
 
@@ -28,6 +29,29 @@ def test_message_loop_delivers_and_bot_stop_ends_it(loopback_api: LoopbackApi) -
         bot.stop()
         assert time.monotonic() - started < 3.0
         assert loop.thread is not None and not loop.thread.is_alive()
+    finally:
+        release.set()
+        bot.stop()
+
+
+def test_bot_stop_ends_a_message_loop_the_program_runs_itself(loopback_api: LoopbackApi) -> None:
+    update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+                                          "text": "hi"}}
+    release = threading.Event()
+    loopback_api.reply("getUpdates", [update])
+    loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=release if req.params.get("timeout") else None))
+    got: queue.Queue = queue.Queue()
+    bot = Bot(TOKEN, api_url=loopback_api.url)
+    try:
+        loop = MessageLoop(bot, got.put)
+        loop.run_as_thread(timeout=30)  # the seeds' idiom: not started by bot.message_loop
+        assert got.get(timeout=5)["text"] == "hi"
+        loopback_api.wait_request("getUpdates", count=2)  # the long poll is under way
+        started = time.monotonic()
+        bot.stop()
+        assert time.monotonic() - started < 3.0
+        assert not loop.running and loop.thread is not None and not loop.thread.is_alive()
+        assert loopback_api.calls("getUpdates")[-1].params["offset"] == 8  # what it handled is confirmed
     finally:
         release.set()
         bot.stop()

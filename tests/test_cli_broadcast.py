@@ -77,3 +77,21 @@ def test_a_broadcast_killed_halfway_and_run_again_reaches_every_chat(tmp_path: P
         assert duplicates <= 4, (duplicates, again.stderr)  # at most the sends in flight (4 workers)
         assert "429" not in again.stderr
         print(f"killed after {sent_before} sends; {duplicates} duplicate(s);", again.stderr.strip().splitlines()[-1])
+
+
+def test_a_broadcast_without_a_token_or_chats_says_so_with_its_own_usage_line(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("BOT_TOKEN", None)
+    chats = tmp_path / "chats.txt"
+    chats.write_text("1\n")
+    no_token = subprocess.run([sys.executable, "-m", "actorbot", "broadcast", str(chats), "--text", "hello"],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert no_token.returncode == 2
+    assert no_token.stderr.startswith("usage: actorbot broadcast "), no_token.stderr
+    assert "no bot token: pass --token or set $BOT_TOKEN" in no_token.stderr
+    missing = subprocess.run([sys.executable, "-m", "actorbot", "broadcast", str(tmp_path / "none.txt"),
+                              "--text", "hello", "--token", "123:abc"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("usage: actorbot broadcast "), missing.stderr
+    assert "cannot read the chat ids: [Errno 2]" in missing.stderr

@@ -16,7 +16,8 @@ Run it:
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from actorbot import DelegatorBot, demo, glance
 from actorbot.delegate import create_open, pave_event_space, per_inline_from_id

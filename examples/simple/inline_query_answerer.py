@@ -20,7 +20,8 @@ from __future__ import annotations
 import sys
 import threading
 import unicodedata
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from actorbot import Bot, demo, glance
 from actorbot.helper import Answerer

@@ -28,8 +28,9 @@ import argparse
 import logging
 import os
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from actorbot import DelegatorBot, demo
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     """``[--token TOKEN] [--url URL] [--host HOST] [--port PORT] [--verbose]``."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0] or None)
     parser.add_argument("--token", default=os.environ.get(demo.TOKEN_ENV),
-                        help=f"a bot token from @BotFather (default: ${demo.TOKEN_ENV}); none: play against the emulator")
+                        help=f"a bot token from @BotFather (default: ${demo.TOKEN_ENV}); "
+                             "none: play against the emulator")
     parser.add_argument("--url", default=os.environ.get(URL_ENV),
                         help=f"the public HTTPS URL Telegram POSTs to (default: ${URL_ENV}); needed with a token")
     parser.add_argument("--host", default="127.0.0.1", help="the address the webhook server listens on")
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     bot = build(args.token)
     try:
         with webhook(bot, args.url, secret=secret, host=args.host, port=args.port) as updates:
-            log.info("Telegram POSTs to %s; serving it on http://%s:%d (Ctrl-C to stop)", args.url, args.host, args.port)
+            log.info("Telegram POSTs to %s; serving it on http://%s:%d (Ctrl-C to stop)",
+                     args.url, args.host, args.port)
             updates.join()
     except KeyboardInterrupt:
         pass
