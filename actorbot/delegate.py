@@ -5,9 +5,9 @@ to a seed (``None``: no delegate; hashable: at most one live delegate per seed;
 non-hashable: a new delegate every time). The delegator is called with
 ``seed_tuple = (bot, initial_msg, seed)`` to make a delegate.
 
-Seeders run on the supervisor's thread (keep them fast and side-effect free);
-:func:`create_open` handlers run on their own actor, :func:`create_run` and
-:func:`call` functions on their own thread.
+Seeders and delegators run on the supervisor's thread (keep them fast and side-effect
+free); :func:`create_open` handlers are constructed and run on their own actor,
+:func:`create_run` objects and :func:`call` functions on their own thread.
 """
 
 from __future__ import annotations
@@ -212,13 +212,17 @@ def call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[Any],
 
 
 def create_run(cls: type, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-    """A delegator constructing ``cls(seed_tuple, *args, **kwargs)`` and returning its ``run``
-    method, which runs on its own thread."""
+    """A delegator constructing ``cls(seed_tuple, *args, **kwargs)`` and calling its ``run``
+    method, both on the delegate's own thread (never the supervisor's)."""
 
     def delegator(seed_tuple: Any) -> Any:
-        return cls(seed_tuple, *args, **kwargs).run
+        return _construct_and_run, (cls, seed_tuple, args, kwargs), {}
 
     return delegator
+
+
+def _construct_and_run(cls: type, seed_tuple: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return cls(seed_tuple, *args, **kwargs).run()
 
 
 def create_open(cls: type, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
@@ -229,12 +233,14 @@ def create_open(cls: type, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
     its listener captures, in order, then ``on_close(ex)`` once when it closes
     (:class:`~actorbot.exception.IdleTerminate`, :class:`~actorbot.exception.StopListening`
     or any other exception; the latter is logged with its traceback). All on the
-    delegate's own actor thread.
+    delegate's own actor thread, the constructor included: a slow constructor delays its
+    own conversation, never the routing of the others.
     """
 
     def delegator(seed_tuple: Any) -> HandlerDelegate:
         bot, initial_msg, seed = seed_tuple
-        return HandlerDelegate(cls(seed_tuple, *args, **kwargs), initial_msg, seed)
+        return HandlerDelegate(None, initial_msg, seed, factory=lambda: cls(seed_tuple, *args, **kwargs),
+                               handler_type=cls)
 
     return delegator
 

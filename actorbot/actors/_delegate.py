@@ -56,6 +56,7 @@ A delegate talks to the engine only through its :class:`DelegatePort`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pykka
@@ -80,16 +81,31 @@ COMMIT_WAIT = 30.0
 
 
 class HandlerDelegate:
-    """What ``create_open``'s delegator returns: a handler object for the engine to run as an actor.
+    """What ``create_open``'s delegator returns: a handler for the engine to run as an actor.
 
-    It has ``start()`` and ``is_alive()`` like any telepot delegate; only a
-    ``DelegatorBot`` starts it (as a :class:`DelegateActor`).
+    Either a handler object already built, or (``create_open``) a ``factory`` that builds
+    it: the actor calls it on its own thread before ``open()``, so a slow constructor
+    delays its own conversation only, never the supervisor's routing. It has ``start()``
+    and ``is_alive()`` like any telepot delegate; only a ``DelegatorBot`` starts it (as a
+    :class:`DelegateActor`).
     """
 
-    __slots__ = ("handler", "initial_msg", "seed")
+    __slots__ = ("handler", "factory", "handler_type", "initial_msg", "seed")
 
-    def __init__(self, handler: Any, initial_msg: Any, seed: Any) -> None:
+    def __init__(
+        self,
+        handler: Any,
+        initial_msg: Any,
+        seed: Any,
+        *,
+        factory: Callable[[], Any] | None = None,
+        handler_type: type | None = None,
+    ) -> None:
+        if (handler is None) == (factory is None):
+            raise TypeError("a HandlerDelegate takes a handler object or a factory, one of the two")
         self.handler = handler
+        self.factory = factory
+        self.handler_type: type = handler_type or type(handler)
         self.initial_msg = initial_msg
         self.seed = seed
 
@@ -100,7 +116,7 @@ class HandlerDelegate:
         return False
 
     def __repr__(self) -> str:
-        return f"HandlerDelegate({type(self.handler).__name__}, seed={self.seed!r})"
+        return f"HandlerDelegate({self.handler_type.__name__}, seed={self.seed!r})"
 
 
 class DelegatePort(Protocol):
@@ -122,6 +138,9 @@ class DelegatePort(Protocol):
 
     def work_done(self) -> None:
         """One counted unit of work (a message this delegate received) is finished."""
+
+    def constructed(self, handler: Any) -> None:
+        """Tell the supervisor this delegate's handler is built (after the captures it registered)."""
 
     def closing(self, failure: Failure | None) -> None:
         """Tell the supervisor this delegate closed (with the failure that closed it, if any)."""
@@ -174,21 +193,23 @@ class _DelegateBehaviour(pykka.Actor):
         super().__init__(**runtime_kwargs)
         self._port = port
         self._id = port.delegate_id
-        self._handler = delegate.handler
+        self._handler = delegate.handler  # None until on_start() built it with delegate.factory
+        self._factory = delegate.factory
+        self._handler_type = delegate.handler_type
         self._initial = delegate.initial_msg
         self._seed = delegate.seed
         self._closed = False
         self._bounced: list[Deliver] = []
         self._state: Record | None = None
         self._applied: int | None = None  # the last update this conversation's stored state includes
-        self._version = int(getattr(self._handler, "state_version", 0) or 0)
+        self._version = 0  # the handler's state_version, once it is built
         self._scopes: tuple[Record | None, Record | None] = (None, None)
         self._events_text = "[]"  # the pending events last written
         self._committing: Durable | None = None  # the last run's writes, until durable
         self._origins_text = "[]"  # the captured callback-query origins last written
 
     def __str__(self) -> str:
-        return f"delegate {self._id} ({type(self._handler).__name__}, seed {self._seed!r})"
+        return f"delegate {self._id} ({self._handler_type.__name__}, seed {self._seed!r})"
 
     # -- actor hooks (the actor's thread, or the pool worker running it) --------------------
     def on_start(self) -> None:
@@ -197,6 +218,8 @@ class _DelegateBehaviour(pykka.Actor):
         try:
             initial, self._initial = self._initial, None
             uid = port.initial_uid
+            if not self._build(initial, uid):
+                return
             try:
                 self._load_state()
             except StoreError as exc:  # the store failed: the bot stops; the update stays in the journal
@@ -242,6 +265,23 @@ class _DelegateBehaviour(pykka.Actor):
             logger.exception("%s: internal error", self)
         finally:
             self._port.work_done()
+
+    def _build(self, initial: Any, uid: int | None) -> bool:
+        """Build the handler (``create_open``'s constructor runs here, on this delegate's
+        thread, not the supervisor's), then tell the supervisor. False if the constructor
+        raised: the conversation fails as if ``open()`` had raised (and is restarted)."""
+        factory, self._factory = self._factory, None
+        if factory is not None:
+            try:
+                self._handler = factory()
+            except Exception as exc:
+                self._port.report(exc, initial)
+                self._closed = True
+                self._port.closing(Failure(initial, exc, uid))
+                return False
+        self._version = int(getattr(self._handler, "state_version", 0) or 0)
+        self._port.constructed(self._handler)
+        return True
 
     # -- state ---------------------------------------------------------------------------------
     def _load_state(self) -> None:

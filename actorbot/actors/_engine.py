@@ -48,6 +48,7 @@ from ._messages import (
     AttachListener,
     Broadcast,
     Closing,
+    Constructed,
     Drained,
     Failure,
     Inspect,
@@ -406,18 +407,11 @@ class Engine:
 
     # -- captures and listeners (any thread) ---------------------------------------------------
     def add_capture(self, capture: Capture) -> None:
-        if self.on_supervisor_thread():
-            assert self._supervisor is not None
-            self._supervisor.add_capture(capture)
-        else:
-            self.tell_supervisor(AddCapture(capture))
+        """Register ``capture`` with the supervisor (told: it applies in mailbox order)."""
+        self.tell_supervisor(AddCapture(capture))
 
     def remove_capture(self, capture: Capture) -> None:
-        if self.on_supervisor_thread():
-            assert self._supervisor is not None
-            self._supervisor.remove_capture(capture)
-        else:
-            self.tell_supervisor(RemoveCapture(capture))
+        self.tell_supervisor(RemoveCapture(capture))
 
     def bind_listener(self, listener: Any) -> None:
         """Attach a new listener to the delegate the calling thread works for (or a new owner)."""
@@ -431,11 +425,7 @@ class Engine:
 
             listener._queue = queue.Queue()
         listener._binding = ListenerBinding(self, owner)
-        if self.on_supervisor_thread():
-            assert self._supervisor is not None
-            self._supervisor.attach_listener(owner, listener)
-        else:
-            self.tell_supervisor(AttachListener(owner, listener))
+        self.tell_supervisor(AttachListener(owner, listener))
 
     # -- busy accounting for run-style delegates (their threads) -----------------------------------
     def mark_busy(self, owner: int) -> None:
@@ -657,6 +647,9 @@ class _DelegatePort:
 
     def work_done(self) -> None:
         self._engine.activity.end()
+
+    def constructed(self, handler: Any) -> None:
+        self._engine.tell_supervisor(Constructed(self.delegate_id, handler))
 
     def closing(self, failure: Failure | None) -> None:
         self._engine.tell_supervisor(Closing(self.delegate_id, failure))

@@ -32,6 +32,7 @@ __all__ = [
     "Broadcast",
     "Deliver",
     "Closing",
+    "Constructed",
     "Failure",
     "RestartDue",
     "RestoredEvent",
@@ -111,6 +112,19 @@ class Closing:
     delegate_id: int
     failure: Failure | None = None
     unloaded: bool = False
+
+
+@dataclass(frozen=True)
+class Constructed:
+    """Delegate ``delegate_id`` built its handler (on its own thread): route to it by its captures.
+
+    Told after every capture its constructor registered, so the supervisor has them all;
+    until then, updates seeded to it wait in its buffer. ``handler`` is the handler object
+    (for :meth:`~actorbot.DelegatorBot.conversations`).
+    """
+
+    delegate_id: int
+    handler: Any
 
 
 @dataclass(frozen=True)

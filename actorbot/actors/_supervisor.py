@@ -1,10 +1,15 @@
 """The supervisor actor: seed tables, the capture index, routing, and the close protocol.
 
 Everything here runs on the supervisor's own thread (a pykka actor), including the
-user's seeders and delegators (telepot ran them on the thread calling ``handle``) and
-the constructors of handler objects (``create_open``). Keep those cheap: do I/O in
-``open()``/``on_message()``, which run on the delegate's actor (its own thread, or a
-pool worker under ``runtime="pool"``).
+user's seeders and delegators (telepot ran them on the thread calling ``handle``): keep
+them cheap. The library's delegators run no user code here: ``create_open`` hands over a
+factory that the delegate's actor calls on its own thread (its own thread, or a pool
+worker under ``runtime="pool"``), ``create_run`` constructs on the run thread.
+
+A ``create_open`` delegate is *constructing* until it tells :class:`Constructed` (after
+the captures its constructor registered, so they are in the index by then): what is
+routed to it meanwhile (by its seed) waits in its buffer, and is delivered, or given up
+as for a built delegate, once its captures say whether they take it.
 
 Routing one update (telepot's ``DelegatorBot.handle`` semantics, without the broadcast):
 
@@ -68,6 +73,7 @@ from ._messages import (
     AttachListener,
     Broadcast,
     Closing,
+    Constructed,
     Deliver,
     Drain,
     Drained,
@@ -133,6 +139,9 @@ class _Record:
     buffer: list[Deliver] = field(default_factory=list)  # routed while closing (or restarting)
     failure: Failure | None = None  # what closed it, when its handler raised
     handler: Any = None  # the handler object of a create_open (actor) delegate, for conversations()
+    handler_type: type | None = None  # its class, known before it is built
+    constructing: bool = False  # an actor delegate building its handler: deliveries wait in `buffer`
+    restored: list[RestoredEvent] = field(default_factory=list)  # stored events due while constructing
     active: float = 0.0  # when it last got a delivery (engine clock; create_open delegates)
     unloaded: bool = False  # closed by an Unload (its record stays stored)
     moved_to: tuple[int, Any] | None = None  # its chat migrated: the new (pattern, seed)
@@ -241,8 +250,8 @@ def _state_values(handler: Any, token: str | None) -> tuple[tuple[str, str], ...
 
 
 def _handler_name(rec: _Record) -> str:
-    if rec.handler is not None:
-        return type(rec.handler).__name__
+    if rec.handler_type is not None:
+        return rec.handler_type.__name__
     runner = rec.runner
     if isinstance(runner, RunDelegate):
         func = getattr(runner, "func", None) or getattr(runner, "_func", None)
@@ -312,6 +321,8 @@ class SupervisorActor(pykka.ThreadingActor):
             elif isinstance(message, RouteBatch):
                 for route in message.routes:
                     self._route(route)
+            elif isinstance(message, Constructed):
+                self._on_constructed(message.delegate_id, message.handler)
             elif isinstance(message, Closing):
                 self._on_closing(message.delegate_id, message.failure, message.unloaded)
             elif isinstance(message, Drained):
@@ -476,8 +487,8 @@ class SupervisorActor(pykka.ThreadingActor):
                 if rec.kind is Kind.FOREIGN and not self._foreign_alive(rec):
                     self._forget(rec)
                     rid = None
-                elif rec.closing or rec.kind is not Kind.ACTOR:
-                    targets[rid] = None  # buffered while closing; run-style listeners filter
+                elif rec.closing or rec.constructing or rec.kind is not Kind.ACTOR:
+                    targets[rid] = None  # buffered while closing or constructing; run-style listeners filter
             if rid is None:
                 starts.append((p, seed))
         for rid in targets:
@@ -580,7 +591,7 @@ class SupervisorActor(pykka.ThreadingActor):
         return owner
 
     def _deliver(self, rec: _Record, delivery: Deliver) -> None:
-        if rec.closing or rec.kind is Kind.RESTARTING:
+        if rec.closing or rec.constructing or rec.kind is Kind.RESTARTING:
             rec.buffer.append(delivery)
         elif rec.kind is Kind.QUARANTINED:
             assert rec.failure is not None
@@ -641,7 +652,9 @@ class SupervisorActor(pykka.ThreadingActor):
         engine = self._engine
         if isinstance(made, HandlerDelegate):
             self._set_kind(rec, Kind.ACTOR)
-            rec.handler = made.handler
+            rec.handler = made.handler  # None until Constructed (create_open builds it on the actor's thread)
+            rec.handler_type = made.handler_type
+            rec.constructing = True  # until its captures are in the index (Constructed)
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
                 stamp = first.stamp
@@ -776,6 +789,24 @@ class SupervisorActor(pykka.ThreadingActor):
         self._finish(rec, [Deliver(update) for update in bounced])
         self._engine.activity.end(released)
 
+    def _on_constructed(self, rid: int, handler: Any) -> None:
+        """Delegate ``rid`` built its handler, and its constructor's captures are in the index
+        (they were told before this): deliver what waited, as its captures say."""
+        rec = self._records.get(rid)
+        if rec is None or not rec.constructing or rec.closing:
+            return
+        rec.constructing = False
+        rec.handler = handler
+        waiting, rec.buffer = rec.buffer, []
+        for delivery in waiting:
+            if self.index.owner_matches(rid, delivery.update):
+                self._deliver(rec, delivery)
+            else:  # seeded to it, but not what its handler captures (as for a built one)
+                self._end(delivery)
+        restored, rec.restored = rec.restored, []
+        for event in restored:
+            self._restored_event(event)
+
     def _on_drained(self, rid: int, bounced: tuple[Deliver, ...]) -> None:
         rec = self._records.get(rid)
         if rec is None:
@@ -785,8 +816,11 @@ class SupervisorActor(pykka.ThreadingActor):
     def _finish(self, rec: _Record, bounced: list[Deliver]) -> None:
         """Remove ``rec`` and hand what it did not handle to a fresh delegate for its seed."""
         buffered, rec.buffer = rec.buffer, []
+        restored, rec.restored = rec.restored, []
         self._forget(rec)
         self._release_moved(rec)
+        for event in restored:  # due while it was building its handler: for its successor
+            self._restored_event(event)
         if rec.failure is not None and rec.key is not None and rec.kind is Kind.ACTOR:
             self._supervise(rec, bounced + buffered)
             return
@@ -880,6 +914,9 @@ class SupervisorActor(pykka.ThreadingActor):
             return
         rid = self._seeds.get((restored.pattern, restored.seed))
         rec = self._records.get(rid) if rid is not None else None
+        if rec is not None and rec.constructing and not rec.closing:
+            rec.restored.append(restored)  # its event space is known once its handler is built
+            return
         space = getattr(getattr(rec.handler, "scheduler", None), "event_space", None) if rec is not None else None
         body = {**restored.data, "source": {"space": space, "id": restored.seed}, "restored": True}
         delivery = Deliver({restored.flavor: body})

@@ -1,7 +1,7 @@
 """Contexts: what a delegate knows about itself (bot, id, listener) and its convenience proxies.
 
-Constructed on the supervisor's thread when the delegate starts (see
-:mod:`actorbot.actors._supervisor`); used afterwards on the delegate's own thread.
+Constructed with the handler, on the delegate's own thread as it starts (a
+``create_run`` delegate's: its run thread), and used there afterwards.
 """
 
 from __future__ import annotations

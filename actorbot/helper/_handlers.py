@@ -1,8 +1,8 @@
 """The ready-made delegates (``ChatHandler`` and friends) and the ``openable`` decorator.
 
-Handlers are plain objects constructed from ``(seed_tuple, **kwargs)`` on the
-supervisor's thread; a :class:`~actorbot.actors.DelegateActor` then calls ``open``,
-``on_message`` and ``on_close`` on its own thread. Subclass them as in telepot.
+Handlers are plain objects constructed from ``(seed_tuple, **kwargs)`` by their
+:class:`~actorbot.actors.DelegateActor`, which then calls ``open``, ``on_message`` and
+``on_close``, all on its own thread. Subclass them as in telepot.
 """
 
 from __future__ import annotations
