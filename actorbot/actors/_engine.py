@@ -420,11 +420,9 @@ class Engine:
             owner = self.next_id()
             self.kinds[owner] = Kind.LISTENER
         kind = self.kinds.get(owner)
-        if kind is not None and kind is not Kind.ACTOR and listener._queue is None:
-            import queue
-
-            listener._queue = queue.Queue()
-        listener._binding = ListenerBinding(self, owner)
+        if kind is not None and kind is not Kind.ACTOR:
+            listener.open_inbox()
+        listener.attach(ListenerBinding(self, owner))
         self.tell_supervisor(AttachListener(owner, listener))
 
     # -- busy accounting for run-style delegates (their threads) -----------------------------------
@@ -712,7 +710,7 @@ class ListenerBinding:
         """Block (the run-style delegate's thread) until a matching message arrives."""
         from ..exception import StopListening
 
-        q = listener._queue
+        q = listener.inbox
         if q is None:
             raise RuntimeError(
                 "listener.wait() is for run-style delegates (create_run, call); "

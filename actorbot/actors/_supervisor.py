@@ -608,7 +608,7 @@ class SupervisorActor(pykka.ThreadingActor):
         elif rec.listeners:
             for listener in rec.listeners:
                 self._engine.activity.begin()
-                listener._queue.put(delivery.update)
+                listener.open_inbox().put(delivery.update)
             self._end(delivery)
         else:
             rec.pending.append(delivery.update)
@@ -695,8 +695,7 @@ class SupervisorActor(pykka.ThreadingActor):
         self._engine.kinds[rec.id] = kind
         if kind is not Kind.ACTOR:
             for listener in rec.listeners:
-                if listener._queue is None:
-                    listener._queue = queue.Queue()
+                listener.open_inbox()
         else:
             rec.listeners.clear()  # an actor delegate's listeners only carry its captures
 
@@ -746,13 +745,14 @@ class SupervisorActor(pykka.ThreadingActor):
             self._records[delegate_id] = rec
         if rec.kind is Kind.ACTOR:
             return
-        if rec.kind is not None and listener._queue is None:
-            listener._queue = queue.Queue()
+        if rec.kind is not None:
+            listener.open_inbox()
         rec.listeners.append(listener)
-        if rec.pending and listener._queue is not None:
+        inbox = listener.inbox
+        if rec.pending and inbox is not None:
             pending, rec.pending = rec.pending, []
             for update in pending:
-                listener._queue.put(update)  # already counted
+                inbox.put(update)  # already counted
 
     # -- the close protocol ------------------------------------------------------------------------
     def _on_closing(self, rid: int, failure: Failure | None, unloaded: bool = False) -> None:
@@ -774,7 +774,7 @@ class SupervisorActor(pykka.ThreadingActor):
         rec.pending = []
         seen = {id(item) for item in bounced}
         for listener in rec.listeners:
-            q = listener._queue
+            q = listener.inbox
             while q is not None:
                 try:
                     item = q.get_nowait()
@@ -1003,8 +1003,9 @@ class SupervisorActor(pykka.ThreadingActor):
             elif rec.kind is Kind.RESTARTING and rec.buffer:
                 logger.warning("%s was waiting to restart: %d update(s) not handled", rec.conversation, len(rec.buffer))
             for listener in rec.listeners:
-                if listener._queue is not None:
-                    listener._queue.put(SHUTDOWN_SENTINEL)
+                inbox = listener.inbox
+                if inbox is not None:
+                    inbox.put(SHUTDOWN_SENTINEL)
         deadline = Deadline(grace)
         for rec, ref in actors:
             if not ref.actor_stopped.wait(deadline.remaining()):

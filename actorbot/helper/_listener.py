@@ -104,6 +104,23 @@ class Listener:
                 self._patterns.remove(token.templates)
             self._binding.uncapture(token)
 
+    # -- the engine's side (a DelegatorBot runs its delegates' listeners through these) ----------
+    def attach(self, binding: Any) -> None:
+        """Bind this listener to an engine: its captures go to ``binding`` from now on."""
+        self._binding = binding
+
+    @property
+    def inbox(self) -> queue.Queue[Any] | None:
+        """The queue :meth:`wait` takes messages from (None: an actor delegate's listener,
+        which only carries its captures; the actor receives its messages itself)."""
+        return self._queue
+
+    def open_inbox(self) -> queue.Queue[Any]:
+        """Give this listener a queue of its own (a run-style delegate's), if it has none."""
+        if self._queue is None:
+            self._queue = queue.Queue()
+        return self._queue
+
     def _matches(self, msg: Any) -> bool:
         return any(match_all(msg, p) for p in list(self._patterns))
 
