@@ -388,12 +388,20 @@ class Bot(ApiMethods):
             scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.stop()
+        self._stop_registered()
+
+    def _stop_registered(self) -> None:
+        """Call ``_stop()`` of what was registered with :meth:`_register_stoppable` (once each)."""
         with self._lock:
             stoppables, self._stoppables = self._stoppables, []
         for ref in stoppables:
             obj = ref()
-            if obj is not None:
+            if obj is None:
+                continue
+            try:
                 obj._stop()
+            except Exception:
+                log.exception("stopping %r failed", obj)
 
     def _stop_at_exit(self) -> None:
         try:

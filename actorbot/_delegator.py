@@ -17,7 +17,7 @@ from typing import Any
 
 from ._bot import Bot
 from .actors._acks import DEFAULT_HOLD
-from .actors._engine import RUNTIMES, Engine, EngineIntake, EngineMicrophone
+from .actors._engine import Engine, EngineIntake, EngineMicrophone, check_runtime
 from .actors._persistence import Persistence
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
@@ -34,12 +34,13 @@ RUNTIME_ENV = "ACTORBOT_RUNTIME"
 """The environment variable giving ``DelegatorBot``'s runtime when none is passed."""
 
 
-def _default_runtime() -> str:
-    # The one place the environment is read: lets a whole test suite run on either runtime.
-    runtime = os.environ.get(RUNTIME_ENV, "").strip() or "pool"
-    if runtime not in RUNTIMES:
-        raise ValueError(f"{RUNTIME_ENV} must be one of {RUNTIMES}, not {runtime!r}")
-    return runtime
+def _resolve_runtime(runtime: str | None) -> str:
+    """The runtime to use: ``runtime``, else ``$ACTORBOT_RUNTIME``, else ``"pool"``; checked here
+    (the one place), so a wrong name fails before anything is opened or started."""
+    if runtime is not None:
+        return check_runtime(runtime)
+    # the one place the environment is read: a whole test suite can run on either runtime
+    return check_runtime(os.environ.get(RUNTIME_ENV, "").strip() or "pool", RUNTIME_ENV)
 
 
 class _OriginStore:
@@ -132,11 +133,9 @@ class DelegatorBot(Bot):
         unload_after: float | None = None,
         **kwargs: Any,
     ) -> None:
-        runtime = _default_runtime() if runtime is None else runtime
+        runtime = _resolve_runtime(runtime)
         if unload_after is not None and store is None:
             raise ValueError("unload_after needs a store: an unloaded conversation is rebuilt from it")
-        if runtime not in RUNTIMES:
-            raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         opened = open_store(store) if store is not None else None
         self._owns_store = opened is not None and not isinstance(store, Store)
         try:
@@ -273,14 +272,15 @@ class DelegatorBot(Bot):
     # -- lifecycle -------------------------------------------------------------------------------
     def _shutdown(self, grace: float) -> None:
         """Stop gracefully: the loops this bot started (no more updates are fetched), then
-        every conversation (each handles what it already accepted, then ``on_close`` runs),
-        the scheduler, the answerers and the supervisor, then each polling loop confirms to
+        the answerers, then every conversation (each handles what it already accepted, then
+        ``on_close`` runs), the scheduler and the supervisor, then each polling loop confirms to
         Telegram what was handled meanwhile (``MessageLoop.confirm``), then HTTP.
 
         ``grace`` (:meth:`stop`'s, default :attr:`stop_grace`, 10 s) bounds the wait for
         handlers; one still running then is abandoned with a warning naming its conversation.
         """
         loops = self._stop_loops(grace)
+        self._stop_registered()  # the answerers: no computation answers for a stopping bot
         self._engine.stop(grace)
         self._confirm_loops(loops)  # what the handlers finished during the grace period
         super()._shutdown(grace)

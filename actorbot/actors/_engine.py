@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -74,6 +73,13 @@ from ._watchdog import Watchdog
 __all__ = ["Engine", "EngineIntake", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
 
 RUNTIMES = ("threads", "pool")
+
+
+def check_runtime(runtime: str, source: str = "runtime") -> str:
+    """``runtime`` if it is one of :data:`RUNTIMES`; else ``ValueError`` naming ``source``."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"{source} must be one of {RUNTIMES}, not {runtime!r}")
+    return runtime
 """How ``create_open`` delegates run: a thread each, or multiplexed on a worker pool."""
 
 logger = logging.getLogger(__name__)
@@ -105,8 +111,7 @@ class Engine:
         confirm_hold: float = DEFAULT_HOLD,
         unload_after: float | None = None,
     ) -> None:
-        if runtime not in RUNTIMES:
-            raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
+        check_runtime(runtime)
         if unload_after is not None and (store is None or not unload_after > 0):
             raise ValueError("unload_after needs a store (the conversation is rebuilt from it) and seconds > 0")
         self.unload_after = unload_after
@@ -150,7 +155,6 @@ class Engine:
         self._busy: set[int] = set()
         self._busy_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._stoppables: list[weakref.ref[Any]] = []
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -455,11 +459,6 @@ class Engine:
         self._threads = [t for t in self._threads if t.is_alive() or not t.ident]
         self._threads.append(thread)
 
-    def register_stoppable(self, obj: Any) -> None:
-        """Remember ``obj`` (e.g. an Answerer) so :meth:`stop` calls its ``_stop()``."""
-        with self._lock:
-            self._stoppables = [r for r in self._stoppables if r() is not None]
-            self._stoppables.append(weakref.ref(obj))
 
     # -- metrics (any thread) -----------------------------------------------------------------------
     def gauges(self) -> dict[str, int]:
@@ -542,13 +541,6 @@ class Engine:
         self.scheduler.stop(self.stop_timeout)
         if self.watchdog is not None:
             self.watchdog.stop(self.stop_timeout)
-        for weak in list(self._stoppables):
-            obj = weak()
-            if obj is not None:
-                try:
-                    obj._stop()
-                except Exception:
-                    logger.exception("stopping %r failed", obj)
         # The supervisor spends at most ``grace`` closing conversations; what is still busy
         # after that was abandoned (with a warning), so the threads and the pool get only
         # what is left of it, and a moment for idle threads to end.

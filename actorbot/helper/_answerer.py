@@ -105,12 +105,9 @@ class Answerer:
         self._ids = itertools.count(1)
         self._stopped = False
         self._engine = _engine_of(bot)
-        if self._engine is not None:
-            self._engine.register_stoppable(self)
-        else:  # a plain Bot (telepot's global Answerer): stopped with it
-            register = getattr(_unproxied(bot), "_register_stoppable", None)
-            if register is not None:
-                register(self)
+        register = getattr(_unproxied(bot), "_register_stoppable", None)
+        if register is not None:  # stopped with its bot
+            register(self)
 
     def answer(outerself, inline_query: dict[str, Any], compute_fn: Callable[..., Any], *compute_args: Any,
                **compute_kwargs: Any) -> None:
