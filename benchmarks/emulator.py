@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import socket
 import subprocess
 import sys
@@ -162,7 +163,17 @@ def _run_clients(host: str, port: int, request: bytes, clients: int, seconds: fl
     return sum(done) / (time.perf_counter() - start), sum(done), sum(failed)
 
 
-def _measure_clients(url: str, token: str, user_id: int, clients: int, seconds: float) -> None:
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process ``pid`` so far; None where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure_clients(url: str, token: str, user_id: int, clients: int, seconds: float, pid: int) -> None:
     parsed = urllib3.util.parse_url(url)
     payload = json.dumps({"chat_id": user_id, "text": "hello"}).encode()
     request = (
@@ -170,9 +181,14 @@ def _measure_clients(url: str, token: str, user_id: int, clients: int, seconds: 
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     ).encode() + payload
     for reconnect in (False, True):
+        cpu = _cpu_seconds(pid)
         rate, answered, failed = _run_clients(parsed.host, parsed.port, request, clients, seconds, reconnect)
+        after = _cpu_seconds(pid)
+        per = ""
+        if cpu is not None and after is not None:
+            per = f", server CPU {1e6 * (after - cpu) / max(answered, 1):.0f} us/req"
         kind = "a new connection per request" if reconnect else "keep-alive"
-        print(f"sendMessage  {clients} clients, {kind}: {rate:8.0f} req/s  ({answered} answered, {failed} failed)")
+        print(f"sendMessage  {clients} clients, {kind}: {rate:8.0f} req/s  ({answered} answered, {failed} failed{per})")
 
 
 def _measure(url: str, token: str, user_id: int, threads_list: list[int], processes_list: list[int],
@@ -229,7 +245,7 @@ def main() -> None:
                 http.request("POST", url + "/sim/send", json={"user_id": user["id"], "text": "hi"})
 
         if args.clients:
-            _measure_clients(url, token, user["id"], args.clients, args.seconds)
+            _measure_clients(url, token, user["id"], args.clients, args.seconds, proc.pid)
             return
         # keep the update queue non-empty: a feeder thread adds updates while getUpdates drains them
         _measure(url, token, user["id"], args.threads, args.processes, args.seconds, feed)
