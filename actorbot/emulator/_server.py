@@ -78,11 +78,12 @@ class _Connection:
     behave like a file's: a short result means the connection ended.
     """
 
-    __slots__ = ("sock", "_buf")
+    __slots__ = ("sock", "_buf", "watched")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buf = bytearray()
+        self.watched = False  # registered with the selector (guarded by the server's lock)
 
     @property
     def buffered(self) -> bool:
@@ -93,6 +94,21 @@ class _Connection:
         chunk = self.sock.recv(65536)
         if not chunk:
             return False
+        self._buf += chunk
+        return True
+
+    def fill_now(self) -> bool:
+        """Read what already arrived, without waiting; True if anything (or the end) did."""
+        timeout = self.sock.gettimeout()
+        self.sock.settimeout(0.0)  # with a timeout, recv would first wait that long for data
+        try:
+            chunk = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True  # a reset: the worker's read reports it
+        finally:
+            self.sock.settimeout(timeout)
         self._buf += chunk
         return True
 
@@ -218,6 +234,7 @@ class HttpServer:
                     continue
                 with self._lock:
                     self._selector.unregister(conn.sock)
+                    conn.watched = False
                 if not self._pool.submit(conn):
                     self._close(conn)
 
@@ -250,31 +267,35 @@ class HttpServer:
             conn = _Connection(sock)
             with self._lock:
                 self._open.add(conn)
-                self._selector.register(sock, selectors.EVENT_READ, conn)
+            if not conn.fill_now():  # in a burst the request is often there already: no selector round
+                if not self._watch(conn):
+                    self._close(conn)
+            elif not self._pool.submit(conn):
+                self._close(conn)
         return True
 
-    def _close(self, conn: _Connection) -> None:
-        """Close ``conn`` (any thread; it must not be watched by the selector, or be idle at stop)."""
-        with self._lock:
-            if conn not in self._open:
-                return
-            self._open.discard(conn)
-            try:
-                self._selector.unregister(conn.sock)
-            except (KeyError, ValueError):
-                pass
-        try:
-            conn.sock.close()
-        except OSError:
-            pass
-
-    def _park(self, conn: _Connection) -> bool:
-        """Give an idle keep-alive connection back to the selector; False when the server is closing."""
+    def _watch(self, conn: _Connection) -> bool:
+        """Have the selector watch ``conn`` until a request arrives; False when the server is closing."""
         with self._lock:
             if self._closing:
                 return False
             self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            conn.watched = True
         return True
+
+    def _close(self, conn: _Connection) -> None:
+        """Close ``conn`` and forget it (any thread: the one that owns it, or ``stop`` for idle ones)."""
+        with self._lock:
+            if conn not in self._open:
+                return
+            self._open.discard(conn)
+            if conn.watched:
+                self._selector.unregister(conn.sock)
+                conn.watched = False
+        try:
+            conn.sock.close()
+        except OSError:
+            pass
 
     # -- a worker thread -------------------------------------------------------------------
     def _serve(self, conn: _Connection) -> None:
@@ -282,7 +303,7 @@ class HttpServer:
         try:
             while self._one(conn):
                 if not conn.buffered:
-                    if self._park(conn):
+                    if self._watch(conn):  # idle: back to the selector
                         return
                     break
         except Exception:  # noqa: BLE001 - a broken connection must not kill the worker
