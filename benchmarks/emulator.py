@@ -120,9 +120,18 @@ def _read_answer(reader: Any) -> bytes:
     return reader.read(length)
 
 
+def _threads_of(pid: int) -> int | None:
+    """Threads of process ``pid`` now; None where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+    except (OSError, StopIteration):
+        return None
+
+
 def _run_clients(host: str, port: int, request: bytes, clients: int, seconds: float,
-                 reconnect: bool) -> tuple[float, int, int]:
-    """``clients`` threads for ``seconds``: (answered per second, answered, failed)."""
+                 reconnect: bool, pid: int) -> tuple[float, int, int, int | None]:
+    """``clients`` threads for ``seconds``: (answered per second, answered, failed, server threads at the end)."""
     done = [0] * clients
     failed = [0] * clients
     stop = threading.Event()
@@ -157,10 +166,11 @@ def _run_clients(host: str, port: int, request: bytes, clients: int, seconds: fl
     for worker in workers:
         worker.start()
     stop.wait(seconds)
+    threads = _threads_of(pid)
     stop.set()
     for worker in workers:
         worker.join()
-    return sum(done) / (time.perf_counter() - start), sum(done), sum(failed)
+    return sum(done) / (time.perf_counter() - start), sum(done), sum(failed), threads
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -182,11 +192,12 @@ def _measure_clients(url: str, token: str, user_id: int, clients: int, seconds: 
     ).encode() + payload
     for reconnect in (False, True):
         cpu = _cpu_seconds(pid)
-        rate, answered, failed = _run_clients(parsed.host, parsed.port, request, clients, seconds, reconnect)
+        rate, answered, failed, threads = _run_clients(parsed.host, parsed.port, request, clients, seconds,
+                                                       reconnect, pid)
         after = _cpu_seconds(pid)
         per = ""
         if cpu is not None and after is not None:
-            per = f", server CPU {1e6 * (after - cpu) / max(answered, 1):.0f} us/req"
+            per = f", server CPU {1e6 * (after - cpu) / max(answered, 1):.0f} us/req, {threads} threads"
         kind = "a new connection per request" if reconnect else "keep-alive"
         print(f"sendMessage  {clients} clients, {kind}: {rate:8.0f} req/s  ({answered} answered, {failed} failed{per})")
 
