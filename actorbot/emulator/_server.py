@@ -11,7 +11,9 @@ connection bursts, without a thread per connection:
   (``emulator-conn-N``, default 128, started on demand); with every worker busy,
   ready connections wait their turn (never reset). A worker serves the request,
   and any request already buffered behind it, then gives the connection back to
-  the selector. A long poll (``getUpdates`` with a ``timeout``) holds its worker;
+  the selector (registering it from the worker's thread, under the server's lock:
+  epoll and kqueue see it at once, ``select`` on Windows at its next 50 ms poll).
+  A long poll (``getUpdates`` with a ``timeout``) holds its worker;
 * at most ``max_open`` connections are open at once: beyond that the selector
   stops accepting, and new connections wait in the listen queue.
 
