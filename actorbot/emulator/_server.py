@@ -51,6 +51,7 @@ DEFAULT_MAX_OPEN = 1024
 #: The listen queue.
 DEFAULT_BACKLOG = 1024
 _POLL_INTERVAL = 0.05
+_LINGER = 0.002  # seconds a worker waits for the next request on a keep-alive connection
 _LINE_LIMIT = 65537
 
 
@@ -96,6 +97,21 @@ class _Connection:
         chunk = self.sock.recv(65536)
         if not chunk:
             return False
+        self._buf += chunk
+        return True
+
+    def wait_for_data(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the next bytes (or the end); True if they came."""
+        timeout = self.sock.gettimeout()
+        self.sock.settimeout(seconds)
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError:
+            return False
+        except OSError:
+            return True  # a reset: the worker's read reports it
+        finally:
+            self.sock.settimeout(timeout)
         self._buf += chunk
         return True
 
@@ -304,10 +320,16 @@ class HttpServer:
         """Serve the requests that are ready on ``conn``, then park it or close it."""
         try:
             while self._one(conn):
-                if not conn.buffered:
-                    if self._watch(conn):  # idle: back to the selector
-                        return
-                    break
+                if conn.buffered:
+                    continue
+                # a client sending request after request sends the next one at once: wait a moment
+                # for it here (when no connection waits for a worker) rather than hand the
+                # connection to the selector and back
+                if not self._pool.waiting and conn.wait_for_data(_LINGER):
+                    continue
+                if self._watch(conn):  # idle: back to the selector
+                    return
+                break
         except Exception:  # noqa: BLE001 - a broken connection must not kill the worker
             logger.debug("emulator connection failed", exc_info=True)
         self._close(conn)
