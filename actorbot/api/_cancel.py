@@ -30,6 +30,8 @@ from typing import Any
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from ._unsent import WriteWatch
+
 __all__ = ["CancelToken", "cancellable_pool_classes"]
 
 
@@ -128,8 +130,11 @@ class CancellablePools:
 
     def __init__(self) -> None:
         self.slot = _Slot()
-        http_conn = type("CancellableHTTPConnection", (_Cancellable, HTTPConnection), {"slot": self.slot})
-        https_conn = type("CancellableHTTPSConnection", (_Cancellable, HTTPSConnection), {"slot": self.slot})
+        # WriteWatch: a request whose write failed and got no answer raises RequestNotSentError
+        http_conn = type("CancellableHTTPConnection", (_Cancellable, WriteWatch, HTTPConnection), {"slot": self.slot})
+        https_conn = type(
+            "CancellableHTTPSConnection", (_Cancellable, WriteWatch, HTTPSConnection), {"slot": self.slot}
+        )
         self.classes: dict[str, type] = {
             "http": type("CancellableHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
             "https": type("CancellableHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),

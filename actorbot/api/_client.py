@@ -39,6 +39,7 @@ from ._flood import Passage
 from ._redact import install_log_filter, redact, scrub_exception
 from ._retry import RetryPolicy, WaitFunction
 from ._settings import ProxySettings
+from ._unsent import RequestNotSentError
 
 __all__ = ["HttpClient", "DEFAULT_POOL_SIZE"]
 
@@ -48,9 +49,13 @@ DEFAULT_POOL_SIZE = 64
 """Connections kept per host: enough for many delegates sending at once (Telegram's own
 limits, ~30 messages a second, are reached long before the pool is exhausted)."""
 
-# Failures that happen before any byte of the request left this process (a pool closed
-# by ``close`` while a call was taking it: the retry finds the host's new pool).
-_NOT_SENT = (ConnectTimeoutError, EmptyPoolError, ProxyError, ClosedPoolError)
+# Failures that happen before the whole request left this process: connecting failed
+# (refused, reset, timed out: NewConnectionError is a ConnectTimeoutError), no connection
+# was free, a pool closed by ``close`` while a call was taking it (the retry finds the
+# host's new pool), or the connection broke while the request was written and no answer
+# came (RequestNotSentError: a kept-alive connection the server had closed, a reset in a
+# connection burst). Each is retried on a new connection.
+_NOT_SENT = (ConnectTimeoutError, EmptyPoolError, ProxyError, ClosedPoolError, RequestNotSentError)
 
 # urllib3 must not retry on its own (it cannot tell whether a body reached the server);
 # an instance, not ``False``, so urllib3 does not log a conversion on every call.
@@ -212,6 +217,7 @@ class HttpClient:
         slot = self._pools.slot
         debug = log.isEnabledFor(logging.DEBUG)
         connect_failures = flood_retries = server_retries = 0
+        resent_at_once = False
         while True:
             if cancel is not None and cancel.cancelled:
                 raise RequestCancelled(f"{method}: cancelled before it was sent", sent=False)
@@ -240,6 +246,10 @@ class HttpClient:
                 scrub_exception(exc, token)
                 if cancel is not None and cancel.cancelled:
                     raise RequestCancelled(f"{method}: cancelled before it was sent", sent=False) from exc
+                if isinstance(exc, RequestNotSentError) and not resent_at_once and policy.connect_retries:
+                    resent_at_once = True  # a broken connection, not a down server: a new one at once
+                    log.info("%s: connection broke before the request was sent; sending it again", method)
+                    continue
                 if connect_failures < policy.connect_retries:
                     delay = policy.backoff(connect_failures)
                     connect_failures += 1

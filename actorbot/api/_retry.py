@@ -12,16 +12,21 @@ never delivered twice by a retry. Concretely:
   :class:`~actorbot.api.FloodGate` (per-chat lanes, see :mod:`actorbot.api._flood`); a
   bare :class:`~actorbot.api.HttpClient` waits each ``retry_after`` in the calling thread,
   at most ``flood_retries`` times (2 when unset).
-* **Connection failures before the request was sent** (connection refused,
-  name resolution, connect timeout, no free connection in the pool) are retried
-  up to ``connect_retries`` times with exponential backoff:
-  ``backoff_initial * backoff_factor ** n`` capped at ``backoff_max``.
+* **Connection failures before the request was sent** (connection refused or
+  reset while connecting, name resolution, connect timeout, no free connection in
+  the pool, or a connection that broke while the request was being written and gave
+  no answer, e.g. a kept-alive connection the server had closed) are retried on a
+  new connection up to ``connect_retries`` times with exponential backoff:
+  ``backoff_initial * backoff_factor ** n`` capped at ``backoff_max``; a connection
+  that broke while the request was written is first replaced at once, with no wait
+  (see :mod:`actorbot.api._unsent`).
 * **Failures after the request may have been sent** (connection reset or dropped
-  while waiting for the answer, read timeout) are never retried: they raise
+  after the whole request was written, while waiting for the answer; read timeout)
+  are never retried, whatever the method: they raise
   :class:`~actorbot.exception.NetworkError` with ``sent=True``. This includes a
-  kept-alive connection that the server closed just as it was reused: urllib3
-  discards connections it can see are dropped before reusing them, and the rare
-  remaining race is reported rather than risk a duplicate.
+  kept-alive connection that the server closed just as it was reused and whose
+  write still succeeded: urllib3 discards connections it can see are dropped before
+  reusing them, and the rare remaining race is reported rather than risk a duplicate.
 * **5xx answers** (Bot API errors or non-JSON gateway pages) are retried only for
   read-only methods (names starting with one
   of ``read_only_prefixes``, default ``get``, except ``getUpdates``, whose caller

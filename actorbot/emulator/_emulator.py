@@ -7,9 +7,11 @@
         reply = alice.chat.wait_for_bot_message()
         print(alice.chat.text())
 
-Threads: ``start()`` starts the HTTP accept thread, one thread per client
-connection and the webhook workers; ``stop()`` stops and joins all of them
-(closing keep-alive connections and ending long polls at once).
+Threads: ``start()`` starts the HTTP selector thread (it accepts connections and
+watches idle ones), the HTTP workers (started on demand, at most ``http_workers``,
+each serving one request at a time) and the webhook workers (on demand, up to the
+webhook's ``max_connections``); ``stop()`` stops and joins all of them (closing
+keep-alive connections and ending long polls at once).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ._errors import unauthorized
 from ._faults import Fault, FaultPlan
 from ._limits import EMULATOR_LIMITS, ServerLimits
 from ._records import ApiCall
-from ._server import HttpServer
+from ._server import DEFAULT_WORKERS, HttpServer
 from ._sim import Simulation
 from ._sim_http import SimHttp
 from ._state import World
@@ -51,8 +53,12 @@ class Emulator:
 
     ``clock`` is a callable returning epoch seconds used for every ``date`` (default:
     ``time.time`` looked up at each call, so freezegun applies); waits always use real
-    time. ``port=0`` picks a free port. ``webhook_retry_delay`` is the first delay
+    time. ``port=0`` picks a free port. ``webhook_workers``: the most webhook deliveries
+    at once (None: as many as setWebhook's ``max_connections``, 40 by default, 100 at
+    most). ``webhook_retry_delay`` is the first delay
     before a failed webhook delivery is retried (it doubles, up to 5 s).
+    ``http_workers``: the most requests served at once (a long poll holds one until it
+    ends); more connections wait their turn, they are never reset.
     ``flood_limits``: enforce Telegram's flood limits (True: Telegram's numbers; or a
     :class:`~actorbot.api.TelegramLimits`); see :meth:`enforce_limits`.
     """
@@ -68,7 +74,8 @@ class Emulator:
         bot_first_name: str = "Emulator Bot",
         call_log_size: int = 100_000,
         seed: int = 0,
-        webhook_workers: int = 4,
+        webhook_workers: int | None = None,
+        http_workers: int = DEFAULT_WORKERS,
         webhook_retry_delay: float = 0.1,
         flood_limits: TelegramLimits | bool | None = None,
     ) -> None:
@@ -100,6 +107,7 @@ class Emulator:
             retry_delay=webhook_retry_delay,
         )
         self._host, self._port = host, port
+        self._http_workers = http_workers
         self._server: HttpServer | None = None
         self.enforce_limits(flood_limits)
 
@@ -109,7 +117,7 @@ class Emulator:
         """Listen and serve; returns ``self``. Call once."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
-        self._server = HttpServer(self, self._host, self._port)
+        self._server = HttpServer(self, self._host, self._port, workers=self._http_workers)
         self._server.start()
         self._webhook.start()
         logger.info("Bot API emulator listening on %s", self.url)

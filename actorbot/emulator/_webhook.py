@@ -1,8 +1,11 @@
 """Webhook delivery: POST each pending update to the bot's URL, retrying on failure.
 
-Worker threads (started by ``start``, joined by ``stop``) take updates from the
-world's pending list under ``world.lock``; one chat's updates are delivered one at
-a time and in order, different chats concurrently (up to ``max_connections``).
+Worker threads (``emulator-webhook-N``; ``start`` starts the first, a worker that
+takes an update starts another when none is idle and more updates wait, up to the
+webhook's ``max_connections`` (Telegram: 40 by default, 100 at most) or
+``workers``; ``stop`` joins them all) take updates from the world's pending list
+under ``world.lock``; one chat's updates are delivered one at a time and in order,
+different chats concurrently, each delivery on its own keep-alive connection.
 A failed delivery is retried after a growing real-time delay. A JSON answer that
 names a ``method`` is executed as a Bot API call, as Telegram does.
 """
@@ -24,6 +27,8 @@ __all__ = ["WebhookDelivery"]
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: setWebhook's largest ``max_connections``.
+MAX_CONNECTIONS = 100
 
 
 class WebhookDelivery:
@@ -32,14 +37,14 @@ class WebhookDelivery:
         world: World,
         execute: Callable[[str, dict[str, Any]], Any],
         *,
-        workers: int = 4,
+        workers: int | None = None,
         retry_delay: float = 0.1,
         max_retry_delay: float = 5.0,
         timeout: float = 5.0,
     ) -> None:
         self._world = world
         self._execute = execute
-        self._workers = workers
+        self._workers = MAX_CONNECTIONS if workers is None else workers
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         # A pooled keep-alive connection the bot's server closed meanwhile shows up as a reset
@@ -48,13 +53,14 @@ class WebhookDelivery:
         # count a delivery failure the bot did not cause. HTTP error statuses are not retried here.
         retries = urllib3.Retry(total=3, connect=3, read=1, other=0, status=0, redirect=0, allowed_methods=None,
                                 raise_on_status=False, raise_on_redirect=False)
-        self._http = urllib3.PoolManager(maxsize=workers, retries=retries, timeout=urllib3.Timeout(total=timeout))
+        self._http = urllib3.PoolManager(maxsize=self._workers, retries=retries, timeout=urllib3.Timeout(total=timeout))
         self._threads: list[threading.Thread] = []
         self._busy: set[Any] = set()
         self._in_flight: set[int] = set()
         self._attempts: dict[int, int] = {}
         self._retry_at: dict[int, float] = {}
         self._active = 0
+        self._idle = 0  # workers waiting for an update
         self._stopping = False
         self.deliveries = 0
 
@@ -63,19 +69,42 @@ class WebhookDelivery:
         """Deliveries under way (read with ``world.lock`` held for a consistent view)."""
         return self._active
 
+    @property
+    def threads(self) -> int:
+        """Worker threads started so far."""
+        with self._world.lock:
+            return len(self._threads)
+
     def start(self) -> None:
-        for n in range(self._workers):
-            thread = threading.Thread(target=self._run, name=f"emulator-webhook-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        """Start the first worker (the caller's thread)."""
+        with self._world.lock:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        # world.lock held
+        thread = threading.Thread(target=self._run, name=f"emulator-webhook-{len(self._threads) + 1}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _grow(self, max_connections: int) -> None:
+        """Start one more worker when none is idle and more updates wait than are under way (lock held)."""
+        if (
+            self._idle == 0
+            and len(self._threads) < min(self._workers, max_connections)
+            and len(self._world.pending) > self._active
+        ):
+            self._spawn()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop delivering and join every worker (the caller's thread)."""
         with self._world.lock:
             self._stopping = True
             self._world.notify_updates()
-        for thread in self._threads:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
-        self._threads.clear()
+        with self._world.lock:
+            self._threads.clear()
         self._http.clear()
 
     def _pick(self) -> tuple[dict[str, Any] | None, float | None]:
@@ -112,7 +141,11 @@ class WebhookDelivery:
                     update, wake = self._pick()
                     if update is not None:
                         break
-                    world.updates_changed.wait(None if wake is None else max(wake - real_monotonic(), 0.001))
+                    self._idle += 1
+                    try:
+                        world.updates_changed.wait(None if wake is None else max(wake - real_monotonic(), 0.001))
+                    finally:
+                        self._idle -= 1
                 config = world.webhook
                 assert config is not None
                 update_id = update["update_id"]
@@ -121,6 +154,7 @@ class WebhookDelivery:
                 self._busy.add(key)
                 self._in_flight.add(update_id)
                 self._active += 1
+                self._grow(config.max_connections)
             error, reply = self._post(config.url, config.secret_token, update)
             with world.lock:
                 self._busy.discard(key)

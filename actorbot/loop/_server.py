@@ -6,7 +6,8 @@ reverse proxy (Telegram only calls HTTPS URLs) and in tests:
 
 * a listen queue of ``backlog`` (1024) connections, so bursts are not reset;
 * HTTP/1.1 keep-alive, so Telegram reuses its connections;
-* a bounded pool of worker threads (``workers``, default 64), each serving one
+* a bounded pool of worker threads (``workers``, default 64; an
+  :class:`actorbot._workers.WorkerPool`), each serving one
   connection at a time; at most ``max_pending`` accepted connections wait for a
   worker, beyond that a connection is answered 503 at once (Telegram retries);
   while connections wait, a worker closes its keep-alive connection after the
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import io
 import logging
-import queue
 import re
 import selectors
 import socket
@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from .._workers import WorkerPool
 from ._refusals import RefusalLog
 from ._wsgi import DEFAULT_MAX_BODY
 
@@ -160,86 +161,6 @@ class _Reader:
         return data
 
 
-class _Pool:
-    """At most ``size`` worker threads, started on demand, taking connections from a queue."""
-
-    def __init__(self, work: Callable[[socket.socket, Any], None], size: int, max_pending: int) -> None:
-        self._work = work
-        self._size = size
-        self._max_pending = max_pending
-        self._queue: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue()
-        self._lock = threading.Condition()
-        self._threads: list[threading.Thread] = []
-        self._idle = 0  # workers waiting for a connection and not yet promised one
-        self._backlog = 0  # queued connections no worker was promised to (they wait)
-        self._closed = False
-
-    def submit(self, conn: socket.socket, address: Any) -> bool:
-        """Queue a connection; False when the pool is closed or ``max_pending`` wait already."""
-        with self._lock:
-            if self._closed:
-                return False
-            if self._idle > 0:
-                self._idle -= 1
-            elif len(self._threads) < self._size:
-                thread = threading.Thread(
-                    target=self._worker, name=f"actorbot-webhook-worker-{len(self._threads) + 1}", daemon=True
-                )
-                self._threads.append(thread)
-                thread.start()
-            elif self._backlog < self._max_pending:
-                self._backlog += 1
-            else:
-                return False
-            self._queue.put((conn, address))
-        return True
-
-    @property
-    def waiting(self) -> int:
-        """Connections accepted that wait for a busy worker."""
-        return self._backlog
-
-    @property
-    def threads(self) -> int:
-        with self._lock:
-            return len(self._threads)
-
-    def wait_idle(self, workers: int, timeout: float) -> bool:
-        """Wait (bounded) until ``workers`` workers are idle; True if they are."""
-        with self._lock:
-            return self._lock.wait_for(lambda: self._idle >= workers, timeout)
-
-    def _worker(self) -> None:
-        first = True
-        while True:
-            if not first:
-                with self._lock:
-                    if self._backlog > 0:
-                        self._backlog -= 1  # take a waiting connection
-                    else:
-                        self._idle += 1
-                        self._lock.notify_all()
-            first = False
-            item = self._queue.get()
-            if item is None:
-                return
-            conn, address = item
-            if self._closed:
-                _close(conn)
-                continue
-            self._work(conn, address)
-
-    def close(self, timeout: float | None) -> None:
-        with self._lock:
-            self._closed = True
-            threads = list(self._threads)
-        for _ in threads:
-            self._queue.put(None)
-        deadline = None if timeout is None else _Real.now() + timeout
-        for thread in threads:
-            thread.join(None if deadline is None else max(0.0, deadline - _Real.now()))
-
-
 def _close(conn: socket.socket) -> None:
     try:
         conn.close()
@@ -292,7 +213,10 @@ class WebhookServer:
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.create_server((host, port), family=family, backlog=backlog)
-        self._pool = _Pool(self._serve_connection, workers, max_pending)
+        self._pool: WorkerPool[tuple[socket.socket, Any]] = WorkerPool(
+            self._serve_item, workers, max_pending=max_pending, name="actorbot-webhook-worker",
+            discard=lambda item: _close(item[0]),
+        )
         self.refusals = RefusalLog(log, "webhook requests refused at the HTTP level")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -415,7 +339,7 @@ class WebhookServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        if self._pool.submit(conn, address):
+        if self._pool.submit((conn, address)):
             return
         self.refusals.refused("busy (every worker taken)")
         try:
@@ -426,6 +350,9 @@ class WebhookServer:
         _close(conn)
 
     # -- a worker thread ---------------------------------------------------------------
+    def _serve_item(self, item: tuple[socket.socket, Any]) -> None:
+        self._serve_connection(*item)
+
     def _serve_connection(self, conn: socket.socket, address: Any) -> None:
         reader = _Reader(conn)
         client = str(address[0]) if isinstance(address, tuple) and address else "?"
