@@ -56,7 +56,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pykka
 
@@ -126,26 +126,21 @@ class Kind(enum.Enum):
 
 @dataclass(eq=False)
 class _Record:
+    """What the supervisor knows of one delegate, whatever its kind; as such, the placeholder
+    of a conversation that is restarting or quarantined (it has no delegate)."""
+
     id: int
     pattern: int | None
     seed: Any
     key: tuple[int, Any] | None
     kind: Kind | None = None
     closing: bool = False
-    ref: pykka.ActorRef[Any] | None = None
-    runner: Any = None  # RunDelegate or the user's startable object
-    listeners: list[Any] = field(default_factory=list)  # queue-based listeners
-    pending: list[Any] = field(default_factory=list)  # for a run-style delegate without a listener yet
-    buffer: list[Deliver] = field(default_factory=list)  # routed while closing (or restarting)
+    buffer: list[Deliver] = field(default_factory=list)  # routed while closing (or restarting, constructing)
     failure: Failure | None = None  # what closed it, when its handler raised
-    handler: Any = None  # the handler object of a create_open (actor) delegate, for conversations()
-    handler_type: type | None = None  # its class, known before it is built
-    constructing: bool = False  # an actor delegate building its handler: deliveries wait in `buffer`
-    restored: list[RestoredEvent] = field(default_factory=list)  # stored events due while constructing
-    active: float = 0.0  # when it last got a delivery (engine clock; create_open delegates)
-    unloaded: bool = False  # closed by an Unload (its record stays stored)
-    moved_to: tuple[int, Any] | None = None  # its chat migrated: the new (pattern, seed)
-    moved: list[Deliver] = field(default_factory=list)  # for moved_to, held until this one drained
+
+    def depth(self) -> int:
+        """Updates waiting for it in its mailbox or queues (``buffer`` aside)."""
+        return 0
 
     @property
     def conversation(self) -> ConversationId | None:
@@ -153,6 +148,43 @@ class _Record:
 
     def describe(self) -> str:
         return f"delegate {self.id} (pattern {self.pattern}, seed {self.seed!r})"
+
+
+@dataclass(eq=False)
+class _ActorRecord(_Record):
+    """A ``create_open`` delegate: an actor running a handler object."""
+
+    ref: pykka.ActorRef[Any] | None = None
+    handler: Any = None  # the handler object, for conversations() (None until Constructed)
+    handler_type: type | None = None  # its class, known before it is built
+    constructing: bool = False  # building its handler: deliveries wait in `buffer`
+    restored: list[RestoredEvent] = field(default_factory=list)  # stored events due while constructing
+    active: float = 0.0  # when it last got a delivery (engine clock)
+    unloaded: bool = False  # closed by an Unload (its record stays stored)
+    moved_to: tuple[int, Any] | None = None  # its chat migrated: the new (pattern, seed)
+    moved: list[Deliver] = field(default_factory=list)  # for moved_to, held until this one drained
+
+    def depth(self) -> int:
+        qsize = getattr(self.ref.actor_inbox, "qsize", None) if self.ref is not None else None
+        return qsize() if qsize is not None else 0  # queue.Queue, or the pool's inbox
+
+
+@dataclass(eq=False)
+class _RunRecord(_Record):
+    """A delegate fed through listener queues: a run-style function (``create_run``, ``call``),
+    a foreign object with ``start()``/``is_alive()``, or the owner of listeners created outside
+    any delegate."""
+
+    runner: Any = None  # RunDelegate or the user's startable object
+    listeners: list[Any] = field(default_factory=list)  # queue-based listeners
+    pending: list[Any] = field(default_factory=list)  # for a run-style delegate without a listener yet
+
+    def depth(self) -> int:
+        queued = sum(inbox.qsize() for inbox in (listener.inbox for listener in tuple(self.listeners)) if inbox)
+        return queued + len(self.pending)
+
+
+_TypedRecord = TypeVar("_TypedRecord", bound=_Record)
 
 
 STATE_VALUES_KEPT = 20
@@ -250,9 +282,9 @@ def _state_values(handler: Any, token: str | None) -> tuple[tuple[str, str], ...
 
 
 def _handler_name(rec: _Record) -> str:
-    if rec.handler_type is not None:
-        return rec.handler_type.__name__
-    runner = rec.runner
+    if isinstance(rec, _ActorRecord):
+        return rec.handler_type.__name__ if rec.handler_type is not None else ""
+    runner = rec.runner if isinstance(rec, _RunRecord) else None
     if isinstance(runner, RunDelegate):
         func = getattr(runner, "func", None) or getattr(runner, "_func", None)
         return str(getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or "function")
@@ -387,16 +419,7 @@ class SupervisorActor(pykka.ThreadingActor):
             if kind is Kind.LISTENER or kind is None:
                 continue
             live += 1
-            depth = 0
-            ref = rec.ref
-            if ref is not None:
-                qsize = getattr(ref.actor_inbox, "qsize", None)  # queue.Queue, or the pool's inbox
-                depth = qsize() if qsize is not None else 0
-            for listener in tuple(rec.listeners):
-                q = getattr(listener, "_queue", None)
-                if q is not None:
-                    depth += q.qsize()
-            depth += len(rec.pending)
+            depth = rec.depth()
             total += depth
             largest = max(largest, depth)
         return {
@@ -426,24 +449,12 @@ class SupervisorActor(pykka.ThreadingActor):
                     state=state,
                     kind=kind.value,
                     handler=_handler_name(rec),
-                    mailbox=self._depth(rec) + len(rec.buffer),
-                    values=_state_values(rec.handler, token) if rec.handler is not None else (),
+                    mailbox=rec.depth() + len(rec.buffer),
+                    values=_state_values(rec.handler, token)
+                    if isinstance(rec, _ActorRecord) and rec.handler is not None else (),
                 )
             )
         return out
-
-    @staticmethod
-    def _depth(rec: _Record) -> int:
-        depth = 0
-        ref = rec.ref
-        if ref is not None:
-            qsize = getattr(ref.actor_inbox, "qsize", None)
-            depth = qsize() if qsize is not None else 0
-        for listener in tuple(rec.listeners):
-            q = getattr(listener, "_queue", None)
-            if q is not None:
-                depth += q.qsize()
-        return depth + len(rec.pending)
 
     # -- routing ---------------------------------------------------------------------------------
     def _unit(self, route: Route) -> Deliver:
@@ -484,10 +495,10 @@ class SupervisorActor(pykka.ThreadingActor):
                     continue
             if rid is not None:
                 rec = self._records[rid]
-                if rec.kind is Kind.FOREIGN and not self._foreign_alive(rec):
+                if isinstance(rec, _RunRecord) and rec.kind is Kind.FOREIGN and not self._foreign_alive(rec):
                     self._forget(rec)
                     rid = None
-                elif rec.closing or rec.constructing or rec.kind is not Kind.ACTOR:
+                elif rec.closing or not isinstance(rec, _ActorRecord) or rec.constructing:
                     targets[rid] = None  # buffered while closing or constructing; run-style listeners filter
             if rid is None:
                 starts.append((p, seed))
@@ -522,20 +533,21 @@ class SupervisorActor(pykka.ThreadingActor):
         for p in patterns:
             rid = self._seeds.get((p, old))
             rec = self._records.get(rid) if rid is not None else None
-            if rec is not None and rec.kind is Kind.ACTOR and not rec.closing:
+            if isinstance(rec, _ActorRecord) and not rec.closing:
                 rec.moved_to = (p, new)
                 self._moving[(p, new)] = rec.id
 
-    def _moving_holder(self, key: tuple[int, Any]) -> _Record | None:
+    def _moving_holder(self, key: tuple[int, Any]) -> _ActorRecord | None:
         rid = self._moving.get(key)
         rec = self._records.get(rid) if rid is not None else None
-        if rec is None:
+        if not isinstance(rec, _ActorRecord):
             self._moving.pop(key, None)
+            return None
         return rec
 
     def _release_moved(self, rec: _Record) -> None:
         """``rec`` (migrating) is gone: its held updates go to the conversation of the new chat id."""
-        if rec.moved_to is None:
+        if not isinstance(rec, _ActorRecord) or rec.moved_to is None:
             return
         key = rec.moved_to
         if self._moving.get(key) == rec.id:
@@ -566,7 +578,7 @@ class SupervisorActor(pykka.ThreadingActor):
         idle_since = _clock.now() - after
         busy = False
         for rec in list(self._records.values()):
-            if rec.kind is not Kind.ACTOR or rec.closing or rec.key is None or rec.ref is None:
+            if not isinstance(rec, _ActorRecord) or rec.closing or rec.key is None or rec.ref is None:
                 continue
             if rec.active <= idle_since and rec.moved_to is None:
                 self._engine.tell(rec.ref, Unload())
@@ -591,12 +603,13 @@ class SupervisorActor(pykka.ThreadingActor):
         return owner
 
     def _deliver(self, rec: _Record, delivery: Deliver) -> None:
-        if rec.closing or rec.constructing or rec.kind is Kind.RESTARTING:
-            rec.buffer.append(delivery)
+        if (rec.closing or rec.kind is None or rec.kind is Kind.RESTARTING
+                or (isinstance(rec, _ActorRecord) and rec.constructing)):
+            rec.buffer.append(delivery)  # kind None: its delegator is still running (a nested handle())
         elif rec.kind is Kind.QUARANTINED:
             assert rec.failure is not None
             self._dead_letter(delivery, rec.failure.error, rec, "quarantined")
-        elif rec.kind is Kind.ACTOR:
+        elif isinstance(rec, _ActorRecord):
             assert rec.ref is not None
             if self._engine.unload_after is not None:
                 rec.active = _clock.now()
@@ -605,6 +618,8 @@ class SupervisorActor(pykka.ThreadingActor):
             if not self._engine.tell(rec.ref, delivery):
                 logger.warning("%s died outside the close protocol", rec.describe())
                 self._finish(rec, [delivery])
+        elif not isinstance(rec, _RunRecord):
+            raise AssertionError(f"{rec.describe()} of kind {rec.kind} takes no delivery")
         elif rec.listeners:
             for listener in rec.listeners:
                 self._engine.activity.begin()
@@ -620,7 +635,7 @@ class SupervisorActor(pykka.ThreadingActor):
         """Start a delegate for ``(p, seed)`` with ``first`` as its first message, then ``pending``."""
         rid = self._engine.next_id()
         key = (p, seed) if _hashable(seed) else None
-        rec = _Record(rid, p, seed, key)
+        rec = _Record(rid, p, seed, key)  # provisional: its kind is known once the delegator returned
         self._records[rid] = rec
         if key is not None:
             self._seeds[key] = rid
@@ -630,7 +645,7 @@ class SupervisorActor(pykka.ThreadingActor):
         engine.local.delegate_id = rid
         try:
             made = delegator((engine.bot, first.update, seed))
-            self._launch(rec, made, first)
+            rec = self._launch(rec, made, first)
         except Exception as exc:
             engine.reporter.report(exc, first.update, rec.conversation)
             self._forget(rec)
@@ -644,17 +659,23 @@ class SupervisorActor(pykka.ThreadingActor):
         finally:
             engine.local.delegate_id = previous
         logger.debug("started %s as %s", rec.describe(), rec.kind.value if rec.kind else "?")
+        if not isinstance(rec, _ActorRecord):  # routed to it while its delegator ran (a nested handle())
+            early, rec.buffer = rec.buffer, []
+            for delivery in early:
+                self._deliver(rec, delivery)
         for later in pending or ():
             self._deliver(rec, later)
         return rec
 
-    def _launch(self, rec: _Record, made: Any, first: Deliver) -> None:
+    def _launch(self, provisional: _Record, made: Any, first: Deliver) -> _Record:
+        """Start what the delegator ``made``; its record, of the kind that says, replaces ``provisional``."""
         engine = self._engine
+        ids = (provisional.id, provisional.pattern, provisional.seed, provisional.key)
         if isinstance(made, HandlerDelegate):
-            self._set_kind(rec, Kind.ACTOR)
-            rec.handler = made.handler  # None until Constructed (create_open builds it on the actor's thread)
-            rec.handler_type = made.handler_type
-            rec.constructing = True  # until its captures are in the index (Constructed)
+            # handler: None until Constructed (create_open builds it on the actor's thread);
+            # constructing until its captures are in the index
+            rec = self._typed(provisional, _ActorRecord(*ids, handler=made.handler, handler_type=made.handler_type,
+                                                        constructing=True), Kind.ACTOR)
             engine.activity.begin()  # released by the actor once it handled the initial message
             try:
                 stamp = first.stamp
@@ -667,40 +688,38 @@ class SupervisorActor(pykka.ThreadingActor):
             if engine.unload_after is not None:
                 rec.active = _clock.now()
                 self._ensure_sweep()
-            return
+            return rec
         self._end(first)  # a run-style or foreign delegate takes its first update as it starts
         if _startable(made):
-            self._set_kind(rec, Kind.FOREIGN)
-            rec.runner = made
+            foreign = self._typed(provisional, _RunRecord(*ids, runner=made), Kind.FOREIGN)
             made.start()
-            return
+            return foreign
         if callable(made):
-            runner = RunDelegate(engine, rec.id, made)
+            runner = RunDelegate(engine, provisional.id, made)
         elif _valid_call_tuple(made):
             func, args, kwargs = made
-            runner = RunDelegate(engine, rec.id, func, tuple(args), kwargs)
+            runner = RunDelegate(engine, provisional.id, func, tuple(args), kwargs)
         else:
             raise RuntimeError(
                 "a delegator must return an object with start() and is_alive(), a function, "
                 f"or a (function, args, kwargs) tuple, not {type(made).__name__}"
             )
-        self._set_kind(rec, Kind.RUN)
-        rec.runner = runner
-        engine.mark_busy(rec.id)  # busy until its first wait() or its end
+        run = self._typed(provisional, _RunRecord(*ids, runner=runner), Kind.RUN)
+        engine.mark_busy(run.id)  # busy until its first wait() or its end
         engine.track_thread(runner.thread)
         runner.start()
+        return run
 
-    def _set_kind(self, rec: _Record, kind: Kind) -> None:
+    def _typed(self, provisional: _Record, rec: _TypedRecord, kind: Kind) -> _TypedRecord:
+        """``rec`` (of ``kind``) replaces ``provisional`` in the tables, with what was routed to it."""
+        rec.buffer = provisional.buffer
         rec.kind = kind
+        self._records[rec.id] = rec
         self._engine.kinds[rec.id] = kind
-        if kind is not Kind.ACTOR:
-            for listener in rec.listeners:
-                listener.open_inbox()
-        else:
-            rec.listeners.clear()  # an actor delegate's listeners only carry its captures
+        return rec
 
     @staticmethod
-    def _foreign_alive(rec: _Record) -> bool:
+    def _foreign_alive(rec: _RunRecord) -> bool:
         try:
             return bool(rec.runner.is_alive())
         except Exception:
@@ -741,12 +760,11 @@ class SupervisorActor(pykka.ThreadingActor):
         if rec is None:
             if self._engine.kinds.get(delegate_id) is not Kind.LISTENER:
                 return  # its delegate is gone already
-            rec = _Record(delegate_id, None, None, None, kind=Kind.LISTENER)
+            rec = _RunRecord(delegate_id, None, None, None, kind=Kind.LISTENER)
             self._records[delegate_id] = rec
-        if rec.kind is Kind.ACTOR:
-            return
-        if rec.kind is not None:
-            listener.open_inbox()
+        if not isinstance(rec, _RunRecord):
+            return  # an actor delegate's listeners only carry its captures
+        listener.open_inbox()
         rec.listeners.append(listener)
         inbox = listener.inbox
         if rec.pending and inbox is not None:
@@ -761,12 +779,15 @@ class SupervisorActor(pykka.ThreadingActor):
             return
         rec.closing = True
         rec.failure = failure
-        if unloaded:
-            rec.unloaded = True
-            self.unloaded += 1
-        if rec.kind is Kind.ACTOR:
+        if isinstance(rec, _ActorRecord):
+            if unloaded:
+                rec.unloaded = True
+                self.unloaded += 1
             assert rec.ref is not None
             self._engine.tell(rec.ref, Drain())
+            return
+        if not isinstance(rec, _RunRecord):
+            self._finish(rec, [])
             return
         # A run-style delegate's thread has ended: take back what it did not consume.
         bounced: list[Any] = list(rec.pending)
@@ -793,7 +814,7 @@ class SupervisorActor(pykka.ThreadingActor):
         """Delegate ``rid`` built its handler, and its constructor's captures are in the index
         (they were told before this): deliver what waited, as its captures say."""
         rec = self._records.get(rid)
-        if rec is None or not rec.constructing or rec.closing:
+        if not isinstance(rec, _ActorRecord) or not rec.constructing or rec.closing:
             return
         rec.constructing = False
         rec.handler = handler
@@ -816,7 +837,9 @@ class SupervisorActor(pykka.ThreadingActor):
     def _finish(self, rec: _Record, bounced: list[Deliver]) -> None:
         """Remove ``rec`` and hand what it did not handle to a fresh delegate for its seed."""
         buffered, rec.buffer = rec.buffer, []
-        restored, rec.restored = rec.restored, []
+        restored: list[RestoredEvent] = []
+        if isinstance(rec, _ActorRecord):
+            restored, rec.restored = rec.restored, []
         self._forget(rec)
         self._release_moved(rec)
         for event in restored:  # due while it was building its handler: for its successor
@@ -914,10 +937,11 @@ class SupervisorActor(pykka.ThreadingActor):
             return
         rid = self._seeds.get((restored.pattern, restored.seed))
         rec = self._records.get(rid) if rid is not None else None
-        if rec is not None and rec.constructing and not rec.closing:
+        if isinstance(rec, _ActorRecord) and rec.constructing and not rec.closing:
             rec.restored.append(restored)  # its event space is known once its handler is built
             return
-        space = getattr(getattr(rec.handler, "scheduler", None), "event_space", None) if rec is not None else None
+        handler = rec.handler if isinstance(rec, _ActorRecord) else None
+        space = getattr(getattr(handler, "scheduler", None), "event_space", None)
         body = {**restored.data, "source": {"space": space, "id": restored.seed}, "restored": True}
         delivery = Deliver({restored.flavor: body})
         if rec is not None:
@@ -949,7 +973,7 @@ class SupervisorActor(pykka.ThreadingActor):
     def _redeliver(self, gone: _Record, delivery: Deliver) -> None:
         update = delivery.update
         if _is_idle_event(update) and not _restored(update):
-            if not gone.unloaded:
+            if not (isinstance(gone, _ActorRecord) and gone.unloaded):
                 return  # a stale idle timeout of the delegate that closed
             # its timeout fired as it unloaded: it closes the rebuilt conversation unless a message came first
             update = {"_idle": {**update["_idle"], "restored": True}}
@@ -997,15 +1021,16 @@ class SupervisorActor(pykka.ThreadingActor):
         engine = self._engine
         actors: list[tuple[_Record, pykka.ActorRef[Any]]] = []
         for rec in list(self._records.values()):
-            if rec.kind is Kind.ACTOR and rec.ref is not None:
+            if isinstance(rec, _ActorRecord) and rec.ref is not None:
                 if engine.tell(rec.ref, Shutdown()):
                     actors.append((rec, rec.ref))
             elif rec.kind is Kind.RESTARTING and rec.buffer:
                 logger.warning("%s was waiting to restart: %d update(s) not handled", rec.conversation, len(rec.buffer))
-            for listener in rec.listeners:
-                inbox = listener.inbox
-                if inbox is not None:
-                    inbox.put(SHUTDOWN_SENTINEL)
+            elif isinstance(rec, _RunRecord):
+                for listener in rec.listeners:
+                    inbox = listener.inbox
+                    if inbox is not None:
+                        inbox.put(SHUTDOWN_SENTINEL)
         deadline = Deadline(grace)
         for rec, ref in actors:
             if not ref.actor_stopped.wait(deadline.remaining()):
