@@ -138,11 +138,12 @@ def run_one(library: str, delegates: int, updates: int) -> dict[str, Any]:
     spawn_s = time.perf_counter() - t0
     per_delegate = (rss_bytes() - base_rss) / delegates
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for n in range(updates):
         bot.handle(make_update(1 + n % delegates, 2 + n))
     replies.wait_for(delegates + updates, timeout=600)
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     t1 = time.perf_counter()
     stop()
     return {
@@ -151,6 +152,7 @@ def run_one(library: str, delegates: int, updates: int) -> dict[str, Any]:
         "updates": updates,
         "updates_per_s": updates / elapsed,
         "us_per_update": elapsed / updates * 1e6,
+        "cpu_us_per_update": cpu / updates * 1e6,
         "kib_per_delegate": per_delegate / 1024,
         "spawn_s": spawn_s,
         "stop_s": time.perf_counter() - t1,
@@ -193,7 +195,8 @@ def main() -> None:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = rows[-1]
             print(f"{r['library']:>16} {r['delegates']:>6} delegates: {r['updates_per_s']:>9.0f} updates/s "
-                  f"{r['us_per_update']:>8.1f} us/update {r['kib_per_delegate']:>6.1f} KiB/delegate "
+                  f"{r['us_per_update']:>8.1f} us/update ({r['cpu_us_per_update']:.1f} CPU) "
+                  f"{r['kib_per_delegate']:>6.1f} KiB/delegate "
                   f"(spawn {r['spawn_s']:.2f}s, stop {r['stop_s']:.2f}s)", flush=True)
 
     by = {(r["library"], r["delegates"]): r for r in rows}
