@@ -149,6 +149,23 @@ def _extract(data: Any, shape: Any) -> set[tuple[Any, ...]]:
     return {tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*per_entry)}
 
 
+def _fully_indexed(template: Any) -> bool:
+    """Whether ``template``'s shape is all of it: plain keys, equality leaves and sub-dicts of
+    the same kind only. Then a message found in its index bucket matches it (its leaf values
+    were looked up by equality along the same paths): :func:`match` need not run again."""
+    if not isinstance(template, dict) or not template:
+        return False
+    for key, value in template.items():
+        if _is_regex(key) or not _hashable(key):
+            return False
+        if isinstance(value, dict):
+            if not _fully_indexed(value):
+                return False
+        elif callable(value) or not _hashable(value):
+            return False
+    return True
+
+
 @dataclass(frozen=True, eq=False)
 class Capture:
     """One pattern registered for one owner (a delegate id); identity-compared, it is the
@@ -169,6 +186,7 @@ class CaptureIndex:
     _by_shape: dict[Any, dict[tuple[Any, ...], dict[int, Capture]]] = field(default_factory=dict)
     _linear: dict[int, Capture] = field(default_factory=dict)
     _by_owner: dict[int, dict[int, tuple[Capture, Any, Any]]] = field(default_factory=dict)
+    _exact: set[int] = field(default_factory=set)  # ids of captures a bucket hit matches (no match() run)
 
     def add(self, capture: Capture) -> None:
         """Register a capture (adding the same token twice has no effect)."""
@@ -187,6 +205,8 @@ class CaptureIndex:
         else:
             bucket = self._by_shape.setdefault(shape, {}).setdefault(values, {})  # type: ignore[arg-type]
             bucket[id(capture)] = capture
+            if len(capture.templates) == 1 and _fully_indexed(capture.templates[0]):
+                self._exact.add(id(capture))
         owned[id(capture)] = (capture, shape, values)
 
     def remove(self, capture: Capture) -> None:
@@ -197,6 +217,7 @@ class CaptureIndex:
             return
         if not owned:
             del self._by_owner[capture.owner]
+        self._exact.discard(id(capture))
         _, shape, values = entry
         if shape is None:
             self._linear.pop(id(capture), None)
@@ -235,13 +256,14 @@ class CaptureIndex:
     def matching_owners(self, msg: Any) -> list[int]:
         """Owners with at least one pattern ``msg`` matches, in ascending owner order."""
         hits: set[int] = set()
+        exact = self._exact
         for shape, table in self._by_shape.items():
             for values in _extract(msg, shape):
                 bucket = table.get(values)
                 if not bucket:
                     continue
                 for capture in bucket.values():
-                    if capture.owner not in hits and _safe_match(msg, capture):
+                    if capture.owner not in hits and (id(capture) in exact or _safe_match(msg, capture)):
                         hits.add(capture.owner)
         for capture in self._linear.values():
             if capture.owner not in hits and _safe_match(msg, capture):
