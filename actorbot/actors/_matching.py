@@ -187,6 +187,7 @@ class CaptureIndex:
     _linear: dict[int, Capture] = field(default_factory=dict)
     _by_owner: dict[int, dict[int, tuple[Capture, Any, Any]]] = field(default_factory=dict)
     _exact: set[int] = field(default_factory=set)  # ids of captures a bucket hit matches (no match() run)
+    _shapes: dict[Any, Any] = field(default_factory=dict)  # each shape in use -> its one shared copy
 
     def add(self, capture: Capture) -> None:
         """Register a capture (adding the same token twice has no effect)."""
@@ -203,6 +204,7 @@ class CaptureIndex:
         if shape is None:
             self._linear[id(capture)] = capture
         else:
+            shape = self._shapes.setdefault(shape, shape)  # one copy for the many captures of a shape
             bucket = self._by_shape.setdefault(shape, {}).setdefault(values, {})  # type: ignore[arg-type]
             bucket[id(capture)] = capture
             if len(capture.templates) == 1 and _fully_indexed(capture.templates[0]):
@@ -229,6 +231,7 @@ class CaptureIndex:
             del table[values]
             if not table:
                 del self._by_shape[shape]
+                self._shapes.pop(shape, None)
 
     def remove_owner(self, owner: int) -> None:
         """Forget every capture of ``owner``."""
