@@ -2,9 +2,11 @@
 
 :class:`EventScheduler` is the object behind ``bot.scheduler`` (telepot's
 ``Bot.Scheduler`` interface: ``event_at``, ``event_later``, ``event_now``,
-``cancel``, ``on_event``). Scheduling and cancelling are synchronous and run on the
-caller's thread under the table's lock (so ``cancel`` can raise
-:class:`~actorbot.exception.EventNotFound` at once, as telepot's did). Firing runs on
+``cancel``, ``on_event``). Scheduling, cancelling and postponing are synchronous and run
+on the caller's thread under the table's lock (so ``cancel`` can raise
+:class:`~actorbot.exception.EventNotFound` at once, as telepot's did). ``postpone`` (what a
+delegate's idle timer does on every message) only moves the event's time: the scheduler's
+thread is not woken, and finds the event postponed when its old time comes. Firing runs on
 the scheduler actor's thread: its inbox ``get()`` waits (in real time) exactly until the
 next event is due, or until a :class:`~actorbot.actors._messages.Wake` arrives (a new
 earliest event, or :meth:`EventScheduler.poke`). There is no polling loop.
