@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +85,8 @@ _LEAF = "<leaf>"
 
 
 def _hashable(value: Any) -> bool:
-    if not isinstance(value, Hashable):
-        return False
     try:
-        hash(value)
+        hash(value)  # raises for what ``Hashable`` rejects too (``__hash__ = None``)
     except TypeError:
         return False
     return True
@@ -115,7 +113,8 @@ def _shape_of(template: Mapping[Any, Any]) -> tuple[tuple[Any, Any], tuple[Any, 
             entries.append((keyspec, _LEAF, (value,)))
     if not entries:
         return None
-    entries.sort(key=lambda e: repr(e[0]))
+    if len(entries) > 1:
+        entries.sort(key=lambda e: repr(e[0]))
     shape = tuple((e[0], e[1]) for e in entries)
     values = tuple(itertools.chain.from_iterable(e[2] for e in entries))
     return shape, values  # type: ignore[return-value]
