@@ -137,6 +137,9 @@ _PAYLOAD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("removed_chat_boost", ("boost_id", "remove_date")),
     ("managed_bot", ("user", "bot")),
 )
+_PAYLOAD_KEY_SETS: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (name, frozenset(keys)) for name, keys in _PAYLOAD_RULES
+)
 
 # Content types in telepot 12.7's order (with amanobot's ``animation`` and ``poll``). Among
 # the types telepot knew, its order decides (a venue carries ``venue`` and ``location``:
@@ -204,10 +207,11 @@ def flavor(msg: Mapping[str, Any]) -> str:
     version does not know, as :func:`extract_message` wraps it. Otherwise
     :class:`~actorbot.exception.BadFlavor` is raised.
     """
-    if not isinstance(msg, Mapping):
+    if type(msg) is not dict and not isinstance(msg, Mapping):
         raise BadFlavor(msg)
-    for name, keys in _PAYLOAD_RULES:
-        if all(k in msg for k in keys):
+    present = msg.keys()
+    for name, keys in _PAYLOAD_KEY_SETS:
+        if present >= keys:
             return name
     if len(msg) == 1:
         return str(next(iter(msg)))

@@ -18,6 +18,11 @@ Usage (telepot needs ``pip install -r benchmarks/requirements.txt``):
     python benchmarks/dispatch.py --sizes 100 1000 --updates 5000
     python benchmarks/dispatch.py --libraries actorbot --runtime pool
 
+``--feed`` picks how updates reach actorbot: ``handle`` (``bot.handle(msg)`` per update,
+one blocking round trip to the supervisor each, as telepot is fed) or ``intake`` (raw
+updates in batches of 100 through ``bot.intake.accept``, as the polling loop feeds them:
+one round trip per batch). telepot is always fed with ``handle``.
+
 ``--runtime`` picks actorbot's delegate runtime (``DelegatorBot(..., runtime=...)``):
 ``threads`` (a thread per delegate), ``pool`` (delegates multiplexed on a worker pool)
 or ``both`` (the default: a row for each).
@@ -127,30 +132,49 @@ def build(library: str, replies: Replies) -> tuple[Any, Callable[[], None]]:
     return bot, stop
 
 
-def run_one(library: str, delegates: int, updates: int) -> dict[str, Any]:
+BATCH = 100  # updates per intake.accept call (getUpdates' largest batch)
+
+
+def feeder(bot: Any, feed: str) -> Callable[[list[dict[str, Any]]], None]:
+    """A function handing a list of messages to ``bot``, as ``feed`` says (see the docstring)."""
+    if feed == "handle" or not hasattr(bot, "intake"):
+        def by_handle(messages: list[dict[str, Any]]) -> None:
+            for msg in messages:
+                bot.handle(msg)
+        return by_handle
+    next_id = iter(range(1, 1 << 62))
+
+    def by_intake(messages: list[dict[str, Any]]) -> None:
+        for i in range(0, len(messages), BATCH):
+            bot.intake.accept([{"update_id": next(next_id), "message": m} for m in messages[i:i + BATCH]])
+    return by_intake
+
+
+def run_one(library: str, delegates: int, updates: int, feed: str = "handle") -> dict[str, Any]:
     replies = Replies()
     bot, stop = build(library, replies)
+    give = feeder(bot, feed)
     base_rss = rss_bytes()
     t0 = time.perf_counter()
-    for chat in range(1, delegates + 1):
-        bot.handle(make_update(chat, 1))
+    give([make_update(chat, 1) for chat in range(1, delegates + 1)])
     replies.wait_for(delegates, timeout=600)
     spawn_s = time.perf_counter() - t0
     per_delegate = (rss_bytes() - base_rss) / delegates
 
-    t0 = time.perf_counter()
-    for n in range(updates):
-        bot.handle(make_update(1 + n % delegates, 2 + n))
+    t0, c0 = time.perf_counter(), time.process_time()
+    give([make_update(1 + n % delegates, 2 + n) for n in range(updates)])
     replies.wait_for(delegates + updates, timeout=600)
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     t1 = time.perf_counter()
     stop()
     return {
-        "library": library,
+        "library": library if library == "telepot" else f"{library}/{feed}",
         "delegates": delegates,
         "updates": updates,
         "updates_per_s": updates / elapsed,
         "us_per_update": elapsed / updates * 1e6,
+        "cpu_us_per_update": cpu / updates * 1e6,
         "kib_per_delegate": per_delegate / 1024,
         "spawn_s": spawn_s,
         "stop_s": time.perf_counter() - t1,
@@ -167,12 +191,14 @@ def main() -> None:
     parser.add_argument("--libraries", nargs="+", default=["actorbot", "telepot"])
     parser.add_argument("--runtime", choices=["threads", "pool", "both"], default="both",
                         help="actorbot's delegate runtime (default: a row for each)")
-    parser.add_argument("--one", nargs=3, metavar=("LIBRARY", "DELEGATES", "UPDATES"), help=argparse.SUPPRESS)
+    parser.add_argument("--feed", choices=["handle", "intake"], default="handle",
+                        help="how updates reach actorbot (see the docstring)")
+    parser.add_argument("--one", nargs=4, metavar=("LIBRARY", "DELEGATES", "UPDATES", "FEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
-        library, delegates, updates = args.one
-        print(json.dumps(run_one(library, int(delegates), int(updates))), flush=True)
+        library, delegates, updates, feed = args.one
+        print(json.dumps(run_one(library, int(delegates), int(updates), feed)), flush=True)
         os._exit(0)  # telepot's delegate threads cannot be stopped; leave without joining them
 
     runtimes = ["threads", "pool"] if args.runtime == "both" else [args.runtime]
@@ -184,7 +210,7 @@ def main() -> None:
         updates = args.telepot_updates if library == "telepot" else args.updates
         for n in sizes:
             out = subprocess.run(
-                [sys.executable, __file__, "--one", library, str(n), str(updates)],
+                [sys.executable, __file__, "--one", library, str(n), str(updates), args.feed],
                 capture_output=True, text=True, timeout=1800,
             )
             if out.returncode != 0:
@@ -193,12 +219,13 @@ def main() -> None:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = rows[-1]
             print(f"{r['library']:>16} {r['delegates']:>6} delegates: {r['updates_per_s']:>9.0f} updates/s "
-                  f"{r['us_per_update']:>8.1f} us/update {r['kib_per_delegate']:>6.1f} KiB/delegate "
+                  f"{r['us_per_update']:>8.1f} us/update ({r['cpu_us_per_update']:.1f} CPU) "
+                  f"{r['kib_per_delegate']:>6.1f} KiB/delegate "
                   f"(spawn {r['spawn_s']:.2f}s, stop {r['stop_s']:.2f}s)", flush=True)
 
     by = {(r["library"], r["delegates"]): r for r in rows}
     for runtime in runtimes:
-        name = f"actorbot:{runtime}"
+        name = f"actorbot:{runtime}/{args.feed}"
         a100, a10k = by.get((name, 100)), by.get((name, 10000))
         if a100 and a10k:
             print(f"{name} cost at 10,000 / cost at 100: "

@@ -25,6 +25,7 @@ This module has no state; it runs on the caller's thread.
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Callable
 
 __all__ = ["now", "real_monotonic", "Deadline"]
@@ -40,8 +41,21 @@ def _through(read: Callable[[], float], depth: int) -> float:
     return _through(read, depth - 1)
 
 
+_BUILTIN_TIME: tuple[Callable[[], float] | None] = (
+    time.time if isinstance(time.time, types.BuiltinFunctionType) else None,
+)
+"""The interpreter's own ``time.time`` (None if this module was imported under freezegun),
+in a tuple: freezegun replaces every module attribute that *is* ``time.time``."""
+
+
 def now() -> float:
-    """Seconds since the epoch, as ``time.time()``; frozen time under freezegun, on any thread."""
+    """Seconds since the epoch, as ``time.time()``; frozen time under freezegun, on any thread.
+
+    While ``time.time`` is the interpreter's own (no freezegun active) it is called
+    directly; only a replaced one is called through the shielding frames."""
+    read = time.time
+    if read is _BUILTIN_TIME[0]:
+        return read()
     return _through(_wall, _SHIELD_DEPTH)
 
 

@@ -325,7 +325,8 @@ class _DelegateBehaviour(pykka.Actor):
         changed = self._state.changes()
         events, events_text = self._pending_events()
         origins, origins_text = self._origins()
-        if changed is None and uid is None and events_text == self._events_text and origins_text == self._origins_text:
+        if (changed is None and (uid is None or not self._port.durable)  # no journal: ``applied`` is never read
+                and events_text == self._events_text and origins_text == self._origins_text):
             return writes
         if uid is not None:
             self._applied = uid

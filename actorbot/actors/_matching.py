@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +85,8 @@ _LEAF = "<leaf>"
 
 
 def _hashable(value: Any) -> bool:
-    if not isinstance(value, Hashable):
-        return False
     try:
-        hash(value)
+        hash(value)  # raises for what ``Hashable`` rejects too (``__hash__ = None``)
     except TypeError:
         return False
     return True
@@ -115,7 +113,8 @@ def _shape_of(template: Mapping[Any, Any]) -> tuple[tuple[Any, Any], tuple[Any, 
             entries.append((keyspec, _LEAF, (value,)))
     if not entries:
         return None
-    entries.sort(key=lambda e: repr(e[0]))
+    if len(entries) > 1:
+        entries.sort(key=lambda e: repr(e[0]))
     shape = tuple((e[0], e[1]) for e in entries)
     values = tuple(itertools.chain.from_iterable(e[2] for e in entries))
     return shape, values  # type: ignore[return-value]
@@ -149,6 +148,23 @@ def _extract(data: Any, shape: Any) -> set[tuple[Any, ...]]:
     return {tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*per_entry)}
 
 
+def _fully_indexed(template: Any) -> bool:
+    """Whether ``template``'s shape is all of it: plain keys, equality leaves and sub-dicts of
+    the same kind only. Then a message found in its index bucket matches it (its leaf values
+    were looked up by equality along the same paths): :func:`match` need not run again."""
+    if not isinstance(template, dict) or not template:
+        return False
+    for key, value in template.items():
+        if _is_regex(key) or not _hashable(key):
+            return False
+        if isinstance(value, dict):
+            if not _fully_indexed(value):
+                return False
+        elif callable(value) or not _hashable(value):
+            return False
+    return True
+
+
 @dataclass(frozen=True, eq=False)
 class Capture:
     """One pattern registered for one owner (a delegate id); identity-compared, it is the
@@ -169,6 +185,8 @@ class CaptureIndex:
     _by_shape: dict[Any, dict[tuple[Any, ...], dict[int, Capture]]] = field(default_factory=dict)
     _linear: dict[int, Capture] = field(default_factory=dict)
     _by_owner: dict[int, dict[int, tuple[Capture, Any, Any]]] = field(default_factory=dict)
+    _exact: set[int] = field(default_factory=set)  # ids of captures a bucket hit matches (no match() run)
+    _shapes: dict[Any, Any] = field(default_factory=dict)  # each shape in use -> its one shared copy
 
     def add(self, capture: Capture) -> None:
         """Register a capture (adding the same token twice has no effect)."""
@@ -185,8 +203,11 @@ class CaptureIndex:
         if shape is None:
             self._linear[id(capture)] = capture
         else:
+            shape = self._shapes.setdefault(shape, shape)  # one copy for the many captures of a shape
             bucket = self._by_shape.setdefault(shape, {}).setdefault(values, {})  # type: ignore[arg-type]
             bucket[id(capture)] = capture
+            if len(capture.templates) == 1 and _fully_indexed(capture.templates[0]):
+                self._exact.add(id(capture))
         owned[id(capture)] = (capture, shape, values)
 
     def remove(self, capture: Capture) -> None:
@@ -197,6 +218,7 @@ class CaptureIndex:
             return
         if not owned:
             del self._by_owner[capture.owner]
+        self._exact.discard(id(capture))
         _, shape, values = entry
         if shape is None:
             self._linear.pop(id(capture), None)
@@ -208,6 +230,7 @@ class CaptureIndex:
             del table[values]
             if not table:
                 del self._by_shape[shape]
+                self._shapes.pop(shape, None)
 
     def remove_owner(self, owner: int) -> None:
         """Forget every capture of ``owner``."""
@@ -235,13 +258,14 @@ class CaptureIndex:
     def matching_owners(self, msg: Any) -> list[int]:
         """Owners with at least one pattern ``msg`` matches, in ascending owner order."""
         hits: set[int] = set()
+        exact = self._exact
         for shape, table in self._by_shape.items():
             for values in _extract(msg, shape):
                 bucket = table.get(values)
                 if not bucket:
                     continue
                 for capture in bucket.values():
-                    if capture.owner not in hits and _safe_match(msg, capture):
+                    if capture.owner not in hits and (id(capture) in exact or _safe_match(msg, capture)):
                         hits.add(capture.owner)
         for capture in self._linear.values():
             if capture.owner not in hits and _safe_match(msg, capture):

@@ -2,9 +2,11 @@
 
 :class:`EventScheduler` is the object behind ``bot.scheduler`` (telepot's
 ``Bot.Scheduler`` interface: ``event_at``, ``event_later``, ``event_now``,
-``cancel``, ``on_event``). Scheduling and cancelling are synchronous and run on the
-caller's thread under the table's lock (so ``cancel`` can raise
-:class:`~actorbot.exception.EventNotFound` at once, as telepot's did). Firing runs on
+``cancel``, ``on_event``). Scheduling, cancelling and postponing are synchronous and run
+on the caller's thread under the table's lock (so ``cancel`` can raise
+:class:`~actorbot.exception.EventNotFound` at once, as telepot's did). ``postpone`` (what a
+delegate's idle timer does on every message) only moves the event's time: the scheduler's
+thread is not woken, and finds the event postponed when its old time comes. Firing runs on
 the scheduler actor's thread: its inbox ``get()`` waits (in real time) exactly until the
 next event is due, or until a :class:`~actorbot.actors._messages.Wake` arrives (a new
 earliest event, or :meth:`EventScheduler.poke`). There is no polling loop.
@@ -42,15 +44,22 @@ __all__ = ["Event", "EventScheduler"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, eq=False)
 class Event:
     """A scheduled event: when (epoch seconds) and what (a dict, or a function returning one).
 
     Compared by identity: it is the handle :meth:`EventScheduler.cancel` takes.
+    ``timestamp`` is when it fires; :meth:`EventScheduler.postpone` moves it (under the
+    table's lock), the handle stays the same.
     """
 
-    timestamp: float
-    data: Any
+    __slots__ = ("timestamp", "data")
+
+    def __init__(self, timestamp: float, data: Any) -> None:
+        self.timestamp = timestamp
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Event(timestamp={self.timestamp!r}, data={self.data!r})"
 
 
 class _Tick:
@@ -88,7 +97,15 @@ class _TimedInbox(queue.Queue):  # type: ignore[type-arg]
 
 
 class _EventTable:
-    """Pending events ordered by time; lazy deletion for cancelled ones. Thread-safe."""
+    """Pending events ordered by time; lazy deletion for cancelled ones. Thread-safe.
+
+    A heap entry ``(key, seq, event)`` is current when the event is live and ``key`` is its
+    ``timestamp``. :meth:`postpone` only changes the timestamp (no heap work): an entry
+    found at the top with a key below its event's timestamp is pushed again at that
+    timestamp, and one above it is dropped (a later :meth:`postpone` to an earlier time
+    pushed a current one). A live event always has an entry with a key at most its
+    timestamp, so it fires on time.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -113,12 +130,35 @@ class _EventTable:
                 self._heap = [entry for entry in self._heap if id(entry[2]) in self._live]
                 heapq.heapify(self._heap)
 
+    def postpone(self, event: Event, when: float) -> bool | None:
+        """Make ``event`` fire at ``when`` instead: None (and nothing done) if it is not
+        pending, else whether it became the earliest event (only ever when moved earlier)."""
+        with self._lock:
+            if id(event) not in self._live:
+                return None
+            earlier = when < event.timestamp
+            event.timestamp = when
+            if not earlier:
+                return False
+            heapq.heappush(self._heap, (when, next(self._seq), event))  # an entry of its own
+            self._prune()
+            return self._heap[0][2] is event
+
     def _prune(self) -> None:
-        while self._heap and id(self._heap[0][2]) not in self._live:
-            heapq.heappop(self._heap)
+        # Drop cancelled entries and stale ones; push postponed ones again at their time.
+        heap = self._heap
+        while heap:
+            key, _, event = heap[0]
+            if id(event) not in self._live or key > event.timestamp:
+                heapq.heappop(heap)
+            elif key < event.timestamp:
+                heapq.heapreplace(heap, (event.timestamp, next(self._seq), event))
+            else:
+                return
 
     def next_due(self) -> float | None:
         with self._lock:
+            self._prune()
             return self._heap[0][0] if self._heap else None
 
     def seconds_to_due(self) -> float | None:
@@ -132,10 +172,11 @@ class _EventTable:
     def pop_due(self, now: float) -> list[Event]:
         with self._lock:
             due: list[Event] = []
+            self._prune()
             while self._heap and self._heap[0][0] <= now:
                 _, _, event = heapq.heappop(self._heap)
-                if self._live.pop(id(event), None) is not None:
-                    due.append(event)
+                del self._live[id(event)]  # the top is current after a prune
+                due.append(event)
                 self._prune()
             return due
 
@@ -220,6 +261,24 @@ class EventScheduler:
     def is_pending(self, event: Event) -> bool:
         """Whether ``event`` is still to fire (not fired, not cancelled)."""
         return self._table.is_pending(event)
+
+    def postpone(self, event: Event, when: float) -> bool:
+        """Have ``event`` fire at ``when`` (epoch seconds) instead; the handle stays valid.
+
+        Returns False, doing nothing, if it already fired or was cancelled. Cheaper than
+        cancelling and scheduling again: moving it later touches no heap and wakes no thread
+        (the scheduler finds it postponed when its old time comes, and waits on).
+        """
+        earliest = self._table.postpone(event, float(when))
+        if earliest is None:
+            return False
+        if earliest:
+            self._wake()
+        return True
+
+    def postpone_later(self, event: Event, delay: float) -> bool:
+        """:meth:`postpone` ``event`` to ``delay`` seconds from now."""
+        return self.postpone(event, _clock.now() + delay)
 
     def on_event(self, fn: Callable[[Any], None]) -> None:
         """Set the function that receives each fired event's data (on the scheduler's thread)."""

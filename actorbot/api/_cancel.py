@@ -88,27 +88,53 @@ def _nothing() -> None:
     pass
 
 
+_COALESCED_BODY = 64 * 1024
+"""Bodies up to this size are written together with the request's head (one system call)."""
+
+
 class _Slot(threading.local):
     token: CancelToken | None = None
 
 
 class _Cancellable:
-    """Mixin for urllib3 connection classes: tie the request's socket to the caller's token."""
+    """Mixin for urllib3 connection classes: tie the request's socket to the caller's token.
+
+    It also sends a request with a small ``bytes`` body in one write: urllib3 (and
+    ``http.client``) write the head, then the body, two system calls and two packets.
+    """
 
     slot: _Slot
+    _held: bytes | None = None  # the head of a request, held until its body comes
+    _coalesce = False  # the next send() is a head to hold
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
         token = self.slot.token
         self._detach_token: Callable[[], None] = _nothing
         if token is not None:
             self._detach_token = token.attach(self._cut)
+        self._coalesce = type(body) is bytes and 0 < len(body) <= _COALESCED_BODY and not kwargs.get("chunked")
         try:
-            super().request(*args, **kwargs)  # type: ignore[misc]
+            super().request(method, url, body, headers, **kwargs)  # type: ignore[misc]
+            held, self._held = self._held, None
+            if held is not None:  # no body was written after all: the head alone
+                super().send(held)  # type: ignore[misc]
         except BaseException:
             self._detach_token()
             raise
+        finally:
+            self._coalesce, self._held = False, None
         if token is not None and token.cancelled:
             self._cut()  # cancelled while the socket was being made: it exists now
+
+    def send(self, data: Any) -> None:
+        if self._coalesce:
+            if self._held is None and type(data) is bytes:
+                self._held = data  # the head: written with the body
+                return
+            self._coalesce = False
+            if self._held is not None:
+                data, self._held = self._held + data, None
+        super().send(data)  # type: ignore[misc]
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -80,6 +80,14 @@ class StandardEventScheduler:
         """Cancel an event (:class:`~actorbot.exception.EventNotFound` if it already fired)."""
         return self._base.cancel(event)
 
+    def postpone_later(self, event: Any, delay: float) -> bool:
+        """Have a pending ``event`` fire ``delay`` seconds from now instead (same handle).
+
+        False, doing nothing, if it fired or was cancelled, or if the bot's scheduler
+        cannot move events (then cancel it and schedule another)."""
+        postpone = getattr(self._base, "postpone_later", None)
+        return postpone is not None and bool(postpone(event, delay))
+
 
 # The mixins below re-export these classes as class attributes (overridable, as in
 # telepot), which shadows their names inside the class bodies; annotations use these.
@@ -129,7 +137,10 @@ class StandardEventMixin:
 class IdleEventCoordinator:
     """Keeps one ``_idle`` event scheduled ``timeout`` seconds after the last external message.
 
-    ``timeout=None`` means never: no idle event is ever scheduled.
+    ``timeout=None`` means never: no idle event is ever scheduled. A refresh moves the
+    pending event's time (``postpone_later``: the same event, no new one, no wake of the
+    scheduler's thread); only when it already fired (or the scheduler cannot move events)
+    is it cancelled and another scheduled.
     """
 
     def __init__(self, scheduler: Any, timeout: float | None) -> None:
@@ -137,9 +148,13 @@ class IdleEventCoordinator:
         self._timeout_seconds = timeout
         self._timeout_event: Any = None
         self._messages = 0  # external messages seen
+        self._postpone = getattr(scheduler, "postpone_later", None)
 
     def refresh(self) -> None:
         """Restart the idle timer."""
+        event, seconds = self._timeout_event, self._timeout_seconds
+        if event is not None and seconds is not None and self._postpone is not None and self._postpone(event, seconds):
+            return  # still pending: now due ``seconds`` from now
         try:
             if self._timeout_event is not None:
                 self._scheduler.cancel(self._timeout_event)

@@ -124,3 +124,32 @@ def test_a_plain_bots_scheduler_hands_events_to_its_sink_and_settles() -> None:
             assert got == [{"_a": {"n": 1}}, {"_b": {"n": 2}}]
     finally:
         scheduler.stop()
+
+
+def test_postpone_moves_a_pending_event_and_keeps_its_handle() -> None:
+    got: list[Any] = []
+    scheduler = EventScheduler(got.append)
+    try:
+        with freeze_time("2024-01-01 00:00:00") as frozen:
+            later = scheduler.event_later(10, {"_later": {}})
+            other = scheduler.event_later(15, {"_other": {}})
+            assert scheduler.postpone_later(later, 20)  # due at +20 now, after the other
+            assert later.timestamp == FROZEN + 20
+            assert scheduler.next_due() == FROZEN + 15  # the stale +10 entry does not count
+            frozen.tick(12)
+            scheduler.settle()
+            assert got == [] and scheduler.is_pending(later)
+            frozen.tick(4)  # +16
+            scheduler.settle()
+            assert got == [{"_other": {}}]
+            assert not scheduler.postpone_later(other, 5)  # fired: nothing to move
+            assert scheduler.postpone(later, FROZEN + 17)  # earlier again
+            frozen.tick(1)  # +17
+            scheduler.settle()
+            assert got == [{"_other": {}}, {"_later": {}}]
+            assert len(scheduler) == 0
+            event = scheduler.event_later(5, {"_x": {}})
+            scheduler.cancel(event)
+            assert not scheduler.postpone_later(event, 5)  # cancelled: nothing to move
+    finally:
+        scheduler.stop()

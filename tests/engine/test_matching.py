@@ -42,6 +42,9 @@ def test_index_agrees_with_linear_matching_on_random_patterns() -> None:
         lambda v: [lambda m, v=v: m.get("chat", {}).get("id") == v],
         lambda v: [{"chat": {"id": lambda x, v=v: x == v}}],
         lambda v: [{"chat": {"id": [v]}}],  # unhashable leaf: linear
+        lambda v: [{"chat": {"id": v}, "text": "t"}],  # two equality leaves: a bucket hit is a match
+        lambda v: [{"chat": {"id": v, "type": lambda t: t == "group"}}],  # partly indexed: match() decides
+        lambda v: [{"chat": {"id": v, "title": {}}}],  # an empty sub-template is not in the shape
     ]
     for owner in range(300):
         c = Capture.of(owner, rng.choice(templates)(rng.randrange(20)))
@@ -58,6 +61,9 @@ def test_index_agrees_with_linear_matching_on_random_patterns() -> None:
             {"_alarm": {"source": {"space": 2, "id": v}}},
             {"invoice_payload": f"p{v}", "from": {"id": v}},
             {"chat": {"id": [v]}},
+            {"chat": {"id": v, "type": "group", "title": {"x": 1}}, "text": "t"},
+            {"chat": {"id": v, "type": "private"}, "text": "u"},
+            {"chat": {"idx": v}, "text": "t"},
         ]))
     for msg in messages:
         assert index.matching_owners(msg) == _naive(captures, msg)
