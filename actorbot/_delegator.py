@@ -19,6 +19,7 @@ from ._bot import Bot
 from .actors._acks import DEFAULT_HOLD
 from .actors._engine import RUNTIMES, Engine, EngineIntake, EngineMicrophone
 from .actors._persistence import Persistence
+from .actors._pool import DEFAULT_MAX_WORKERS
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
 from .actors._supervisor import ConversationInfo
@@ -77,9 +78,12 @@ class DelegatorBot(Bot):
         ``ThreadingActor`` with a thread of its own. Default: the ``ACTORBOT_RUNTIME``
         environment variable, else ``"pool"``. Run-style delegates (``create_run``,
         ``call``) have a thread each under both.
-    :param max_workers: a limit on the pool's threads (``runtime="pool"`` only); ``None``
-        (the default) means none, so a slow delegate never delays another. With a limit,
-        once that many handlers block at once, other delegates wait for a free worker.
+    :param max_workers: a limit on the pool's threads (``runtime="pool"`` only); default 64,
+        the Bot API client's connections per host. Below it a slow delegate never delays
+        another. Once that many handlers block at once, other delegates with updates wait
+        for a free worker (first come, first served): nothing is lost and each conversation
+        keeps its order, and the pool logs a WARNING at most once a minute with how many
+        waited. ``None`` means no limit (a thread per blocked handler).
     :param restart: the :class:`~actorbot.RestartPolicy` for conversations whose handler
         raises (default ``RestartPolicy()``); a pattern wrapped with
         :func:`actorbot.delegate.supervised` has its own.
@@ -124,7 +128,7 @@ class DelegatorBot(Bot):
         delegation_patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
         *,
         runtime: str | None = None,
-        max_workers: int | None = None,
+        max_workers: int | None = DEFAULT_MAX_WORKERS,
         restart: RestartPolicy | None = None,
         handler_timeout: float | None = None,
         store: Store | str | os.PathLike[str] | None = None,

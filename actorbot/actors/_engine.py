@@ -63,7 +63,7 @@ from ._messages import (
 )
 from ._metrics import MetricsRecorder, metric_flavor
 from ._persistence import CONVERSATIONS, Durable, Finish, Persistence
-from ._pool import WorkerPool
+from ._pool import DEFAULT_MAX_WORKERS, WorkerPool
 from ._record import parse_conversation_key, seed_text
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
@@ -95,7 +95,7 @@ class Engine:
         *,
         stop_timeout: float = 5.0,
         runtime: str = "threads",
-        max_workers: int | None = None,
+        max_workers: int | None = DEFAULT_MAX_WORKERS,
         reporter: ErrorReporter | None = None,
         policies: list[RestartPolicy] | None = None,
         metrics: MetricsRecorder | None = None,
