@@ -40,6 +40,7 @@ from ..store import Store, Write
 from . import _clock
 from ._acks import DEFAULT_HOLD, Acks
 from ._activity import Activity
+from ._chats import chat_of
 from ._clock import real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
 from ._matching import Capture
@@ -279,7 +280,7 @@ class Engine:
     def _routes(self, updates: list[tuple[int, Any]]) -> list[Route]:
         """Count ``(update_id, raw update)`` pairs as accepted and make their routes; an update
         whose message cannot be read is logged, and done at once."""
-        self.acks.accepted(uid for uid, _ in updates)
+        self.acks.accepted((uid for uid, _ in updates), {uid: chat_of(update) for uid, update in updates})
         routes = []
         for uid, update in updates:
             try:
@@ -696,6 +697,15 @@ class EngineIntake:
 
     def unfinished(self) -> int:
         return self._engine.acks.unfinished
+
+    def chat_of(self, update: Any) -> Any:
+        return chat_of(update)
+
+    def unfinished_in(self, chat: Any) -> int:
+        return self._engine.acks.unfinished_in(chat)
+
+    def busiest(self) -> int:
+        return self._engine.acks.busiest
 
 
 class ListenerBinding:
