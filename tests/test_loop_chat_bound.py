@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_loop_intake import post
 
 from actorbot import DelegatorBot
 from actorbot.actors._chats import ChatCounts, chat_of
@@ -19,7 +20,6 @@ from actorbot.delegate import create_open, pave_event_space, per_chat_id
 from actorbot.helper import ChatHandler
 from actorbot.loop import MessageLoop, OrderedWebhook, Outcome, Webhook, WebhookApp
 from loopback import TOKEN, LoopbackApi, Reply, TelegramQueue
-from test_loop_intake import post
 
 WAIT = 5.0
 
