@@ -44,6 +44,7 @@ from ._chats import chat_of
 from ._clock import real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
 from ._matching import Capture
+from ._memory import MemoryPolicy, return_free_memory
 from ._messages import (
     AddCapture,
     AttachListener,
@@ -104,6 +105,7 @@ class Engine:
         store: Store | None = None,
         confirm_hold: float = DEFAULT_HOLD,
         unload_after: float | None = None,
+        memory: MemoryPolicy | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -114,9 +116,6 @@ class Engine:
         self._handed_idle: dict[tuple[int, Any], Any] = {}  # an unloaded conversation's idle timeout, rescheduled
         self.bot = bot
         self.runtime = runtime
-        self.pool: WorkerPool | None = (
-            WorkerPool(max_workers, name=f"actorbot-pool-{id(self):x}") if runtime == "pool" else None
-        )
         self.stop_timeout = stop_timeout
         self.activity = Activity()
         self.local = threading.local()  # .delegate_id: the delegate a thread works for
@@ -124,6 +123,13 @@ class Engine:
         self.scheduler = EventScheduler(self._on_event, activity=self.activity)
         self.reporter = reporter if reporter is not None else ErrorReporter()
         self.metrics = metrics if metrics is not None else MetricsRecorder()
+        self.memory = memory if memory is not None else MemoryPolicy()
+        self._trim_when_idle = False  # a release ran: trim again once the pool's workers have ended
+        self.pool: WorkerPool | None = (
+            WorkerPool(max_workers, name=f"actorbot-pool-{id(self):x}", on_worker_exit=self._worker_ended)
+            if runtime == "pool"
+            else None
+        )
         self.watchdog: Watchdog | None = (
             Watchdog(handler_timeout, self.reporter.report, on_timeout=self.metrics.handler_timeout,
                      name=f"actorbot-watchdog-{id(self):x}")
@@ -587,6 +593,27 @@ class Engine:
             self.pool.shutdown(_leftover(deadline))
         self.persistence.flush(max(_leftover(deadline), self.stop_timeout))
         self.activity.reset()
+        if self.memory.at_stop:
+            self.release_memory()
+
+    def release_memory(self) -> None:
+        """Give back what closed conversations left: the metrics of threads that ended, and the
+        free heap (see :mod:`~actorbot.actors._memory`). Any thread; the supervisor calls it
+        after compacting its tables (``MemoryPolicy.release_after_closes``), :meth:`stop` at the end."""
+        self.metrics.retire_ended()
+        started = real_monotonic()
+        returned = return_free_memory()
+        logger.debug("memory released (malloc_trim: %s, %.1f ms)", returned, (real_monotonic() - started) * 1000)
+        # The workers that ran the closing conversations end a little later (idle timeout):
+        # what their ending frees is returned when the last one ends.
+        self._trim_when_idle = self.pool is not None and not self.stopped
+
+    def _worker_ended(self) -> None:
+        """A pool worker ends (on its thread): retire its metrics; the last one after a release trims."""
+        self.metrics.thread_ended()
+        if self._trim_when_idle and self.pool is not None and self.pool.worker_count == 0:
+            self._trim_when_idle = False
+            return_free_memory()
 
 
 def _leftover(deadline: _clock.Deadline) -> float:

@@ -78,6 +78,8 @@ class PoolClosed(RuntimeError):
 class WorkerPool:
     """Elastic worker threads that run submitted tasks (callables taking no argument).
 
+    ``on_worker_exit`` runs on each worker thread as it ends.
+
     A task is started on an idle worker if there is one; otherwise a new worker thread
     starts, as long as fewer than ``max_workers`` exist (default 64; ``None``: no limit,
     so a task never waits behind blocked ones); otherwise the task waits in the ready
@@ -93,7 +95,8 @@ class WorkerPool:
     """
 
     def __init__(self, max_workers: int | None = DEFAULT_MAX_WORKERS, *, idle_timeout: float = 2.0,
-                 name: str = "actorbot-pool", saturation_interval: float = SATURATION_INTERVAL) -> None:
+                 name: str = "actorbot-pool", saturation_interval: float = SATURATION_INTERVAL,
+                 on_worker_exit: Callable[[], None] | None = None) -> None:
         if max_workers is not None and max_workers < 1:
             raise ValueError("max_workers must be at least 1 (or None: no limit)")
         if idle_timeout <= 0:
@@ -108,6 +111,7 @@ class WorkerPool:
         self._closing = False
         self._numbers = itertools.count(1)
         self.saturation_interval = saturation_interval
+        self._on_worker_exit = on_worker_exit
         self.saturated_total = 0
         """Tasks that found every worker busy and the pool at ``max_workers`` (they waited)."""
         self._saturated_unreported = 0
@@ -206,7 +210,18 @@ class WorkerPool:
                 raise
 
     def _work(self) -> None:
-        """A worker thread: take tasks until idle for ``idle_timeout`` or shut down."""
+        """A worker thread: take tasks until idle for ``idle_timeout`` or shut down, then run
+        ``on_worker_exit`` (on this thread; e.g. the metrics retire its shard)."""
+        try:
+            self._take_tasks()
+        finally:
+            if self._on_worker_exit is not None:
+                try:
+                    self._on_worker_exit()
+                except Exception:
+                    logger.exception("%s: on_worker_exit raised", self.name)
+
+    def _take_tasks(self) -> None:
         cond = self._cond
         ready = self._ready
         while True:
