@@ -18,6 +18,7 @@ from typing import Any
 from ._bot import Bot
 from .actors._acks import DEFAULT_HOLD
 from .actors._engine import RUNTIMES, Engine, EngineIntake, EngineMicrophone
+from .actors._memory import MemoryPolicy
 from .actors._persistence import Persistence
 from .actors._pool import DEFAULT_MAX_WORKERS
 from .actors._scheduler import EventScheduler
@@ -118,6 +119,11 @@ class DelegatorBot(Bot):
         would be lost). ``bot.metrics().conversations_unloaded`` counts them;
         :meth:`conversations` lists only the loaded ones.
 
+    :param memory: when the memory of closed conversations is given back to the system (a
+        :class:`~actorbot.MemoryPolicy`; default: after every 10,000 closes, and at :meth:`stop`).
+        A closed conversation's objects are freed at once; this compacts the engine's tables
+        and returns free heap pages (``malloc_trim`` on glibc) so the process's RSS drops too.
+
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
     """
@@ -134,6 +140,7 @@ class DelegatorBot(Bot):
         store: Store | str | os.PathLike[str] | None = None,
         confirm_hold: float = DEFAULT_HOLD,
         unload_after: float | None = None,
+        memory: MemoryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         runtime = _default_runtime() if runtime is None else runtime
@@ -164,6 +171,7 @@ class DelegatorBot(Bot):
             store=opened,
             confirm_hold=confirm_hold,
             unload_after=unload_after,
+            memory=memory,
         )
         self._intake = EngineIntake(self._engine)
         self._mic = EngineMicrophone(self._engine)
