@@ -83,8 +83,8 @@ class DelegatorBot(Bot):
         the Bot API client's connections per host. Below it a slow delegate never delays
         another. Once that many handlers block at once, other delegates with updates wait
         for a free worker (first come, first served): nothing is lost and each conversation
-        keeps its order, and the pool logs a WARNING at most once a minute with how many
-        waited. ``None`` means no limit (a thread per blocked handler).
+        keeps its order; when one waited over a second the pool logs a WARNING (at most once
+        a minute). ``None`` means no limit (a thread per blocked handler).
     :param restart: the :class:`~actorbot.RestartPolicy` for conversations whose handler
         raises (default ``RestartPolicy()``); a pattern wrapped with
         :func:`actorbot.delegate.supervised` has its own.

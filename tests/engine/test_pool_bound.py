@@ -37,7 +37,7 @@ def test_the_default_bound_is_the_api_clients_connections() -> None:
 
 
 def test_a_saturated_pool_queues_tasks_in_order_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    pool = WorkerPool(2, name="tiny")
+    pool = WorkerPool(2, name="tiny", saturation_warn_after=0)
     release = threading.Event()
     started = [threading.Event(), threading.Event()]
     ran: list[int] = []
