@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import threading
 from pathlib import Path
 from typing import Any
 
 from freezegun import freeze_time
 
 from actorbot import DelegatorBot
+from actorbot.actors._clock import real_monotonic
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
 from actorbot.helper import ChatHandler
 
@@ -72,6 +74,19 @@ def held(bot: DelegatorBot) -> str:
     return ", ".join(parts) or "nothing per conversation"
 
 
+def workers_ended(bot: DelegatorBot, timeout: float = 10.0) -> bool:
+    """Wait (real time, bounded) until the pool's idle workers have ended; True if they did."""
+    pool = bot.engine.pool
+    if pool is None:
+        return False
+    pause = threading.Event()
+    deadline = real_monotonic() + timeout
+    while pool.worker_count and real_monotonic() < deadline:
+        pause.wait(0.1)
+    pause.wait(0.2)  # the last one's exit hook
+    return pool.worker_count == 0
+
+
 def report(step: str, base: float, bot: DelegatorBot | None = None) -> None:
     gc.collect()
     rss = rss_mib()
@@ -103,6 +118,8 @@ def main() -> None:
                 live = bot.metrics().conversations_live
                 assert live == 0, live
                 report(f"round {round_}: all closed (idle timeout)", base, bot)
+                if workers_ended(bot):
+                    report(f"round {round_}: and the pool's workers ended", base, bot)
         finally:
             bot.stop()
         report("after bot.stop()", base)
