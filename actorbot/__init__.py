@@ -25,6 +25,7 @@ from ._flavor import (
     peel,
 )
 from ._reporting import ConversationId
+from .actors._memory import MemoryPolicy
 from .actors._supervision import DeadLetter, DeadLetters, RestartPolicy
 from .actors._supervisor import ConversationInfo
 
@@ -48,6 +49,7 @@ __all__ = [
     "Bot",
     "DelegatorBot",
     "RestartPolicy",
+    "MemoryPolicy",
     "DeadLetter",
     "DeadLetters",
     "ConversationId",

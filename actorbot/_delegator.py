@@ -18,7 +18,9 @@ from typing import Any
 from ._bot import Bot
 from .actors._acks import DEFAULT_HOLD
 from .actors._engine import Engine, EngineIntake, EngineMicrophone, check_runtime
+from .actors._memory import MemoryPolicy
 from .actors._persistence import Persistence
+from .actors._pool import DEFAULT_MAX_WORKERS
 from .actors._scheduler import EventScheduler
 from .actors._supervision import DeadLetters, RestartPolicy
 from .actors._supervisor import ConversationInfo
@@ -78,9 +80,12 @@ class DelegatorBot(Bot):
         ``ThreadingActor`` with a thread of its own. Default: the ``ACTORBOT_RUNTIME``
         environment variable, else ``"pool"``. Run-style delegates (``create_run``,
         ``call``) have a thread each under both.
-    :param max_workers: a limit on the pool's threads (``runtime="pool"`` only); ``None``
-        (the default) means none, so a slow delegate never delays another. With a limit,
-        once that many handlers block at once, other delegates wait for a free worker.
+    :param max_workers: a limit on the pool's threads (``runtime="pool"`` only); default 64,
+        the Bot API client's connections per host. Below it a slow delegate never delays
+        another. Once that many handlers block at once, other delegates with updates wait
+        for a free worker (first come, first served): nothing is lost and each conversation
+        keeps its order; when one waited over a second the pool logs a WARNING (at most once
+        a minute). ``None`` means no limit (a thread per blocked handler).
     :param restart: the :class:`~actorbot.RestartPolicy` for conversations whose handler
         raises (default ``RestartPolicy()``); a pattern wrapped with
         :func:`actorbot.delegate.supervised` has its own.
@@ -115,6 +120,11 @@ class DelegatorBot(Bot):
         would be lost). ``bot.metrics().conversations_unloaded`` counts them;
         :meth:`conversations` lists only the loaded ones.
 
+    :param memory: when the memory of closed conversations is given back to the system (a
+        :class:`~actorbot.MemoryPolicy`; default: after every 10,000 closes, and at :meth:`stop`).
+        A closed conversation's objects are freed at once; this compacts the engine's tables
+        and returns free heap pages (``malloc_trim`` on glibc) so the process's RSS drops too.
+
     Every other keyword argument is :class:`~actorbot.Bot`'s. Threads start with the
     first update; :meth:`stop` (or leaving a ``with`` block) ends all of them.
     """
@@ -125,12 +135,13 @@ class DelegatorBot(Bot):
         delegation_patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
         *,
         runtime: str | None = None,
-        max_workers: int | None = None,
+        max_workers: int | None = DEFAULT_MAX_WORKERS,
         restart: RestartPolicy | None = None,
         handler_timeout: float | None = None,
         store: Store | str | os.PathLike[str] | None = None,
         confirm_hold: float = DEFAULT_HOLD,
         unload_after: float | None = None,
+        memory: MemoryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         runtime = _resolve_runtime(runtime)
@@ -159,6 +170,7 @@ class DelegatorBot(Bot):
             store=opened,
             confirm_hold=confirm_hold,
             unload_after=unload_after,
+            memory=memory,
         )
         self._intake = EngineIntake(self._engine)
         self._mic = EngineMicrophone(self._engine)

@@ -16,6 +16,11 @@ other chat); such an update is still handled (and a graceful stop waits for it),
 crash would lose it. With a store every accepted update is journaled first, so the
 offset moves at once (:attr:`Acks.journaled`).
 
+Per chat: :meth:`Acks.accepted` may name each update's chat (see
+:mod:`~actorbot.actors._chats`); :meth:`Acks.unfinished_in` and :meth:`Acks.busiest` then
+tell a loop how many unfinished updates one chat holds (its per-conversation bound). A chat
+whose updates are all done leaves no entry behind.
+
 Thread-safe: the intake (the loop's thread), the supervisor and the delegates (or the
 committer) call it; one lock, one condition for :meth:`wait_progress`.
 """
@@ -24,8 +29,9 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 
+from ._chats import ChatCounts
 from ._clock import real_monotonic
 
 __all__ = ["Acks", "DEFAULT_HOLD", "DEFAULT_WINDOW"]
@@ -57,10 +63,13 @@ class Acks:
         self._heap: list[int] = []  # accepted ids not yet done or let go (lazily cleaned)
         self._cond = threading.Condition()
         self._done_total = 0
+        self._chat_of: dict[int, Hashable] = {}  # unfinished update -> its chat (when it has one)
+        self._chats = ChatCounts()
 
     # -- counting (any thread) ---------------------------------------------------------------------
-    def accepted(self, ids: Iterable[int]) -> None:
-        """Each of ``ids`` was accepted: one unit (its routing) is outstanding."""
+    def accepted(self, ids: Iterable[int], chats: Mapping[int, Hashable | None] | None = None) -> None:
+        """Each of ``ids`` was accepted: one unit (its routing) is outstanding. ``chats``
+        gives an update's chat (absent or None: it counts only towards :attr:`unfinished`)."""
         now = self._clock()
         with self._cond:
             for uid in ids:
@@ -69,6 +78,10 @@ class Acks:
                 self._units[uid] = 1
                 self._accepted_at[uid] = now
                 heapq.heappush(self._heap, uid)
+                chat = chats.get(uid) if chats is not None else None
+                if chat is not None:
+                    self._chat_of[uid] = chat
+                    self._chats.add(chat)
 
     def add(self, uid: int, units: int) -> None:
         """``units`` more units of ``uid`` are outstanding (it was delivered to that many delegates)."""
@@ -89,6 +102,9 @@ class Acks:
                 return False
             del self._units[uid]
             self._accepted_at.pop(uid, None)
+            chat = self._chat_of.pop(uid, None)
+            if chat is not None:
+                self._chats.remove(chat)
             self._done_total += 1
             self._cond.notify_all()
             return True
@@ -103,6 +119,17 @@ class Acks:
         """Accepted updates not done yet."""
         with self._cond:
             return len(self._units)
+
+    def unfinished_in(self, chat: Hashable | None) -> int:
+        """Accepted updates of ``chat`` not done yet (0 for None)."""
+        with self._cond:
+            return self._chats.of(chat)
+
+    @property
+    def busiest(self) -> int:
+        """The most accepted updates not done yet that one chat holds."""
+        with self._cond:
+            return self._chats.busiest
 
     def confirmable(self, next_offset: int) -> int:
         """The offset safe to confirm when every update below ``next_offset`` was accepted."""

@@ -39,9 +39,11 @@ from ..store import Store, Write
 from . import _clock
 from ._acks import DEFAULT_HOLD, Acks
 from ._activity import Activity
+from ._chats import chat_of
 from ._clock import real_monotonic
 from ._delegate import DelegateActor, HandlerDelegate, PooledDelegateActor
 from ._matching import Capture
+from ._memory import MemoryPolicy, return_free_memory
 from ._messages import (
     AddCapture,
     AttachListener,
@@ -63,7 +65,7 @@ from ._messages import (
 )
 from ._metrics import MetricsRecorder, metric_flavor
 from ._persistence import CONVERSATIONS, Durable, Finish, Persistence
-from ._pool import WorkerPool
+from ._pool import DEFAULT_MAX_WORKERS, WorkerPool
 from ._record import parse_conversation_key, seed_text
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
@@ -102,7 +104,7 @@ class Engine:
         *,
         stop_timeout: float = 5.0,
         runtime: str = "threads",
-        max_workers: int | None = None,
+        max_workers: int | None = DEFAULT_MAX_WORKERS,
         reporter: ErrorReporter | None = None,
         policies: list[RestartPolicy] | None = None,
         metrics: MetricsRecorder | None = None,
@@ -110,6 +112,7 @@ class Engine:
         store: Store | None = None,
         confirm_hold: float = DEFAULT_HOLD,
         unload_after: float | None = None,
+        memory: MemoryPolicy | None = None,
     ) -> None:
         check_runtime(runtime)
         if unload_after is not None and (store is None or not unload_after > 0):
@@ -119,9 +122,6 @@ class Engine:
         self._handed_idle: dict[tuple[int, Any], Any] = {}  # an unloaded conversation's idle timeout, rescheduled
         self.bot = bot
         self.runtime = runtime
-        self.pool: WorkerPool | None = (
-            WorkerPool(max_workers, name=f"actorbot-pool-{id(self):x}") if runtime == "pool" else None
-        )
         self.stop_timeout = stop_timeout
         self.activity = Activity()
         self.local = threading.local()  # .delegate_id: the delegate a thread works for
@@ -129,6 +129,13 @@ class Engine:
         self.scheduler = EventScheduler(self._on_event, activity=self.activity)
         self.reporter = reporter if reporter is not None else ErrorReporter()
         self.metrics = metrics if metrics is not None else MetricsRecorder()
+        self.memory = memory if memory is not None else MemoryPolicy()
+        self._trim_when_idle = False  # a release ran: trim again once the pool's workers have ended
+        self.pool: WorkerPool | None = (
+            WorkerPool(max_workers, name=f"actorbot-pool-{id(self):x}", on_worker_exit=self._worker_ended)
+            if runtime == "pool"
+            else None
+        )
         self.watchdog: Watchdog | None = (
             Watchdog(handler_timeout, self.reporter.report, on_timeout=self.metrics.handler_timeout,
                      name=f"actorbot-watchdog-{id(self):x}")
@@ -284,7 +291,7 @@ class Engine:
     def _routes(self, updates: list[tuple[int, Any]]) -> list[Route]:
         """Count ``(update_id, raw update)`` pairs as accepted and make their routes; an update
         whose message cannot be read is logged, and done at once."""
-        self.acks.accepted(uid for uid, _ in updates)
+        self.acks.accepted((uid for uid, _ in updates), {uid: chat_of(update) for uid, update in updates})
         routes = []
         for uid, update in updates:
             try:
@@ -566,6 +573,27 @@ class Engine:
             self.pool.shutdown(_leftover(deadline))
         self.persistence.flush(max(_leftover(deadline), self.stop_timeout))
         self.activity.reset()
+        if self.memory.at_stop:
+            self.release_memory()
+
+    def release_memory(self) -> None:
+        """Give back what closed conversations left: the metrics of threads that ended, and the
+        free heap (see :mod:`~actorbot.actors._memory`). Any thread; the supervisor calls it
+        after compacting its tables (``MemoryPolicy.release_after_closes``), :meth:`stop` at the end."""
+        self.metrics.retire_ended()
+        started = real_monotonic()
+        returned = return_free_memory()
+        logger.debug("memory released (malloc_trim: %s, %.1f ms)", returned, (real_monotonic() - started) * 1000)
+        # The workers that ran the closing conversations end a little later (idle timeout):
+        # what their ending frees is returned when the last one ends.
+        self._trim_when_idle = self.pool is not None and not self.stopped
+
+    def _worker_ended(self) -> None:
+        """A pool worker ends (on its thread): retire its metrics; the last one after a release trims."""
+        self.metrics.thread_ended()
+        if self._trim_when_idle and self.pool is not None and self.pool.worker_count == 0:
+            self._trim_when_idle = False
+            return_free_memory()
 
 
 def _leftover(deadline: _clock.Deadline) -> float:
@@ -679,6 +707,15 @@ class EngineIntake:
 
     def unfinished(self) -> int:
         return self._engine.acks.unfinished
+
+    def chat_of(self, update: Any) -> Any:
+        return chat_of(update)
+
+    def unfinished_in(self, chat: Any) -> int:
+        return self._engine.acks.unfinished_in(chat)
+
+    def busiest(self) -> int:
+        return self._engine.acks.busiest
 
 
 class ListenerBinding:

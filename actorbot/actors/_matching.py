@@ -237,6 +237,12 @@ class CaptureIndex:
         for capture, _, _ in list(self._by_owner.get(owner, {}).values()):
             self.remove(capture)
 
+    def compact(self) -> None:
+        """Rebuild the tables at their size now (after many owners were removed)."""
+        self._by_owner = dict(self._by_owner)
+        self._linear = dict(self._linear)
+        self._by_shape = {shape: dict(table) for shape, table in self._by_shape.items()}
+
     def owners(self) -> set[int]:
         return set(self._by_owner)
 

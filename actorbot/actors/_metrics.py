@@ -247,11 +247,37 @@ class MetricsRecorder:
                 if old.thread is not None and old.thread.is_alive():
                     alive.append(old)
                 else:
+                    old.thread = None
                     old.merge_into(self._retired)  # its thread ended: it will never write again
             alive.append(shard)
             self._shards = alive
         self._local.shard = shard
         return shard
+
+    def thread_ended(self) -> None:
+        """The calling thread ends (a pool worker leaving): fold its shard into the retired
+        totals now, so neither the shard nor its ``Thread`` object outlives it (a few such
+        objects, allocated amid a flood of conversations, keep whole arenas of memory)."""
+        shard = getattr(self._local, "shard", None)
+        if shard is None:
+            return
+        del self._local.shard
+        with self._lock:
+            self._shards = [s for s in self._shards if s is not shard]
+            shard.thread = None
+            shard.merge_into(self._retired)
+
+    def retire_ended(self) -> None:
+        """Fold the shards of every thread that has ended into the retired totals. Any thread."""
+        with self._lock:
+            alive = []
+            for shard in self._shards:
+                if shard.thread is not None and shard.thread.is_alive():
+                    alive.append(shard)
+                else:
+                    shard.thread = None
+                    shard.merge_into(self._retired)
+            self._shards = alive
 
     # -- the hot path (any thread, each on its own shard) ------------------------------------------
     def received(self, flavor: str) -> None:

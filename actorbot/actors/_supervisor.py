@@ -68,6 +68,7 @@ from . import _clock
 from ._clock import Deadline, real_monotonic
 from ._delegate import HandlerDelegate
 from ._matching import Capture, CaptureIndex, _hashable
+from ._memory import compacted
 from ._messages import (
     AddCapture,
     AttachListener,
@@ -339,6 +340,7 @@ class SupervisorActor(pykka.ThreadingActor):
         self._sweeping = False  # an UnloadDue is scheduled
         self._moving: dict[tuple[int, Any], int] = {}  # (pattern, new chat id) -> the migrating record
         self.unloaded = 0  # conversations unloaded so far (bot.metrics())
+        self._closed_since_release = 0  # conversations forgotten since the tables were last compacted
 
     # -- pykka hooks ---------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -969,6 +971,21 @@ class SupervisorActor(pykka.ThreadingActor):
             del self._seeds[rec.key]
         self.index.remove_owner(rec.id)
         self._engine.forget_delegate(rec.id)
+        self._closed_since_release += 1
+        every = self._engine.memory.release_after_closes
+        if every is not None and self._closed_since_release >= every:
+            self._release_memory()
+
+    def _release_memory(self) -> None:
+        """After many closes: rebuild the per-conversation tables at their size now (a dict keeps
+        the table it grew to) and have the engine return the free heap. Supervisor thread."""
+        self._closed_since_release = 0
+        self._records = compacted(self._records)
+        self._seeds = compacted(self._seeds)
+        self._histories = compacted(self._histories)
+        self._engine.kinds = compacted(self._engine.kinds)
+        self.index.compact()
+        self._engine.release_memory()
 
     def _redeliver(self, gone: _Record, delivery: Deliver) -> None:
         update = delivery.update

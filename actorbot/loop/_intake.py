@@ -12,7 +12,7 @@ bot also calls while it stops.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, Protocol
 
 __all__ = ["Intake"]
@@ -43,3 +43,13 @@ class Intake(Protocol):
 
     def unfinished(self) -> int:
         """How many accepted updates are not done yet (a polling loop's backpressure)."""
+
+    def chat_of(self, update: dict[str, Any]) -> Hashable | None:
+        """The conversation a raw update counts towards for the per-chat bound: its chat,
+        else its sender, else None (it counts only towards :meth:`unfinished`)."""
+
+    def unfinished_in(self, chat: Hashable | None) -> int:
+        """How many accepted updates of ``chat`` (a :meth:`chat_of` value) are not done yet."""
+
+    def busiest(self) -> int:
+        """The most accepted updates not done yet that one chat holds."""

@@ -11,6 +11,9 @@ The rules are telepot's ``maxhold`` rules:
 * an update that skips ids is held; each missing id is waited for at most
   ``maxhold`` seconds from the moment the gap was first seen, then given up,
   and the held updates behind it are released;
+* an id the caller refused (:meth:`Reorderer.skip`: a webhook answered it 503, so
+  Telegram delivers it again later) is not waited for; its copy is released when
+  it comes, late if its turn has passed;
 * an update whose id is below the next expected one is released at once, out of
   order, if it was never released (it came after its turn was given up, or it was
   overtaken by the very first update): nothing acknowledged is ever dropped. Only a
@@ -109,6 +112,7 @@ class Reorderer(Generic[T]):
         self._next: int | None = None  # the id released next
         self._frontier = 0  # one past the highest id seen (valid once _next is set)
         self._held: dict[int, T] = {}
+        self._skipped: set[int] = set()  # refused ids at or above _next: not waited for
         self._gaps: list[_Gap] = []  # increasing ``end`` and non-decreasing ``deadline``
         self._last_seen: float | None = None
 
@@ -147,6 +151,7 @@ class Reorderer(Generic[T]):
             log.info("no update for %.0f s: update_id %d starts a new sequence", now - self._last_seen, update_id)
             self._next = None
             self._gaps.clear()
+            self._skipped.clear()
         flushed: tuple[T, ...] = ()
         if self._next is not None and not self._plausible(update_id):
             if not self._rebase(update_id):
@@ -157,6 +162,7 @@ class Reorderer(Generic[T]):
             flushed = tuple(self.drain())  # nothing held is lost: released ahead of the new sequence
             self._next = None
             self._gaps.clear()
+            self._skipped.clear()
         self._strays.clear()
         self._last_seen = now
         if self._next is None:
@@ -164,6 +170,7 @@ class Reorderer(Generic[T]):
             self._frontier = update_id
         if update_id in self._held or update_id in self._released:
             return PushResult(flushed, item, "duplicate")
+        self._skipped.discard(update_id)  # refused before, delivered again: in order after all
         if update_id < self._next:
             self.late.refused("arrived after their turn")
             self._remember(update_id)
@@ -202,6 +209,19 @@ class Reorderer(Generic[T]):
         self._held.clear()
         return items
 
+    def skip(self, update_id: int, now: float) -> tuple[T, ...]:
+        """Do not wait for ``update_id``: it was refused (Telegram delivers it again, and that
+        copy is then released as it comes). Returns what this released."""
+        if self._next is None or update_id < self._next or update_id in self._held:
+            return ()
+        if not self._plausible(update_id):
+            return ()
+        self._skipped.add(update_id)
+        if update_id > self._frontier:
+            self._gaps.append(_Gap(update_id, now + self.maxhold))
+        self._frontier = max(self._frontier, update_id + 1)
+        return self._collect(now)
+
     def forget(self, update_id: int) -> None:
         """Forget that ``update_id`` was released (it was refused after all, e.g. the store
         failed): a copy pushed later is released (late) instead of rejected as a duplicate."""
@@ -224,6 +244,10 @@ class Reorderer(Generic[T]):
                 self._remember(self._next)
                 self._next += 1
                 continue
+            if self._next in self._skipped:
+                self._skipped.discard(self._next)
+                self._next += 1
+                continue
             if self._next >= self._frontier:
                 break
             while self._gaps and self._gaps[0].end <= self._next:
@@ -238,6 +262,8 @@ class Reorderer(Generic[T]):
                     "updates %d..%d did not arrive within maxhold=%g s: given up", self._next, stop_at - 1, self.maxhold
                 )
             self._next = stop_at
+            if self._skipped:
+                self._skipped = {i for i in self._skipped if i >= stop_at}
         while self._gaps and self._gaps[0].end <= self._next:
             self._gaps.pop(0)
         return tuple(ready)

@@ -42,6 +42,13 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_UNFINISHED = 1_000
 """Accepted updates not yet handled past which :class:`MessageLoop` stops fetching."""
 
+DEFAULT_MAX_UNFINISHED_PER_CHAT = 100
+"""Accepted updates of one chat not yet handled past which :class:`MessageLoop` stops fetching
+(and :class:`~actorbot.loop.Webhook` refuses that chat's updates)."""
+
+#: Seconds between two INFO lines saying that polling paused for room.
+_PAUSE_LOG_INTERVAL = 60.0
+
 CONFIRM_WAIT = 2.0
 """Seconds :meth:`MessageLoop.confirm` waits for a stopped loop to return."""
 
@@ -79,6 +86,17 @@ class MessageLoop(LoopRunner):
         goes on as they finish: memory stays bounded under a flood, and what Telegram
         holds meanwhile it delivers later, in order. Telegram keeps undelivered updates
         for 24 hours.
+    :param max_unfinished_per_chat: with an intake, the most accepted updates one chat
+        (else one sender: see the intake's ``chat_of``) may hold not handled (default 100;
+        None: only ``max_unfinished`` applies). A batch is accepted only up to the first
+        update that would take its chat past it; the rest stays with Telegram (not
+        confirmed: fetched again) and polling pauses until that chat finished one. So one
+        chat cannot hold the whole ``max_unfinished`` budget, and the newest update of a
+        flooding chat waits behind at most 100 of its own. The price: ``getUpdates`` is one
+        stream from one offset, so while a chat is at its bound *every* chat waits for it
+        (updates behind it cannot be taken without holding that chat's). Without the bound
+        the same happens once that chat held all 1,000. A handler stuck for good stalls
+        polling either way; ``handler_timeout`` reports it.
 
     **Acknowledgement.** The ``offset`` sent to ``getUpdates`` confirms to Telegram
     every update below it; the loop sends one only once it is safe. There are two modes:
@@ -150,9 +168,17 @@ class MessageLoop(LoopRunner):
         idle_reset: float = DEFAULT_IDLE_RESET,
         clock: Callable[[], float] = time.monotonic,
         max_unfinished: int | None = DEFAULT_MAX_UNFINISHED,
+        max_unfinished_per_chat: int | None = DEFAULT_MAX_UNFINISHED_PER_CHAT,
     ) -> None:
         super().__init__()
+        if (max_unfinished is not None and max_unfinished < 1) or (
+            max_unfinished_per_chat is not None and max_unfinished_per_chat < 1
+        ):
+            raise ValueError("max_unfinished and max_unfinished_per_chat must be positive (or None: no bound)")
         self._max_unfinished = max_unfinished
+        self._max_per_chat = max_unfinished_per_chat
+        self._next_pause_log: float | None = None
+        self._pauses = 0
         self._max_gap = max_gap
         self._idle_reset = idle_reset
         self._clock = clock
@@ -352,6 +378,8 @@ class MessageLoop(LoopRunner):
                 if progressed or self.stopping:
                     continue  # after a batch, poll again at once: more may be waiting
                 intake = self._intake
+                if intake is not None and updates and self._full(intake):
+                    continue  # the batch did not fit: wait for room (at the top), then fetch it again
                 if intake is not None and self._unfinished():
                     intake.wait_progress(min(max(relax, _MIN_PROGRESS_WAIT), _MAX_PROGRESS_WAIT))
                 else:
@@ -399,8 +427,12 @@ class MessageLoop(LoopRunner):
                 continue
             fresh.append(update)
             after = update_id + 1
+        fresh = self._fitting(intake, fresh)
         if not fresh or self.stopping:
             return 0  # when stopping, the batch stays unconfirmed: Telegram sends it again
+        last = update_id_of(fresh[-1])
+        assert last is not None
+        after = last + 1
         intake.accept(fresh)
         self._next = after
         self._accepted = True
@@ -436,18 +468,58 @@ class MessageLoop(LoopRunner):
         room = self._max_unfinished - unfinished()
         return {"limit": max(1, room)} if room < 100 else {}
 
-    def _wait_for_room(self) -> None:
-        """Backpressure: while the intake holds ``max_unfinished`` updates not handled, wait."""
-        intake, bound = self._intake, self._max_unfinished
-        if intake is None or bound is None:
-            return
+    def _fitting(self, intake: Intake, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The longest prefix of ``fresh`` that keeps the intake within both bounds."""
+        total, per_chat = self._max_unfinished, self._max_per_chat
         unfinished = getattr(intake, "unfinished", None)
-        if unfinished is None:
+        if total is not None and unfinished is not None:
+            fresh = fresh[: max(total - unfinished(), 0)]  # in case getUpdates ignored ``limit``
+        chat_of = getattr(intake, "chat_of", None)
+        unfinished_in = getattr(intake, "unfinished_in", None)
+        if per_chat is None or chat_of is None or unfinished_in is None:
+            return fresh
+        held: dict[Any, int] = {}
+        for n, update in enumerate(fresh):
+            chat = chat_of(update)
+            if chat is None:
+                continue
+            count = held.get(chat)
+            if count is None:
+                count = unfinished_in(chat)
+            if count >= per_chat:
+                return fresh[:n]  # the rest is fetched again once that chat has room
+            held[chat] = count + 1
+        return fresh
+
+    def _full(self, intake: Intake) -> bool:
+        """True while the intake holds ``max_unfinished`` updates, or one chat its bound."""
+        if self._max_unfinished is not None:
+            unfinished = getattr(intake, "unfinished", None)
+            if unfinished is not None and unfinished() >= self._max_unfinished:
+                return True
+        if self._max_per_chat is not None:
+            busiest = getattr(intake, "busiest", None)
+            if busiest is not None and busiest() >= self._max_per_chat:
+                return True
+        return False
+
+    def _wait_for_room(self) -> None:
+        """Backpressure: while the intake holds ``max_unfinished`` updates not handled (or a
+        chat ``max_unfinished_per_chat``), wait for one to be done."""
+        intake = self._intake
+        if intake is None or not self._full(intake):
             return
-        if unfinished() < bound:
-            return
-        log.info("%d updates accepted and not handled yet: polling pauses until there is room", bound)
-        while not self.stopping and unfinished() >= bound:
+        self._pauses += 1
+        now = self._clock()
+        if self._next_pause_log is None or now >= self._next_pause_log:
+            self._next_pause_log = now + _PAUSE_LOG_INTERVAL
+            log.info(
+                "updates accepted and not handled yet reached a bound (max_unfinished=%s,"
+                " max_unfinished_per_chat=%s): polling paused until there is room (%d pause(s) so far;"
+                " at most one such line per %g s)",
+                self._max_unfinished, self._max_per_chat, self._pauses, _PAUSE_LOG_INTERVAL,
+            )
+        while not self.stopping and self._full(intake):
             intake.wait_progress(0.5)  # woken as soon as one is done; bounded so stop() is seen
 
     def _confirm_safe(self) -> None:

@@ -50,6 +50,9 @@ class QueueLoop(LoopRunner):
         are handled in the order they are pulled.
     :param max_pending: the most updates taken from the queue but not yet handled;
         at the bound the loop stops taking until there is room (the queue holds the rest).
+        With the bot's intake, "handled" means accepted: an update taken from a queue is
+        never delivered again, so the intake's per-chat and overall bounds
+        (``max_unfinished...`` of :class:`Webhook`, which refuse) do not apply here.
     """
 
     thread_name = "actorbot-queue-loop"
@@ -68,9 +71,10 @@ class QueueLoop(LoopRunner):
         self._source = source
         self._bot = bot
         self._webhook: Webhook = (
-            OrderedWebhook(bot, handle, clock=clock, max_pending=max_pending)
+            OrderedWebhook(bot, handle, clock=clock, max_pending=max_pending, max_unfinished=None,
+                           max_unfinished_per_chat=None)
             if ordered
-            else Webhook(bot, handle, max_pending=max_pending)
+            else Webhook(bot, handle, max_pending=max_pending, max_unfinished=None, max_unfinished_per_chat=None)
         )
         self._wakeup = _WakeUp()
 

@@ -22,6 +22,7 @@ from ._handling import Handler, decode_update, dispatch, reporter_of, resolve_ha
 from ._intake import Intake
 from ._ordering import DEFAULT_IDLE_RESET, DEFAULT_MAX_GAP, Reorderer
 from ._outcome import Delivery, Outcome
+from ._polling import DEFAULT_MAX_UNFINISHED, DEFAULT_MAX_UNFINISHED_PER_CHAT
 from ._refusals import RefusalLog
 from ._runner import LoopRunner
 
@@ -40,7 +41,7 @@ DEFAULT_DEDUP_MEMORY = 10_000
 class _Entry:
     """One fed update and the deliveries waiting for it (a duplicate adds one)."""
 
-    __slots__ = ("update", "update_id", "deliveries", "outcome", "_lock", "_done")
+    __slots__ = ("update", "update_id", "deliveries", "outcome", "chat", "_lock", "_done")
 
     def __init__(
         self,
@@ -53,6 +54,7 @@ class _Entry:
         self.update_id = update_id_of(update)
         self.deliveries = [delivery]  # appended to with ``lock`` held, while ``outcome`` is None
         self.outcome: Outcome | None = None
+        self.chat: Any = None  # its chat, counted in the webhook's pending per chat (with an intake)
         self._lock = lock
         self._done = done
 
@@ -65,6 +67,9 @@ class _Entry:
         resolved = sum(1 for delivery in deliveries if delivery.resolve(outcome))
         if resolved:
             self._done(self, resolved, outcome)
+
+
+_FULL = object()  # Webhook._over_bound: refuse the update
 
 
 class Webhook(LoopRunner):
@@ -81,6 +86,18 @@ class Webhook(LoopRunner):
     :param dedup_memory: how many handled ``update_id`` values are remembered: a
         re-sent update (Telegram retrying, or a forged copy) is skipped, and one
         fed while the first copy is still pending shares its outcome.
+    :param max_unfinished: with the bot's intake, the most updates accepted but not
+        handled (plus those fed and not yet accepted) before :meth:`feed` refuses every
+        update as ``BUSY`` (default 1,000; None: no bound), as
+        :class:`~actorbot.loop.MessageLoop` pauses polling.
+    :param max_unfinished_per_chat: with the bot's intake, the most such updates of one
+        chat (the intake's ``chat_of``) before :meth:`feed` refuses *that chat's* updates
+        as ``BUSY`` (default 100; None: no bound). :class:`WebhookApp` answers 503 with
+        ``Retry-After``; Telegram delivers one chat's updates one at a time, in order, and
+        retries a refused one before that chat's later ones, so nothing is lost, the
+        chat's order holds, and every other chat goes on meanwhile. (``OrderedWebhook``
+        does not wait ``maxhold`` for an update it refused: its copy delivered later is
+        handed over as it comes.)
 
     Call :meth:`run_forever` (blocks) or :meth:`run_as_thread`, then :meth:`feed`
     every update the web application receives. An exception raised by ``handle``
@@ -101,6 +118,7 @@ class Webhook(LoopRunner):
     """
 
     thread_name = "actorbot-webhook"
+    _orders = False  # whether the loop waits for missing update_ids (OrderedWebhook)
 
     def __init__(
         self,
@@ -109,10 +127,18 @@ class Webhook(LoopRunner):
         *,
         max_pending: int = DEFAULT_MAX_PENDING,
         dedup_memory: int = DEFAULT_DEDUP_MEMORY,
+        max_unfinished: int | None = DEFAULT_MAX_UNFINISHED,
+        max_unfinished_per_chat: int | None = DEFAULT_MAX_UNFINISHED_PER_CHAT,
     ) -> None:
         super().__init__()
         if max_pending < 1 or dedup_memory < 0:
             raise ValueError("max_pending must be positive and dedup_memory not negative")
+        if (max_unfinished is not None and max_unfinished < 1) or (
+            max_unfinished_per_chat is not None and max_unfinished_per_chat < 1
+        ):
+            raise ValueError("max_unfinished and max_unfinished_per_chat must be positive (or None: no bound)")
+        self.max_unfinished = max_unfinished
+        self.max_unfinished_per_chat = max_unfinished_per_chat
         self._bot = bot
         self._handle = resolve_handler(bot, handle)
         self._intake: Intake | None = getattr(bot, "intake", None) if handle is None else None
@@ -125,6 +151,8 @@ class Webhook(LoopRunner):
         self._inflight: dict[int, _Entry] = {}
         self._handled: OrderedDict[int, None] = OrderedDict()
         self._dedup_memory = dedup_memory
+        self._pending_in: dict[Any, int] = {}  # chat -> updates of it fed and not yet resolved
+        self._refused_ids: list[int] = []  # refused for a bound: the loop stops waiting for them
         self.skipped = RefusalLog(log, "webhook updates skipped or refused")
 
     @property
@@ -146,6 +174,12 @@ class Webhook(LoopRunner):
     def _entry_done(self, entry: _Entry, count: int, outcome: Outcome) -> None:
         with self._cond:
             self._pending -= count
+            if entry.chat is not None:
+                left = self._pending_in.get(entry.chat, 0) - 1
+                if left > 0:
+                    self._pending_in[entry.chat] = left
+                else:
+                    self._pending_in.pop(entry.chat, None)
             if entry.update_id is not None and self._inflight.get(entry.update_id) is entry:
                 del self._inflight[entry.update_id]
                 if outcome.acknowledged and self._dedup_memory:
@@ -190,13 +224,53 @@ class Webhook(LoopRunner):
                         first.deliveries.append(delivery)
                         self._pending += 1
                     return delivery
+            chat = self._over_bound(update)
+            if chat is _FULL:
+                delivery.resolve(Outcome.BUSY)
+                if update_id is not None and self._orders:
+                    self._refused_ids.append(update_id)  # the loop must not wait maxhold for it
+                    self._cond.notify_all()
+                return delivery
             entry = _Entry(update, delivery, self._cond, self._entry_done)
+            if chat is not None:
+                entry.chat = chat
+                self._pending_in[chat] = self._pending_in.get(chat, 0) + 1
             if update_id is not None:
                 self._inflight[update_id] = entry
             self._pending += 1
             self._inbox.append(entry)
             self._cond.notify_all()
         return delivery
+
+    def _over_bound(self, update: dict[str, Any]) -> Any:
+        """With an intake: ``_FULL`` (counted) when ``update`` must be refused for a bound,
+        else its chat (None without one). Caller holds ``self._cond``."""
+        intake = self._intake
+        if intake is None or (self.max_unfinished is None and self.max_unfinished_per_chat is None):
+            return None
+        unfinished = getattr(intake, "unfinished", None)  # an intake may not count (the protocol's later additions)
+        if self.max_unfinished is not None and unfinished is not None:
+            if unfinished() + self._pending >= self.max_unfinished:
+                self.skipped.refused(f"refused as busy (max_unfinished={self.max_unfinished} reached, 503)")
+                return _FULL
+        chat_of = getattr(intake, "chat_of", None)
+        unfinished_in = getattr(intake, "unfinished_in", None)
+        if chat_of is None or unfinished_in is None:
+            return None
+        chat = chat_of(update)
+        if chat is None or self.max_unfinished_per_chat is None:
+            return chat
+        if unfinished_in(chat) + self._pending_in.get(chat, 0) >= self.max_unfinished_per_chat:
+            self.skipped.refused(
+                f"refused as busy (a chat at max_unfinished_per_chat={self.max_unfinished_per_chat}, 503)"
+            )
+            return _FULL
+        return chat
+
+    def _take_refused(self) -> list[int]:
+        """The ids refused for a bound since the last call. Caller holds ``self._cond``."""
+        refused, self._refused_ids = self._refused_ids, []
+        return refused
 
     def run_forever(self) -> None:  # type: ignore[override]
         """Handle fed updates on the calling thread until :meth:`stop`. Blocks."""
@@ -336,9 +410,12 @@ class OrderedWebhook(Webhook):
         implausible (forged or corrupt): logged (in aggregate) and skipped, so one
         bogus id cannot switch ordering off; see :class:`~actorbot.loop.Reorderer`.
     :param max_pending: see :class:`Webhook`; counts held updates too.
+    :param max_unfinished: see :class:`Webhook`.
+    :param max_unfinished_per_chat: see :class:`Webhook`.
     """
 
     thread_name = "actorbot-ordered-webhook"
+    _orders = True
 
     def __init__(
         self,
@@ -350,8 +427,11 @@ class OrderedWebhook(Webhook):
         max_gap: int = DEFAULT_MAX_GAP,
         max_pending: int = DEFAULT_MAX_PENDING,
         dedup_memory: int = DEFAULT_DEDUP_MEMORY,
+        max_unfinished: int | None = DEFAULT_MAX_UNFINISHED,
+        max_unfinished_per_chat: int | None = DEFAULT_MAX_UNFINISHED_PER_CHAT,
     ) -> None:
-        super().__init__(bot, handle, max_pending=max_pending, dedup_memory=dedup_memory)
+        super().__init__(bot, handle, max_pending=max_pending, dedup_memory=dedup_memory,
+                         max_unfinished=max_unfinished, max_unfinished_per_chat=max_unfinished_per_chat)
         self._clock = clock
         self._idle_reset = idle_reset
         self._max_gap = max_gap
@@ -381,7 +461,7 @@ class OrderedWebhook(Webhook):
         try:
             while True:
                 with self._cond:
-                    if not self._inbox and not self.stopping:
+                    if not self._inbox and not self._refused_ids and not self.stopping:
                         deadline = reorderer.next_deadline()
                         if deadline is None:
                             self._cond.wait()
@@ -393,7 +473,10 @@ class OrderedWebhook(Webhook):
                         return
                     arrived = list(self._inbox)
                     self._inbox.clear()
+                    refused = self._take_refused()
                 now = self._clock()
+                for update_id in refused:
+                    ready.extend(reorderer.skip(update_id, now))
                 for entry in arrived:
                     ready.extend(self._order(reorderer, entry, now))
                 ready.extend(reorderer.release(now))

@@ -402,7 +402,7 @@ def test_the_runtime_is_chosen_by_argument_else_environment(monkeypatch: pytest.
 
     monkeypatch.delenv("ACTORBOT_RUNTIME", raising=False)
     assert make().engine.runtime == "pool"
-    assert make().engine.pool.max_workers is None  # by default a slow delegate never waits for a worker
+    assert make().engine.pool.max_workers == 64  # by default bounded (see test_pool_bound.py)
     monkeypatch.setenv("ACTORBOT_RUNTIME", "threads")
     assert make().engine.runtime == "threads"
     assert make(runtime="pool").engine.pool is not None
