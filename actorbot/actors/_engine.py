@@ -69,7 +69,7 @@ from ._pool import DEFAULT_MAX_WORKERS, WorkerPool
 from ._record import parse_conversation_key, seed_text
 from ._scheduler import EventScheduler
 from ._supervision import DeadLetter, DeadLetters, RestartPolicy
-from ._supervisor import SHUTDOWN_SENTINEL, ConversationInfo, Kind, SupervisorActor
+from ._supervisor import SHUTDOWN_SENTINEL, ConversationInfo, Kind, SupervisorActor, SupervisorPort
 from ._watchdog import Watchdog
 
 __all__ = ["Engine", "EngineIntake", "ListenerBinding", "EngineMicrophone", "RUNTIMES"]
@@ -225,7 +225,8 @@ class Engine:
         if self._state == "stopped":
             raise RuntimeError("the bot has been stopped")
         if self._ref is None:
-            self._ref = SupervisorActor.start(self, self._patterns, self._policies)
+            port: SupervisorPort = self  # the supervisor's narrow view of the engine (checked here)
+            self._ref = SupervisorActor.start(port, self._patterns, self._policies)
             self._state = "running"
         if not self._replayed:
             self._replay(self._ref)  # a StoreError leaves it to the next call

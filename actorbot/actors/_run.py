@@ -12,17 +12,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..exception import IdleTerminate, StopListening
 from ._messages import Closing
 
-if TYPE_CHECKING:
-    from ._engine import Engine
-
-__all__ = ["RunDelegate"]
+__all__ = ["RunDelegate", "RunPort"]
 
 logger = logging.getLogger(__name__)
+
+
+class RunPort(Protocol):
+    """What a run-style delegate's thread may do with the engine (the engine is one)."""
+
+    local: threading.local  # .delegate_id: the delegate a thread works for (listeners bind to it)
+
+    def release_busy(self, owner: int) -> None: ...
+
+    def tell_supervisor(self, message: Any) -> bool: ...
 
 
 class RunDelegate:
@@ -30,7 +37,7 @@ class RunDelegate:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: RunPort,
         delegate_id: int,
         func: Callable[..., Any],
         args: tuple[Any, ...] = (),

@@ -56,7 +56,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pykka
 
@@ -87,16 +87,21 @@ from ._messages import (
     Route,
     RouteBatch,
     Shutdown,
+    Stamp,
     Unload,
     UnloadDue,
 )
 from ._metrics import metric_flavor
 from ._record import Record
-from ._run import RunDelegate
-from ._supervision import DeadLetter, FailureHistory, RestartPolicy
+from ._run import RunDelegate, RunPort
+from ._supervision import DeadLetter, DeadLetters, FailureHistory, RestartPolicy
 
 if TYPE_CHECKING:
-    from ._engine import Engine
+    from .._reporting import ErrorReporter
+    from ..store import Write
+    from ._activity import Activity
+    from ._memory import MemoryPolicy
+    from ._persistence import Persistence
 
 __all__ = ["ConversationInfo", "Kind", "SupervisorActor"]
 
@@ -317,6 +322,47 @@ def _restored(event: Any) -> bool:
     return isinstance(body, dict) and bool(body.get("restored"))
 
 
+class SupervisorPort(RunPort, Protocol):
+    """What the supervisor may do with the engine: its narrow interface (the engine is one).
+
+    Also what it hands to the run-style delegates it starts (:class:`RunPort`)."""
+
+    bot: Any  # given to the delegators, in the seed tuple
+    kinds: dict[int, Kind]  # the supervisor writes each delegate's kind; listener bindings read it
+    activity: Activity
+    reporter: ErrorReporter
+    persistence: Persistence
+    dead_letters: DeadLetters
+    memory: MemoryPolicy
+    unload_after: float | None
+    grace_over: threading.Event
+
+    def supervisor_started(self, supervisor: SupervisorActor, thread: threading.Thread) -> None: ...
+
+    def next_id(self) -> int: ...
+
+    def start_delegate(self, delegate_id: int, conversation: ConversationId | None, delegate: HandlerDelegate,
+                       stamp: Stamp | None = None, uid: int | None = None) -> pykka.ActorRef[Any]: ...
+
+    def tell(self, ref: pykka.ActorRef[Any], message: Any) -> bool: ...
+
+    def units_added(self, uid: int, units: int) -> None: ...
+
+    def unit_ended(self, uid: int, writes: tuple[Write, ...] = ()) -> None: ...
+
+    def schedule(self, when: float, message: RestartDue | UnloadDue) -> None: ...
+
+    def mark_busy(self, owner: int) -> None: ...
+
+    def forget_delegate(self, owner: int) -> None: ...
+
+    def track_thread(self, thread: threading.Thread) -> None: ...
+
+    def release_memory(self) -> None: ...
+
+    def fault(self, exc: BaseException) -> None: ...
+
+
 class SupervisorActor(pykka.ThreadingActor):
     """Owns the delegation patterns, the seed table, the records and the capture index."""
 
@@ -324,7 +370,7 @@ class SupervisorActor(pykka.ThreadingActor):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: SupervisorPort,
         patterns: list[tuple[Callable[[Any], Any], Callable[[Any], Any]]],
         policies: list[RestartPolicy],
     ) -> None:
