@@ -208,16 +208,19 @@ def _measure(url: str, token: str, user_id: int, threads_list: list[int], proces
     send = {"chat_id": user_id, "text": "hello"}
     poll = {"limit": 1, "timeout": 0}
     for threads in threads_list:
-        print(f"sendMessage  urllib3 threads={threads}:  {_run(base, 'sendMessage', send, threads, seconds):8.0f} req/s")
+        rate = _run(base, "sendMessage", send, threads, seconds)
+        print(f"sendMessage  urllib3 threads={threads}:  {rate:8.0f} req/s")
     for processes in processes_list:
-        print(f"sendMessage  lean processes={processes}: {_run_raw(base, 'sendMessage', send, processes, seconds):8.0f} req/s")
+        rate = _run_raw(base, "sendMessage", send, processes, seconds)
+        print(f"sendMessage  lean processes={processes}: {rate:8.0f} req/s")
     for threads in threads_list:
         feed()
-        print(f"getUpdates   urllib3 threads={threads}:  {_run(base, 'getUpdates', poll, threads, seconds):8.0f} req/s")
+        rate = _run(base, "getUpdates", poll, threads, seconds)
+        print(f"getUpdates   urllib3 threads={threads}:  {rate:8.0f} req/s")
     for processes in processes_list:
         feed()
-        print(f"getUpdates   lean processes={processes}: {_run_raw(base, 'getUpdates', poll, processes, seconds):8.0f} req/s")
-
+        rate = _run_raw(base, "getUpdates", poll, processes, seconds)
+        print(f"getUpdates   lean processes={processes}: {rate:8.0f} req/s")
 
 def main() -> None:
     parser = argparse.ArgumentParser()

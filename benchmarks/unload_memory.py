@@ -25,27 +25,14 @@ import ctypes
 import gc
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from freezegun import freeze_time
+from memkit import Counter, message, rss_mib  # benchmarks/memkit.py (the script's directory is on sys.path)
 
 from actorbot import DelegatorBot
 from actorbot.delegate import create_open, pave_event_space, per_chat_id
-from actorbot.helper import ChatHandler
 
 UNLOAD = 60.0
-
-
-class Counter(ChatHandler):
-    def on_chat_message(self, msg: dict[str, Any]) -> None:
-        self.state["count"] = self.state.get("count", 0) + 1
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def trim() -> None:
@@ -53,11 +40,6 @@ def trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def message(chat: int, n: int) -> dict[str, Any]:
-    user = {"id": chat, "is_bot": False, "first_name": f"u{chat}"}
-    return {"message_id": n, "date": 0, "chat": {"id": chat, "type": "private"}, "from": user, "text": "hi"}
 
 
 def report(step: str, base: float) -> None:

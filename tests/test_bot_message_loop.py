@@ -11,13 +11,19 @@ from actorbot.loop import MessageLoop
 from loopback import TOKEN, LoopbackApi, Reply
 
 
-def test_message_loop_delivers_and_bot_stop_ends_it(loopback_api: LoopbackApi) -> None:
+def one_update_then_long_polls(loopback_api: LoopbackApi) -> threading.Event:
+    """getUpdates answers update 7 ("hi" in chat 5), then, like Telegram, holds each long poll
+    (timeout > 0) until the returned event is set, and answers timeout=0 at once."""
     update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
                                           "text": "hi"}}
     release = threading.Event()
     loopback_api.reply("getUpdates", [update])
-    # like Telegram, hold a long poll (timeout > 0) but answer timeout=0 at once
     loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=release if req.params.get("timeout") else None))
+    return release
+
+
+def test_message_loop_delivers_and_bot_stop_ends_it(loopback_api: LoopbackApi) -> None:
+    release = one_update_then_long_polls(loopback_api)
     got: queue.Queue = queue.Queue()
     bot = Bot(TOKEN, api_url=loopback_api.url)
     try:
@@ -35,11 +41,7 @@ def test_message_loop_delivers_and_bot_stop_ends_it(loopback_api: LoopbackApi) -
 
 
 def test_bot_stop_ends_a_message_loop_the_program_runs_itself(loopback_api: LoopbackApi) -> None:
-    update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-                                          "text": "hi"}}
-    release = threading.Event()
-    loopback_api.reply("getUpdates", [update])
-    loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=release if req.params.get("timeout") else None))
+    release = one_update_then_long_polls(loopback_api)
     got: queue.Queue = queue.Queue()
     bot = Bot(TOKEN, api_url=loopback_api.url)
     try:

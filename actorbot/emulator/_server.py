@@ -101,12 +101,13 @@ class _Connection:
         return True
 
     def wait_for_data(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` for the next bytes (or the end); True if they came."""
+        """Wait up to ``seconds`` for the next bytes (or the end); True if they came. With 0,
+        read only what already arrived (a timeout would first wait that long for data)."""
         timeout = self.sock.gettimeout()
         self.sock.settimeout(seconds)
         try:
             chunk = self.sock.recv(65536)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, InterruptedError):
             return False
         except OSError:
             return True  # a reset: the worker's read reports it
@@ -117,18 +118,7 @@ class _Connection:
 
     def fill_now(self) -> bool:
         """Read what already arrived, without waiting; True if anything (or the end) did."""
-        timeout = self.sock.gettimeout()
-        self.sock.settimeout(0.0)  # with a timeout, recv would first wait that long for data
-        try:
-            chunk = self.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError:
-            return True  # a reset: the worker's read reports it
-        finally:
-            self.sock.settimeout(timeout)
-        self._buf += chunk
-        return True
+        return self.wait_for_data(0.0)
 
     def readline(self, limit: int = _LINE_LIMIT) -> bytes:
         """One line with its end, at most ``limit`` bytes; b"" at the end of the connection."""
