@@ -1,8 +1,11 @@
 """Delegate actors: a user's handler object (``ChatHandler`` and friends) run by a pykka actor.
 
-A delegate actor owns one handler object. Its actor runs
+A delegate actor owns one handler object. When it starts, its actor builds the handler
+(``create_open`` passes a factory: the constructor runs here, not on the supervisor's
+thread; a constructor that raises fails the conversation as ``open()`` would), tells the
+supervisor :class:`~actorbot.actors._messages.Constructed`, then runs
 ``handler.open(initial_msg, seed)`` (then ``on_message(initial_msg)`` unless ``open``
-returned a true value) when it starts, ``handler.on_message(msg)`` for each
+returned a true value); ``handler.on_message(msg)`` for each
 :class:`~actorbot.actors._messages.Deliver`, in arrival order, and ``handler.on_close(ex)``
 exactly once when it closes. It never blocks waiting for its next message, so it can run
 on either runtime:
