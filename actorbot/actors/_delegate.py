@@ -142,8 +142,14 @@ class DelegatePort(Protocol):
     def work_done(self) -> None:
         """One counted unit of work (a message this delegate received) is finished."""
 
+    def building(self) -> None:
+        """This delegate starts building its handler: hold the captures it registers meanwhile."""
+
     def constructed(self, handler: Any) -> None:
-        """Tell the supervisor this delegate's handler is built (after the captures it registered)."""
+        """Tell the supervisor this delegate's handler is built, with the captures it registered."""
+
+    def not_constructed(self) -> None:
+        """Building the handler failed: drop the captures held for it."""
 
     def closing(self, failure: Failure | None) -> None:
         """Tell the supervisor this delegate closed (with the failure that closed it, if any)."""
@@ -275,9 +281,11 @@ class _DelegateBehaviour(pykka.Actor):
         raised: the conversation fails as if ``open()`` had raised (and is restarted)."""
         factory, self._factory = self._factory, None
         if factory is not None:
+            self._port.building()
             try:
                 self._handler = factory()
             except Exception as exc:
+                self._port.not_constructed()
                 self._port.report(exc, initial)
                 self._closed = True
                 self._port.closing(Failure(initial, exc, uid))

@@ -162,6 +162,9 @@ class Engine:
         self._busy: set[int] = set()
         self._busy_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # captures registered while a delegate builds its handler, by delegate id: they go to the
+        # supervisor with its Constructed message (one message per start, not one per capture)
+        self._held_captures: dict[int, list[Capture]] = {}
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -419,11 +422,28 @@ class Engine:
 
     # -- captures and listeners (any thread) ---------------------------------------------------
     def add_capture(self, capture: Capture) -> None:
-        """Register ``capture`` with the supervisor (told: it applies in mailbox order)."""
+        """Register ``capture`` with the supervisor (told: it applies in mailbox order), or,
+        while its delegate builds its handler, with that delegate's Constructed message."""
+        held = self._held_captures.get(capture.owner)
+        if held is not None:
+            held.append(capture)
+            return
         self.tell_supervisor(AddCapture(capture))
 
     def remove_capture(self, capture: Capture) -> None:
+        held = self._held_captures.get(capture.owner)
+        if held is not None and capture in held:
+            held.remove(capture)
+            return
         self.tell_supervisor(RemoveCapture(capture))
+
+    def hold_captures(self, owner: int) -> None:
+        """Delegate ``owner`` starts building its handler: hold the captures it registers."""
+        self._held_captures[owner] = []
+
+    def release_captures(self, owner: int) -> tuple[Capture, ...]:
+        """The captures held for ``owner`` since :meth:`hold_captures` (now registered directly)."""
+        return tuple(self._held_captures.pop(owner, ()))
 
     def bind_listener(self, listener: Any) -> None:
         """Attach a new listener to the delegate the calling thread works for (or a new owner)."""
@@ -432,9 +452,11 @@ class Engine:
             owner = self.next_id()
             self.kinds[owner] = Kind.LISTENER
         kind = self.kinds.get(owner)
-        if kind is not None and kind is not Kind.ACTOR:
-            listener.open_inbox()
         listener.attach(ListenerBinding(self, owner))
+        if kind is Kind.ACTOR:
+            return  # an actor delegate's listener only carries its captures: the supervisor keeps none
+        if kind is not None:
+            listener.open_inbox()
         self.tell_supervisor(AttachListener(owner, listener))
 
     # -- busy accounting for run-style delegates (their threads) -----------------------------------
@@ -667,8 +689,15 @@ class _DelegatePort:
     def work_done(self) -> None:
         self._engine.activity.end()
 
+    def building(self) -> None:
+        self._engine.hold_captures(self.delegate_id)
+
     def constructed(self, handler: Any) -> None:
-        self._engine.tell_supervisor(Constructed(self.delegate_id, handler))
+        captures = self._engine.release_captures(self.delegate_id)
+        self._engine.tell_supervisor(Constructed(self.delegate_id, handler, captures))
+
+    def not_constructed(self) -> None:
+        self._engine.release_captures(self.delegate_id)
 
     def closing(self, failure: Failure | None) -> None:
         self._engine.tell_supervisor(Closing(self.delegate_id, failure))

@@ -118,13 +118,15 @@ class Closing:
 class Constructed:
     """Delegate ``delegate_id`` built its handler (on its own thread): route to it by its captures.
 
-    Told after every capture its constructor registered, so the supervisor has them all;
-    until then, updates seeded to it wait in its buffer. ``handler`` is the handler object
-    (for :meth:`~actorbot.DelegatorBot.conversations`).
+    Carries the captures its constructor registered (``captures``; any registered otherwise
+    were told before it), so the supervisor has them all; until then, updates seeded to it
+    wait in its buffer. ``handler`` is the handler object (for
+    :meth:`~actorbot.DelegatorBot.conversations`).
     """
 
     delegate_id: int
     handler: Any
+    captures: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

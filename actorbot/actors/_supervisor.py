@@ -6,10 +6,10 @@ them cheap. The library's delegators run no user code here: ``create_open`` hand
 factory that the delegate's actor calls on its own thread (its own thread, or a pool
 worker under ``runtime="pool"``), ``create_run`` constructs on the run thread.
 
-A ``create_open`` delegate is *constructing* until it tells :class:`Constructed` (after
-the captures its constructor registered, so they are in the index by then): what is
-routed to it meanwhile (by its seed) waits in its buffer, and is delivered, or given up
-as for a built delegate, once its captures say whether they take it.
+A ``create_open`` delegate is *constructing* until it tells :class:`Constructed`, which
+carries the captures its constructor registered (one message per start): what is routed
+to it meanwhile (by its seed) waits in its buffer, and is delivered, or given up as for a
+built delegate, once its captures say whether they take it.
 
 Routing one update (telepot's ``DelegatorBot.handle`` semantics, without the broadcast):
 
@@ -402,7 +402,7 @@ class SupervisorActor(pykka.ThreadingActor):
                 for route in message.routes:
                     self._route(route)
             elif isinstance(message, Constructed):
-                self._on_constructed(message.delegate_id, message.handler)
+                self._on_constructed(message.delegate_id, message.handler, message.captures)
             elif isinstance(message, Closing):
                 self._on_closing(message.delegate_id, message.failure, message.unloaded)
             elif isinstance(message, Drained):
@@ -858,12 +858,14 @@ class SupervisorActor(pykka.ThreadingActor):
         self._finish(rec, [Deliver(update) for update in bounced])
         self._engine.activity.end(released)
 
-    def _on_constructed(self, rid: int, handler: Any) -> None:
-        """Delegate ``rid`` built its handler, and its constructor's captures are in the index
-        (they were told before this): deliver what waited, as its captures say."""
+    def _on_constructed(self, rid: int, handler: Any, captures: tuple[Capture, ...]) -> None:
+        """Delegate ``rid`` built its handler: index the captures its constructor registered,
+        then deliver what waited, as its captures say."""
         rec = self._records.get(rid)
         if not isinstance(rec, _ActorRecord) or not rec.constructing or rec.closing:
             return
+        for capture in captures:
+            self.add_capture(capture)
         rec.constructing = False
         rec.handler = handler
         waiting, rec.buffer = rec.buffer, []
