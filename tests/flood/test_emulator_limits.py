@@ -6,19 +6,8 @@ from typing import Any
 
 import pytest
 
-from actorbot.api import TelegramLimits, VirtualClock
+from actorbot.api import TelegramLimits
 from actorbot.emulator import Emulator, Fault
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(start=0.0)
-
-
-@pytest.fixture
-def emu(clock: VirtualClock) -> Any:
-    with Emulator(clock=clock.now, flood_limits=True) as emulator:
-        yield emulator
 
 
 def _send(api: Any, emu: Emulator, chat_id: Any, **extra: Any) -> Any:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 from floodkit import Sends, eventually
 
 from actorbot import Bot
-from actorbot.api import FloodGate, ManualClock, TelegramLimits, VirtualClock
+from actorbot.api import FloodGate, ManualClock, TelegramLimits
 from actorbot.api._pacing import RateBucket, chat_kind, paced_priority
-from actorbot.emulator import Emulator
 
 
 def test_policy_values():
@@ -35,17 +33,6 @@ def test_a_bucket_takes_a_burst_then_the_rate():
     assert bucket.ready_at(0.0) == 0.5
     bucket.take(0.5)
     assert bucket.ready_at(0.5) == 1.0
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(start=0.0)
-
-
-@pytest.fixture
-def emu(clock: VirtualClock) -> Any:
-    with Emulator(clock=clock.now, flood_limits=True) as emulator:
-        yield emulator
 
 
 def test_one_chat_is_paced_to_its_limit_without_a_429(emu, clock):
