@@ -433,22 +433,22 @@ def test_stop_while_the_poll_is_still_connecting_is_prompt(
     # Widen the race: the loop's getUpdates is held inside connect() until stop() has
     # cancelled the token, so the cancel lands before the connection exists. The server
     # would then hold the long poll for 30 s.
-    import urllib3.connection
+    from actorbot.api import _wire
 
     connecting = threading.Event()
     held = threading.Event()
     loopback_api.on("getUpdates", lambda req: Reply(result=[], hold=held))
     bot = Bot(TOKEN, api_url=loopback_api.url)
     loop = MessageLoop(bot, lambda msg: None)
-    real_connect = urllib3.connection.HTTPConnection.connect
+    real_connect = _wire.create_connection
 
-    def slow_connect(self: Any) -> None:
+    def slow_connect(*args: Any, **kwargs: Any) -> Any:
         if threading.current_thread() is loop.thread:
             connecting.set()
             assert loop._stop_requested.wait(5)  # stop() has been called: the token is cancelled
-        real_connect(self)
+        return real_connect(*args, **kwargs)
 
-    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", slow_connect)
+    monkeypatch.setattr(_wire, "create_connection", slow_connect)
     try:
         loop.run_as_thread(timeout=30)
         assert connecting.wait(5)

@@ -1,13 +1,16 @@
-"""The HTTP client: one urllib3 pool manager shared by every call of a bot.
+"""The HTTP client of a bot: every Bot API call goes through :meth:`HttpClient.request`.
 
-The hot path (a JSON call, no proxy) skips the manager: the client keeps the
-connection pool of each API host it has called and calls it with the URL's path, with a
-pre-built ``Timeout`` and headers, and parses the answer's bytes directly. The manager
-still owns the pools (``close`` clears them) and serves proxies and downloads.
+A call to a direct ``http``/``https`` API URL (no proxy), JSON or a multipart upload,
+goes through the lean HTTP/1.1 path of :mod:`actorbot.api._wire`: one
+:class:`~actorbot.api._wire.HostPool` of kept-alive connections per API host, the
+request's head and body written in one system call, the answer read whole and parsed
+as Bot API JSON. urllib3 serves the rest: calls through a proxy (a ``ProxyManager``
+with the connection classes of :mod:`actorbot.api._cancel`) and file downloads
+(streamed), and it sets up every connection (socket options, TLS context).
 
 :class:`HttpClient` is thread-safe: any number of threads (delegate actors, the
-update loop, the scheduler) call :meth:`HttpClient.request` at once. The pool keeps
-up to ``pool_size`` connections per host and is *blocking*: when all are busy, a
+update loop, the scheduler) call :meth:`HttpClient.request` at once. Each host keeps
+up to ``pool_size`` connections and is *blocking*: when all are busy, a
 caller waits for one to be returned instead of opening a throwaway connection.
 Every method runs entirely on the calling thread; retries wait through the
 policy's interruptible wait function.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import ssl
 import threading
 from collections.abc import Mapping
 from typing import IO, Any
@@ -40,6 +44,7 @@ from ._redact import install_log_filter, redact, scrub_exception
 from ._retry import RetryPolicy, WaitFunction
 from ._settings import ProxySettings
 from ._unsent import RequestNotSentError
+from ._wire import HostPool, tls_context
 
 __all__ = ["HttpClient", "DEFAULT_POOL_SIZE"]
 
@@ -73,9 +78,12 @@ def _never_interrupted(seconds: float) -> bool:
 
 
 class HttpClient:
-    """Owns one ``urllib3.PoolManager`` (or ``ProxyManager``) and performs Bot API calls.
+    """Performs Bot API calls: a :class:`~actorbot.api._wire.HostPool` per API host, urllib3 for the rest.
 
-    :param pool_size: connections kept per host (``maxsize``); callers beyond it queue.
+    Direct calls use the host pools; a proxy client sends every call through its
+    ``urllib3.ProxyManager``; downloads use a ``urllib3.PoolManager`` (or the proxy's).
+
+    :param pool_size: connections kept per host; callers beyond it queue.
     :param num_pools: hosts kept (the API host and, when different, the file host).
     :param connect_timeout: seconds to establish a connection.
     :param read_timeout: seconds to wait for an answer to a plain call; ``getUpdates``
@@ -124,15 +132,18 @@ class HttpClient:
             self._manager = urllib3.PoolManager(**kw)
         self._pools = cancellable_pool_classes()
         self._manager.pool_classes_by_scheme = self._pools.classes
-        # The hot path's pre-built values: no Timeout or header dict per call.
+        # The proxy path's pre-built values: no Timeout or header dict per call.
         self._timeouts: dict[tuple[float | None, bool], urllib3.Timeout] = {
             (None, False): urllib3.Timeout(connect=connect_timeout, read=read_timeout),
             (None, True): urllib3.Timeout(connect=connect_timeout, read=upload_timeout),
         }
         self._json_headers = {"Content-Type": "application/json", "User-Agent": "actorbot"}
-        # api_url -> (its host's pool, the path prefix); direct calls only (no proxy).
-        self._routes: dict[str, tuple[Any, str]] = {}
+        self._num_pools = num_pools
+        # Direct calls: api_url -> (its host's pool, the path prefix), and the pools by origin.
+        self._routes: dict[str, tuple[HostPool, str]] = {}
+        self._hosts: dict[tuple[str, str, int], HostPool] = {}
         self._routes_lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None  # made with the first https pool
 
     def __repr__(self) -> str:
         via = f", proxy={self.proxy!r}" if self.proxy else ""
@@ -152,22 +163,46 @@ class HttpClient:
                 self._timeouts[key] = timeout
         return timeout
 
-    def _route(self, api_url: str) -> tuple[Any, str] | None:
-        """``(pool, path prefix)`` for calls to ``api_url``, or None for the manager's path.
+    def _read_seconds(self, timeout: float | urllib3.Timeout | None, uploading: bool) -> float | None:
+        """The read timeout of a direct call (the pool's ``connect_timeout`` is the client's)."""
+        if timeout is None:
+            return self.upload_timeout if uploading else self.read_timeout
+        if isinstance(timeout, urllib3.Timeout):
+            read = timeout.read_timeout
+            return read if read is None or isinstance(read, (int, float)) else self.read_timeout
+        return timeout
 
-        The pool is the manager's own for that host (same classes and settings), so
-        :meth:`close` closes it; a pool found closed is looked up again.
+    def _route(self, api_url: str) -> tuple[HostPool, str] | None:
+        """``(host pool, path prefix)`` for direct calls to ``api_url``, or None for urllib3's path.
+
+        Pools are kept per origin, at most ``num_pools`` of them (the oldest is closed
+        and forgotten beyond that); any thread may call this.
         """
         route = self._routes.get(api_url)
-        if route is not None and route[0].pool is not None:
+        if route is not None or self.proxy is not None:
             return route
-        if self.proxy is not None:
-            return None
         parsed = urllib3.util.parse_url(api_url)
-        if parsed.scheme not in ("http", "https") or parsed.query or parsed.fragment:
+        if parsed.scheme not in ("http", "https") or not parsed.host or parsed.query or parsed.fragment:
             return None
+        key = (parsed.scheme, parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
         with self._routes_lock:
-            pool = self._manager.connection_from_url(api_url)
+            pool = self._hosts.get(key)
+            if pool is None:
+                if len(self._hosts) >= self._num_pools:
+                    oldest_key = next(iter(self._hosts))
+                    oldest = self._hosts.pop(oldest_key)
+                    self._routes = {url: r for url, r in self._routes.items() if r[0] is not oldest}
+                    oldest.close()
+                if parsed.scheme == "https" and self._tls is None:
+                    self._tls = tls_context()
+                pool = HostPool(
+                    *key,
+                    size=self.pool_size,
+                    connect_timeout=self.connect_timeout,
+                    pool_timeout=self.pool_timeout,
+                    ssl_context=self._tls if parsed.scheme == "https" else None,
+                )
+                self._hosts[key] = pool
             route = (pool, (parsed.path or "").rstrip("/"))
             self._routes[api_url] = route
         return route
@@ -213,7 +248,11 @@ class HttpClient:
         else:
             body, content_type = encode_json(fields), "application/json"
             headers = self._json_headers
-        read_timeout = self._timeout(timeout, bool(files))
+        route = self._route(api_url)
+        if route is None:
+            read_timeout = self._timeout(timeout, bool(files))
+        else:
+            read_seconds = self._read_seconds(timeout, bool(files))
         slot = self._pools.slot
         debug = log.isEnabledFor(logging.DEBUG)
         connect_failures = flood_retries = server_retries = 0
@@ -225,23 +264,26 @@ class HttpClient:
                 flood.wait_turn()
             if debug:
                 log.debug("-> %s (%s, %d bytes)", method, content_type.split(";")[0], len(body))
-            route = self._route(api_url)
-            url = f"{route[1] if route else api_url}/bot{token}/{method}"
-            slot.token = cancel
             try:
-                # the host's own pool when it has one (no per-call lookup), else the manager
-                urlopen = route[0].urlopen if route is not None else self._manager.urlopen
-                response = urlopen(
-                    "POST",
-                    url,
-                    body=body,
-                    headers=headers,
-                    timeout=read_timeout,
-                    retries=_NO_RETRIES,
-                    redirect=False,
-                    assert_same_host=False,
-                    pool_timeout=self.pool_timeout,
-                )
+                if route is not None:  # direct: the lean path
+                    response: Any = route[0].post(f"{route[1]}/bot{token}/{method}", content_type, body,
+                                                  read_seconds, cancel)
+                else:  # through a proxy: urllib3, the token travelling in the slot
+                    slot.token = cancel
+                    try:
+                        response = self._manager.urlopen(
+                            "POST",
+                            f"{api_url}/bot{token}/{method}",
+                            body=body,
+                            headers=headers,
+                            timeout=read_timeout,
+                            retries=_NO_RETRIES,
+                            redirect=False,
+                            assert_same_host=False,
+                            pool_timeout=self.pool_timeout,
+                        )
+                    finally:
+                        slot.token = None
             except _NOT_SENT as exc:
                 scrub_exception(exc, token)
                 if cancel is not None and cancel.cancelled:
@@ -270,8 +312,6 @@ class HttpClient:
                     f"{redact(str(exc), token)}",
                     sent=True,
                 ) from exc
-            finally:
-                slot.token = None
             if debug:
                 log.debug("<- %s HTTP %d", method, response.status)
             try:
@@ -394,9 +434,15 @@ class HttpClient:
                 opened.close()
 
     def close(self) -> None:
-        """Close every pooled connection. Idempotent; later calls open new connections."""
+        """Close every pooled connection. Idempotent; later calls open new connections.
+
+        Idle connections are closed at once; a call in flight finishes on its own
+        connection, which is closed when the call returns it. Any thread may call this.
+        """
         with self._routes_lock:
-            self._routes.clear()
+            pools = list(self._hosts.values())
+        for pool in pools:
+            pool.close()
         self._manager.clear()
 
 
