@@ -6,7 +6,10 @@ the client's CPU). For each client the benchmark makes ``--requests`` sequential
 time per call (CPU is what counts on a shared machine: the wall time includes the
 server and the scheduler):
 
-- ``http.client``: the standard library, one keep-alive connection, JSON body (a floor);
+- ``raw socket``: a keep-alive socket, ``sendall(head + body)``, a buffered reader parsing
+  the status line, the headers and a ``Content-Length`` body, then ``json.loads`` (the floor:
+  nothing but the exchange);
+- ``http.client``: the standard library, one keep-alive connection, JSON body;
 - ``urllib3 pool``: ``HTTPConnectionPool.urlopen`` with a relative path, then ``json.loads``;
 - ``urllib3 manager``: ``PoolManager.request`` with the absolute URL, then ``json.loads``;
 - ``HttpClient``: ``actorbot.api.HttpClient.request`` (encoding, retries policy, parsing,
@@ -38,7 +41,26 @@ TOKEN = "123456:AAbenchmarkTOKENbenchmarkTOKENbench"
 def measure(kind: str, url: str, n: int) -> dict[str, float]:
     """Run in a subprocess: ``n`` calls with client ``kind``; µs per call (wall, CPU)."""
     host, port = url.split("//")[1].split(":")
-    if kind == "http.client":
+    if kind == "raw socket":
+        import socket
+
+        sock = socket.create_connection((host, int(port)))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = sock.makefile("rb")
+
+        def call(i: int) -> None:
+            body = json.dumps({"chat_id": 1000, "text": str(i)}).encode()
+            head = (f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            sock.sendall(head + body)
+            reader.readline()  # status line
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            json.loads(reader.read(length))
+    elif kind == "http.client":
         import http.client
 
         conn = http.client.HTTPConnection(host, int(port))
@@ -99,7 +121,8 @@ def main() -> None:
     try:
         line = server.stdout.readline() if server.stdout else ""
         url = f"http://127.0.0.1:{int(line.split()[1])}"
-        rows = [("http.client", ROOT), ("urllib3 pool", ROOT), ("urllib3 manager", ROOT), ("HttpClient", ROOT)]
+        rows = [("raw socket", ROOT), ("http.client", ROOT), ("urllib3 pool", ROOT), ("urllib3 manager", ROOT),
+                ("HttpClient", ROOT)]
         rows += [("HttpClient", base.resolve()) for base in args.baseline]
         best: dict[tuple[str, Path], dict[str, float]] = {}
         for _ in range(args.rounds):
