@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import io
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -85,14 +86,27 @@ def tls_context() -> ssl.SSLContext:
 class Response:
     """An answer read whole: ``status``, ``reason``, ``version``, ``headers`` (lower-case names), ``data``."""
 
-    __slots__ = ("status", "reason", "version", "headers", "data")
+    __slots__ = ("status", "reason", "version", "data", "_lines", "_headers")
 
-    def __init__(self, status: int, reason: str, version: str, headers: dict[str, str], data: bytes) -> None:
+    def __init__(self, status: int, reason: str, version: str, lines: list[bytes], data: bytes) -> None:
         self.status = status
         self.reason = reason
         self.version = version
-        self.headers = headers
         self.data = data
+        self._lines = lines  # the raw header lines: a dict only for whoever asks
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header fields, names in lower case; repeated fields joined with ``", "``."""
+        if self._headers is None:
+            headers: dict[str, str] = {}
+            for line in self._lines:
+                name, _, value = line.partition(b":")
+                key, text = name.strip().lower().decode("latin-1"), value.strip().decode("latin-1")
+                headers[key] = f"{headers[key]}, {text}" if key in headers else text
+            self._headers = headers
+        return self._headers
 
     def __repr__(self) -> str:
         return f"<HTTP response {self.status}>"
@@ -101,13 +115,17 @@ class Response:
 class _Connection:
     """One socket and its buffered reader; used by one thread at a time (the pool hands it out)."""
 
-    __slots__ = ("sock", "reader", "generation", "timeout")
+    __slots__ = ("sock", "reader", "generation", "timeout", "_poll")
 
     def __init__(self, sock: socket.socket, generation: int) -> None:
         self.sock = sock
         self.reader = sock.makefile("rb")
         self.generation = generation
         self.timeout = sock.gettimeout()
+        self._poll: select.poll | None = None
+        if hasattr(select, "poll"):  # one poll object per connection: the stale check is one system call
+            self._poll = select.poll()
+            self._poll.register(sock, select.POLLIN)
 
     def cut(self) -> None:
         """Shut the socket down (any thread): a blocked send or receive on it returns at once."""
@@ -119,6 +137,8 @@ class _Connection:
     def dropped(self) -> bool:
         """True when the server closed it while it was idle (or sent something unasked)."""
         try:
+            if self._poll is not None:
+                return bool(self._poll.poll(0))
             return wait_for_read(self.sock, timeout=0.0)
         except (OSError, ValueError):
             return True
@@ -371,69 +391,96 @@ def _line(reader: io.BufferedReader, what: str) -> bytes:
     return line
 
 
-def _read_headers(reader: io.BufferedReader, what: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    count = 0
+def _status(line: bytes) -> tuple[str, int, str]:
+    parts = line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or len(parts[1]) != 3 or not parts[1].isdigit():
+        raise ProtocolError(f"not an HTTP answer: {line[:60]!r}")
+    reason = parts[2].strip().decode("latin-1") if len(parts) > 2 else ""
+    return parts[0].decode("latin-1"), int(parts[1]), reason
+
+
+def _read_lines(reader: io.BufferedReader, what: str) -> list[bytes]:
+    """Header (or trailer) lines up to the blank line, without their line ends, one at a time."""
+    lines: list[bytes] = []
     while True:
         line = _line(reader, what)
         if line == b"\r\n" or line == b"\n":
-            return headers
+            return lines
         if not line:
-            raise ProtocolError("Connection broken: the connection closed inside the answer's headers")
-        count += 1
-        if count > MAX_HEADERS:
+            raise ProtocolError(f"Connection broken: the connection closed inside the answer's {what}s")
+        if len(lines) == MAX_HEADERS:
             raise ProtocolError(f"the answer has more than {MAX_HEADERS} {what} lines")
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name[0] in b" \t":
-            raise ProtocolError(f"malformed {what} line in the answer: {line[:60]!r}")
-        key = name.strip().lower().decode("latin-1")
-        text = value.strip().decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        lines.append(line.rstrip(b"\r\n"))
+
+
+def _read_head(reader: io.BufferedReader) -> tuple[str, int, str, list[bytes]]:
+    """``(version, status, reason, header lines)`` of the next answer.
+
+    The usual case is one read: the whole head is already in the reader's buffer (it
+    came in one segment), so it is found there and split at once; otherwise it is read
+    line by line, the status line checked first.
+    """
+    data = reader.peek(1)  # what is buffered, or one read of the socket
+    end = data.find(b"\r\n\r\n")
+    if end > 0 and data.find(b"\n\n", 0, end) < 0:
+        lines = reader.read(end + 4).splitlines()
+        del lines[-1:]  # the blank line (splitlines leaves no empty piece at the end)
+        if len(lines) > MAX_HEADERS + 1:
+            raise ProtocolError(f"the answer has more than {MAX_HEADERS} header lines")
+        version, status, reason = _status(lines[0])
+        del lines[0]
+        return version, status, reason, lines
+    line = _line(reader, "status")
+    if not line:
+        closed = RemoteDisconnected("Remote end closed connection without response")
+        raise ProtocolError("Connection aborted.", closed)
+    version, status, reason = _status(line)
+    return version, status, reason, _read_lines(reader, "header")
 
 
 def _read_response(reader: io.BufferedReader) -> tuple[Response, bool]:
     """Read one answer from ``reader``; ``(answer, whether the connection may carry another call)``."""
     for _ in range(MAX_INTERIM + 1):
-        line = _line(reader, "status")
-        if not line:
-            closed = RemoteDisconnected("Remote end closed connection without response")
-            raise ProtocolError("Connection aborted.", closed)
-        parts = line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or len(parts[1]) != 3 or not parts[1].isdigit():
-            raise ProtocolError(f"not an HTTP answer: {line[:60]!r}")
-        status = int(parts[1])
-        headers = _read_headers(reader, "header")
+        version, status, reason, lines = _read_head(reader)
         if status >= 200:
             break
     else:
         raise ProtocolError(f"more than {MAX_INTERIM} interim (1xx) answers")
-    version = parts[0].decode("latin-1")
-    reason = parts[2].strip().decode("latin-1") if len(parts) > 2 else ""
+    length = coding = connection = None
+    for line in lines:  # the fields that frame the body; the rest is parsed only if asked for
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name[0] in b" \t":
+            raise ProtocolError(f"malformed header line in the answer: {line[:60]!r}")
+        size = len(name)
+        if size == 14 and name.lower() == b"content-length":
+            length = value.strip()
+        elif size == 17 and name.lower() == b"transfer-encoding":
+            coding = value.strip().lower()
+        elif size == 10 and name.lower() == b"connection":
+            connection = value.lower()
     framed = True
     if status == 204 or status == 304:
         data = b""
-    elif "transfer-encoding" in headers and headers["transfer-encoding"].lower() != "identity":
-        if headers["transfer-encoding"].lower().rsplit(",", 1)[-1].strip() == "chunked":
+    elif coding is not None and coding != b"identity":
+        if coding.rsplit(b",", 1)[-1].strip() == b"chunked":
             data = _read_chunked(reader)
         else:
             data, framed = _read_to_close(reader), False
-    elif "content-length" in headers:
-        text = headers["content-length"]
-        if not text.isdigit():
-            raise ProtocolError(f"the answer's Content-Length is not a number: {text[:40]!r}")
-        length = int(text)
-        if length > MAX_BODY:
-            raise ProtocolError(f"the answer's body ({length} bytes) is larger than the {MAX_BODY} bytes allowed")
-        data = reader.read(length)
-        if len(data) < length:
+    elif length is not None:
+        if not length.isdigit():
+            raise ProtocolError(f"the answer's Content-Length is not a number: {length[:40]!r}")
+        size = int(length)
+        if size > MAX_BODY:
+            raise ProtocolError(f"the answer's body ({size} bytes) is larger than the {MAX_BODY} bytes allowed")
+        data = reader.read(size)
+        if len(data) < size:
             raise ProtocolError(
-                f"Connection broken: IncompleteRead({len(data)} bytes read, {length - len(data)} more expected)"
+                f"Connection broken: IncompleteRead({len(data)} bytes read, {size - len(data)} more expected)"
             )
     else:
         data, framed = _read_to_close(reader), False
-    connection = headers.get("connection")
-    keep = framed and version == "HTTP/1.1" and (connection is None or "close" not in connection.lower())
-    return Response(status, reason, version, headers, data), keep
+    keep = framed and version == "HTTP/1.1" and (connection is None or b"close" not in connection)
+    return Response(status, reason, version, lines, data), keep
 
 
 def _read_chunked(reader: io.BufferedReader) -> bytes:
@@ -451,7 +498,7 @@ def _read_chunked(reader: io.BufferedReader) -> bytes:
                 raise ProtocolError("Connection broken: the connection closed inside a chunked answer")
             raise ProtocolError(f"bad chunk size line in the answer: {line[:40]!r}")
         if size == 0:
-            _read_headers(reader, "trailer")
+            _read_lines(reader, "trailer")
             return b"".join(chunks)
         total += size
         if total > MAX_BODY:
