@@ -13,18 +13,19 @@ must not wait that long. The caller passes a :class:`CancelToken` down the reque
   *current* connections cannot close);
 - while waiting for the answer: the socket is shut down, so the blocked read returns.
 
-urllib3 passes nothing of ours down to its connections, so the client hands the token to
-the connection classes of :func:`cancellable_pool_classes` through a thread-local slot
-that it sets only around its own ``urlopen`` call. The token is the state; the slot is
-only the wire.
+A direct call (no proxy) goes through :mod:`actorbot.api._wire`, which attaches the
+token to its own connection itself. The rest of this module serves only the **proxy
+path** (and the download path's connection classes): urllib3 passes nothing of ours down
+to its connections, so the client hands the token to the connection classes of
+:func:`cancellable_pool_classes` through a thread-local slot that it sets only around its
+own ``urlopen`` call. The token is the state; the slot is only the wire.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
@@ -97,7 +98,7 @@ class _Slot(threading.local):
 
 
 class _Cancellable:
-    """Mixin for urllib3 connection classes: tie the request's socket to the caller's token.
+    """Mixin for urllib3 connection classes (the proxy path): tie the request's socket to the caller's token.
 
     It also sends a request with a small ``bytes`` body in one write: urllib3 (and
     ``http.client``) write the head, then the body, two system calls and two packets.
@@ -152,7 +153,7 @@ class _Cancellable:
 
 
 class CancellablePools:
-    """The pool classes for one client, and the slot its calls put their token in."""
+    """The urllib3 pool classes for one client (proxy calls, downloads), and the slot its calls put their token in."""
 
     def __init__(self) -> None:
         self.slot = _Slot()
@@ -165,15 +166,6 @@ class CancellablePools:
             "http": type("CancellableHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
             "https": type("CancellableHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
         }
-
-    @contextmanager
-    def carrying(self, token: CancelToken | None) -> Iterator[None]:
-        """Requests this thread makes inside the block carry ``token``."""
-        self.slot.token = token
-        try:
-            yield
-        finally:
-            self.slot.token = None
 
 
 def cancellable_pool_classes() -> CancellablePools:

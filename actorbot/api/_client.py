@@ -55,11 +55,12 @@ DEFAULT_POOL_SIZE = 64
 limits, ~30 messages a second, are reached long before the pool is exhausted)."""
 
 # Failures that happen before the whole request left this process: connecting failed
-# (refused, reset, timed out: NewConnectionError is a ConnectTimeoutError), no connection
-# was free, a pool closed by ``close`` while a call was taking it (the retry finds the
-# host's new pool), or the connection broke while the request was written and no answer
-# came (RequestNotSentError: a kept-alive connection the server had closed, a reset in a
-# connection burst). Each is retried on a new connection.
+# (refused, reset, timed out, a TLS handshake that failed: NewConnectionError is a
+# ConnectTimeoutError), no connection was free (EmptyPoolError), a proxy that refused, a
+# urllib3 pool closed by ``close`` while a proxy call was taking it, or the connection
+# broke while the request was written and no answer came (RequestNotSentError: a
+# kept-alive connection the server had closed, a reset in a connection burst). Each is
+# retried on a new connection. The direct path (actorbot.api._wire) raises the same classes.
 _NOT_SENT = (ConnectTimeoutError, EmptyPoolError, ProxyError, ClosedPoolError, RequestNotSentError)
 
 # urllib3 must not retry on its own (it cannot tell whether a body reached the server);

@@ -25,7 +25,7 @@ never delivered twice by a retry. Concretely:
   are never retried, whatever the method: they raise
   :class:`~actorbot.exception.NetworkError` with ``sent=True``. This includes a
   kept-alive connection that the server closed just as it was reused and whose
-  write still succeeded: urllib3 discards connections it can see are dropped before
+  write still succeeded: the client discards connections it can see are dropped before
   reusing them, and the rare remaining race is reported rather than risk a duplicate.
 * **5xx answers** (Bot API errors or non-JSON gateway pages) are retried only for
   read-only methods (names starting with one

@@ -12,6 +12,10 @@ send it again on a new connection, whatever the method.
 A reset or close *after* the whole request was written stays ambiguous (the server
 may have carried the request out) and is left as urllib3 reports it.
 
+:class:`RequestNotSentError` is raised by both paths: the lean direct path of
+:mod:`actorbot.api._wire` raises it itself; :class:`WriteWatch` serves only the urllib3
+path (calls through a proxy, and downloads).
+
 Everything here runs on the calling thread of the request.
 """
 
@@ -30,7 +34,10 @@ class RequestNotSentError(HTTPError):
 
 
 class WriteWatch:
-    """Mixin for urllib3 connection classes: a failed write then no answer raises :class:`RequestNotSentError`."""
+    """Mixin for urllib3 connection classes (proxy path): a failed write, then no answer, is not sent.
+
+    It raises :class:`RequestNotSentError` then.
+    """
 
     _write_error: OSError | None = None
 
