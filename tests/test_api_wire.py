@@ -505,6 +505,23 @@ def test_cancelling_a_held_long_poll_from_another_thread_returns_at_once(raw_ser
     assert outcome[0].sent is True
 
 
+def test_a_token_cancelled_while_connecting_cuts_the_socket_as_soon_as_it_exists(raw_server, client, monkeypatch):
+    server = raw_server(lambda conn: conn.serve_ok())
+    token = CancelToken()
+    real_connect = _wire.create_connection
+
+    def connect_then_cancel(*args: Any, **kwargs: Any) -> socket.socket:
+        sock = real_connect(*args, **kwargs)
+        token.cancel()  # as if stop() came while the connection was being made
+        return sock
+
+    monkeypatch.setattr(_wire, "create_connection", connect_then_cancel)
+    with pytest.raises(RequestCancelled) as info:
+        call(client, server.url, cancel=token)
+    assert info.value.sent is False
+    assert server.methods() == []
+
+
 def test_a_call_waiting_for_a_free_connection_is_cancelled_at_once(raw_server):
     release = threading.Event()
 
