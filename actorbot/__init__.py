@@ -92,4 +92,5 @@ _LAZY = {
     "ConversationInfo": ".actors._supervisor",
 }
 
-__getattr__, __dir__ = attach(__name__, _LAZY, submodules=["exception", "actors", "api", "helper", "loop", "store"])
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error for them
+    __getattr__, __dir__ = attach(__name__, _LAZY, submodules=["exception", "actors", "api", "helper", "loop", "store"])

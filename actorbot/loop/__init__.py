@@ -81,4 +81,5 @@ _LAZY = {
     "new_secret_token": "._wsgi",
 }
 
-__getattr__, __dir__ = attach(__name__, _LAZY)
+if not TYPE_CHECKING:  # type checkers read the imports above; an unknown name stays an error for them
+    __getattr__, __dir__ = attach(__name__, _LAZY)
