@@ -10,6 +10,8 @@ when installed) and each repetition, interleaved, two fresh processes:
 - **import**: ``python -c "import actorbot"`` (telepot: ``import telepot``, after the
   ``collections.Hashable`` alias it needs on Python 3.10+), timed inside the process:
   wall and CPU seconds of the import statement alone;
+- **bot imports**: the same for what the counter bot imports (``DelegatorBot``,
+  ``delegate``, ``helper``, the polling loop; telepot's equivalents);
 - **start**: ``benchmarks/e2e_bots.py BOT URL`` (the counter bot of ``e2e.py``:
   ``actorbot-pool``, or ``telepot``) against a loopback fake Bot API served by this
   script: wall seconds from just before the process is created to the moment the
@@ -41,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,17 @@ IMPORT_CODE = {
     "telepot": "import collections, collections.abc\n"
                "collections.Hashable = collections.abc.Hashable\n"
                "import telepot",
+}
+# What the counter bot imports (e2e_bots.py), the library's whole start-up import cost.
+BOT_IMPORT_CODE = {
+    "actorbot": "from actorbot import DelegatorBot\n"
+                "from actorbot.delegate import create_open, pave_event_space, per_chat_id\n"
+                "from actorbot.helper import ChatHandler\n"
+                "import actorbot.loop._message_loop",
+    "telepot": IMPORT_CODE["telepot"] + "\n"
+               "import telepot.api, telepot.loop\n"
+               "from telepot.delegate import create_open, pave_event_space, per_chat_id\n"
+               "from telepot.helper import ChatHandler",
 }
 TIMED = ("import time\n"
          "t0, c0 = time.perf_counter(), time.process_time()\n"
@@ -157,8 +171,8 @@ class Target:
         self.samples.setdefault((mode, what), []).append((wall, cpu))
 
 
-def time_import(t: Target, env: dict[str, str], extra: list[str] = ()) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, *extra, "-c", TIMED.format(code=IMPORT_CODE[t.lib])], env=env,
+def time_import(t: Target, env: dict[str, str], code: dict[str, str] = IMPORT_CODE) -> tuple[float, float]:
+    out = subprocess.run([sys.executable, "-c", TIMED.format(code=code[t.lib])], env=env,
                          cwd=t.cwd(), capture_output=True, text=True, timeout=60)
     if out.returncode:
         raise RuntimeError(f"{t.label}: import failed:\n{out.stderr}")
@@ -166,7 +180,7 @@ def time_import(t: Target, env: dict[str, str], extra: list[str] = ()) -> tuple[
     return float(wall), float(cpu)
 
 
-def time_start(t: Target, api: FakeApi, env: dict[str, str], extra: list[str] = (),
+def time_start(t: Target, api: FakeApi, env: dict[str, str], extra: Sequence[str] = (),
                stderr: Any = subprocess.DEVNULL) -> tuple[float, float]:
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, *extra, str(HERE / "e2e_bots.py"), t.bot(), api.url], env=env,
@@ -232,6 +246,7 @@ def main() -> None:
                 for t in targets:
                     env = t.env(mode, cache)
                     t.add(mode, "import", *time_import(t, env))
+                    t.add(mode, "bot imports", *time_import(t, env, BOT_IMPORT_CODE))
                     t.add(mode, "start", *time_start(t, api, env))
         if args.importtime:
             args.importtime.mkdir(parents=True, exist_ok=True)
@@ -246,10 +261,12 @@ def main() -> None:
           f"{args.repeat} runs per cell, interleaved; seconds")
     for mode in args.modes:
         print(f"\n#### bytecode: {mode}\n")
-        print("| target | import median | import min | import CPU | start median | start min | start CPU |")
-        print("|---|---|---|---|---|---|---|")
+        print("| target | import median | min | CPU | bot imports median | min | CPU "
+              "| start median | min | CPU |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for t in targets:
-            print(f"| {t.label} | {fmt(t.samples[(mode, 'import')])} | {fmt(t.samples[(mode, 'start')])} |")
+            print(f"| {t.label} | {fmt(t.samples[(mode, 'import')])} | {fmt(t.samples[(mode, 'bot imports')])} "
+                  f"| {fmt(t.samples[(mode, 'start')])} |")
     for t in targets:
         if t.calls:
             print(f"\n{t.label} called before its first getUpdates: {', '.join(sorted(t.calls))}")
