@@ -61,7 +61,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import _types
+from . import _spec
 from ._router import Router
 from .exception import BadFlavor, BadUpdate
 
@@ -176,7 +176,7 @@ _MESSAGE_METADATA = frozenset({
 
 
 def _content_types() -> tuple[str, ...]:
-    message_fields = [f.name for f in _types.TYPES["Message"].fields]
+    message_fields = _spec.MESSAGE_FIELDS
     present = set(message_fields) | _LEGACY_CONTENT_TYPES
     ordered = [c for c in _PREFERRED_CONTENT_ORDER if c in present]
     ordered += [f for f in message_fields if f not in _MESSAGE_METADATA and f not in ordered]

@@ -8,9 +8,10 @@ Regenerate from the repository root with::
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
-__all__ = ["API_VERSION", "Param", "Method", "METHODS", "UPLOAD_PARAMS", "MEDIA_PARAMS"]
+__all__ = ["API_VERSION", "Param", "Method", "METHODS", "UPLOAD_PARAMS", "MEDIA_PARAMS", "MESSAGE_FIELDS"]
 
 API_VERSION = 'Bot API 10.1'
 
@@ -31,2026 +32,362 @@ class Method(NamedTuple):
     returns: tuple[str, ...]
 
 
-METHODS: dict[str, Method] = {
-    'addStickerToSet': Method(
-        'addStickerToSet',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('name', ('String',), True),
-            Param('sticker', ('InputSticker',), True),
-        ),
-        ('Boolean',),
-    ),
-    'answerCallbackQuery': Method(
-        'answerCallbackQuery',
-        (
-            Param('callback_query_id', ('String',), True),
-            Param('text', ('String',), False),
-            Param('show_alert', ('Boolean',), False),
-            Param('url', ('String',), False),
-            Param('cache_time', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'answerChatJoinRequestQuery': Method(
-        'answerChatJoinRequestQuery',
-        (
-            Param('chat_join_request_query_id', ('String',), True),
-            Param('result', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'answerGuestQuery': Method(
-        'answerGuestQuery',
-        (
-            Param('guest_query_id', ('String',), True),
-            Param('result', ('InlineQueryResult',), True),
-        ),
-        ('SentGuestMessage',),
-    ),
-    'answerInlineQuery': Method(
-        'answerInlineQuery',
-        (
-            Param('inline_query_id', ('String',), True),
-            Param('results', ('Array of InlineQueryResult',), True),
-            Param('cache_time', ('Integer',), False),
-            Param('is_personal', ('Boolean',), False),
-            Param('next_offset', ('String',), False),
-            Param('button', ('InlineQueryResultsButton',), False),
-        ),
-        ('Boolean',),
-    ),
-    'answerPreCheckoutQuery': Method(
-        'answerPreCheckoutQuery',
-        (
-            Param('pre_checkout_query_id', ('String',), True),
-            Param('ok', ('Boolean',), True),
-            Param('error_message', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'answerShippingQuery': Method(
-        'answerShippingQuery',
-        (
-            Param('shipping_query_id', ('String',), True),
-            Param('ok', ('Boolean',), True),
-            Param('shipping_options', ('Array of ShippingOption',), False),
-            Param('error_message', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'answerWebAppQuery': Method(
-        'answerWebAppQuery',
-        (
-            Param('web_app_query_id', ('String',), True),
-            Param('result', ('InlineQueryResult',), True),
-        ),
-        ('SentWebAppMessage',),
-    ),
-    'approveChatJoinRequest': Method(
-        'approveChatJoinRequest',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'approveSuggestedPost': Method(
-        'approveSuggestedPost',
-        (
-            Param('chat_id', ('Integer',), True),
-            Param('message_id', ('Integer',), True),
-            Param('send_date', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'banChatMember': Method(
-        'banChatMember',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-            Param('until_date', ('Integer',), False),
-            Param('revoke_messages', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'banChatSenderChat': Method(
-        'banChatSenderChat',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('sender_chat_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'close': Method(
-        'close',
-        (
-        ),
-        ('Boolean',),
-    ),
-    'closeForumTopic': Method(
-        'closeForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'closeGeneralForumTopic': Method(
-        'closeGeneralForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'convertGiftToStars': Method(
-        'convertGiftToStars',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('owned_gift_id', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'copyMessage': Method(
-        'copyMessage',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('from_chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-            Param('video_start_timestamp', ('Integer',), False),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('MessageId',),
-    ),
-    'copyMessages': Method(
-        'copyMessages',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('from_chat_id', ('Integer', 'String'), True),
-            Param('message_ids', ('Array of Integer',), True),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('remove_caption', ('Boolean',), False),
-        ),
-        ('Array of MessageId',),
-    ),
-    'createChatInviteLink': Method(
-        'createChatInviteLink',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('name', ('String',), False),
-            Param('expire_date', ('Integer',), False),
-            Param('member_limit', ('Integer',), False),
-            Param('creates_join_request', ('Boolean',), False),
-        ),
-        ('ChatInviteLink',),
-    ),
-    'createChatSubscriptionInviteLink': Method(
-        'createChatSubscriptionInviteLink',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('name', ('String',), False),
-            Param('subscription_period', ('Integer',), True),
-            Param('subscription_price', ('Integer',), True),
-        ),
-        ('ChatInviteLink',),
-    ),
-    'createForumTopic': Method(
-        'createForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('name', ('String',), True),
-            Param('icon_color', ('Integer',), False),
-            Param('icon_custom_emoji_id', ('String',), False),
-        ),
-        ('ForumTopic',),
-    ),
-    'createInvoiceLink': Method(
-        'createInvoiceLink',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('title', ('String',), True),
-            Param('description', ('String',), True),
-            Param('payload', ('String',), True),
-            Param('provider_token', ('String',), False),
-            Param('currency', ('String',), True),
-            Param('prices', ('Array of LabeledPrice',), True),
-            Param('subscription_period', ('Integer',), False),
-            Param('max_tip_amount', ('Integer',), False),
-            Param('suggested_tip_amounts', ('Array of Integer',), False),
-            Param('provider_data', ('String',), False),
-            Param('photo_url', ('String',), False),
-            Param('photo_size', ('Integer',), False),
-            Param('photo_width', ('Integer',), False),
-            Param('photo_height', ('Integer',), False),
-            Param('need_name', ('Boolean',), False),
-            Param('need_phone_number', ('Boolean',), False),
-            Param('need_email', ('Boolean',), False),
-            Param('need_shipping_address', ('Boolean',), False),
-            Param('send_phone_number_to_provider', ('Boolean',), False),
-            Param('send_email_to_provider', ('Boolean',), False),
-            Param('is_flexible', ('Boolean',), False),
-        ),
-        ('String',),
-    ),
-    'createNewStickerSet': Method(
-        'createNewStickerSet',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('name', ('String',), True),
-            Param('title', ('String',), True),
-            Param('stickers', ('Array of InputSticker',), True),
-            Param('sticker_type', ('String',), False),
-            Param('needs_repainting', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'declineChatJoinRequest': Method(
-        'declineChatJoinRequest',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'declineSuggestedPost': Method(
-        'declineSuggestedPost',
-        (
-            Param('chat_id', ('Integer',), True),
-            Param('message_id', ('Integer',), True),
-            Param('comment', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'deleteAllMessageReactions': Method(
-        'deleteAllMessageReactions',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), False),
-            Param('actor_chat_id', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'deleteBusinessMessages': Method(
-        'deleteBusinessMessages',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('message_ids', ('Array of Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteChatPhoto': Method(
-        'deleteChatPhoto',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteChatStickerSet': Method(
-        'deleteChatStickerSet',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteForumTopic': Method(
-        'deleteForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteMessage': Method(
-        'deleteMessage',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteMessageReaction': Method(
-        'deleteMessageReaction',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-            Param('user_id', ('Integer',), False),
-            Param('actor_chat_id', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'deleteMessages': Method(
-        'deleteMessages',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_ids', ('Array of Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteMyCommands': Method(
-        'deleteMyCommands',
-        (
-            Param('scope', ('BotCommandScope',), False),
-            Param('language_code', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'deleteStickerFromSet': Method(
-        'deleteStickerFromSet',
-        (
-            Param('sticker', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteStickerSet': Method(
-        'deleteStickerSet',
-        (
-            Param('name', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteStory': Method(
-        'deleteStory',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('story_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'deleteWebhook': Method(
-        'deleteWebhook',
-        (
-            Param('drop_pending_updates', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'editChatInviteLink': Method(
-        'editChatInviteLink',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('invite_link', ('String',), True),
-            Param('name', ('String',), False),
-            Param('expire_date', ('Integer',), False),
-            Param('member_limit', ('Integer',), False),
-            Param('creates_join_request', ('Boolean',), False),
-        ),
-        ('ChatInviteLink',),
-    ),
-    'editChatSubscriptionInviteLink': Method(
-        'editChatSubscriptionInviteLink',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('invite_link', ('String',), True),
-            Param('name', ('String',), False),
-        ),
-        ('ChatInviteLink',),
-    ),
-    'editForumTopic': Method(
-        'editForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), True),
-            Param('name', ('String',), False),
-            Param('icon_custom_emoji_id', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'editGeneralForumTopic': Method(
-        'editGeneralForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('name', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'editMessageCaption': Method(
-        'editMessageCaption',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'editMessageChecklist': Method(
-        'editMessageChecklist',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-            Param('checklist', ('InputChecklist',), True),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message',),
-    ),
-    'editMessageLiveLocation': Method(
-        'editMessageLiveLocation',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-            Param('latitude', ('Float',), True),
-            Param('longitude', ('Float',), True),
-            Param('live_period', ('Integer',), False),
-            Param('horizontal_accuracy', ('Float',), False),
-            Param('heading', ('Integer',), False),
-            Param('proximity_alert_radius', ('Integer',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'editMessageMedia': Method(
-        'editMessageMedia',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-            Param('media', ('InputMedia',), True),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'editMessageReplyMarkup': Method(
-        'editMessageReplyMarkup',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'editMessageText': Method(
-        'editMessageText',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-            Param('text', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('entities', ('Array of MessageEntity',), False),
-            Param('link_preview_options', ('LinkPreviewOptions',), False),
-            Param('rich_message', ('InputRichMessage',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'editStory': Method(
-        'editStory',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('story_id', ('Integer',), True),
-            Param('content', ('InputStoryContent',), True),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('areas', ('Array of StoryArea',), False),
-        ),
-        ('Story',),
-    ),
-    'editUserStarSubscription': Method(
-        'editUserStarSubscription',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('telegram_payment_charge_id', ('String',), True),
-            Param('is_canceled', ('Boolean',), True),
-        ),
-        ('Boolean',),
-    ),
-    'exportChatInviteLink': Method(
-        'exportChatInviteLink',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('String',),
-    ),
-    'forwardMessage': Method(
-        'forwardMessage',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('from_chat_id', ('Integer', 'String'), True),
-            Param('video_start_timestamp', ('Integer',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('message_id', ('Integer',), True),
-        ),
-        ('Message',),
-    ),
-    'forwardMessages': Method(
-        'forwardMessages',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('from_chat_id', ('Integer', 'String'), True),
-            Param('message_ids', ('Array of Integer',), True),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-        ),
-        ('Array of MessageId',),
-    ),
-    'getAvailableGifts': Method(
-        'getAvailableGifts',
-        (
-        ),
-        ('Gifts',),
-    ),
-    'getBusinessAccountGifts': Method(
-        'getBusinessAccountGifts',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('exclude_unsaved', ('Boolean',), False),
-            Param('exclude_saved', ('Boolean',), False),
-            Param('exclude_unlimited', ('Boolean',), False),
-            Param('exclude_limited_upgradable', ('Boolean',), False),
-            Param('exclude_limited_non_upgradable', ('Boolean',), False),
-            Param('exclude_unique', ('Boolean',), False),
-            Param('exclude_from_blockchain', ('Boolean',), False),
-            Param('sort_by_price', ('Boolean',), False),
-            Param('offset', ('String',), False),
-            Param('limit', ('Integer',), False),
-        ),
-        ('OwnedGifts',),
-    ),
-    'getBusinessAccountStarBalance': Method(
-        'getBusinessAccountStarBalance',
-        (
-            Param('business_connection_id', ('String',), True),
-        ),
-        ('StarAmount',),
-    ),
-    'getBusinessConnection': Method(
-        'getBusinessConnection',
-        (
-            Param('business_connection_id', ('String',), True),
-        ),
-        ('BusinessConnection',),
-    ),
-    'getChat': Method(
-        'getChat',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('ChatFullInfo',),
-    ),
-    'getChatAdministrators': Method(
-        'getChatAdministrators',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('return_bots', ('Boolean',), False),
-        ),
-        ('Array of ChatMember',),
-    ),
-    'getChatGifts': Method(
-        'getChatGifts',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('exclude_unsaved', ('Boolean',), False),
-            Param('exclude_saved', ('Boolean',), False),
-            Param('exclude_unlimited', ('Boolean',), False),
-            Param('exclude_limited_upgradable', ('Boolean',), False),
-            Param('exclude_limited_non_upgradable', ('Boolean',), False),
-            Param('exclude_from_blockchain', ('Boolean',), False),
-            Param('exclude_unique', ('Boolean',), False),
-            Param('sort_by_price', ('Boolean',), False),
-            Param('offset', ('String',), False),
-            Param('limit', ('Integer',), False),
-        ),
-        ('OwnedGifts',),
-    ),
-    'getChatMember': Method(
-        'getChatMember',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-        ),
-        ('ChatMember',),
-    ),
-    'getChatMemberCount': Method(
-        'getChatMemberCount',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Integer',),
-    ),
-    'getChatMenuButton': Method(
-        'getChatMenuButton',
-        (
-            Param('chat_id', ('Integer',), False),
-        ),
-        ('MenuButton',),
-    ),
-    'getCustomEmojiStickers': Method(
-        'getCustomEmojiStickers',
-        (
-            Param('custom_emoji_ids', ('Array of String',), True),
-        ),
-        ('Array of Sticker',),
-    ),
-    'getFile': Method(
-        'getFile',
-        (
-            Param('file_id', ('String',), True),
-        ),
-        ('File',),
-    ),
-    'getForumTopicIconStickers': Method(
-        'getForumTopicIconStickers',
-        (
-        ),
-        ('Array of Sticker',),
-    ),
-    'getGameHighScores': Method(
-        'getGameHighScores',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('chat_id', ('Integer',), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-        ),
-        ('Array of GameHighScore',),
-    ),
-    'getManagedBotAccessSettings': Method(
-        'getManagedBotAccessSettings',
-        (
-            Param('user_id', ('Integer',), True),
-        ),
-        ('BotAccessSettings',),
-    ),
-    'getManagedBotToken': Method(
-        'getManagedBotToken',
-        (
-            Param('user_id', ('Integer',), True),
-        ),
-        ('String',),
-    ),
-    'getMe': Method(
-        'getMe',
-        (
-        ),
-        ('User',),
-    ),
-    'getMyCommands': Method(
-        'getMyCommands',
-        (
-            Param('scope', ('BotCommandScope',), False),
-            Param('language_code', ('String',), False),
-        ),
-        ('Array of BotCommand',),
-    ),
-    'getMyDefaultAdministratorRights': Method(
-        'getMyDefaultAdministratorRights',
-        (
-            Param('for_channels', ('Boolean',), False),
-        ),
-        ('ChatAdministratorRights',),
-    ),
-    'getMyDescription': Method(
-        'getMyDescription',
-        (
-            Param('language_code', ('String',), False),
-        ),
-        ('BotDescription',),
-    ),
-    'getMyName': Method(
-        'getMyName',
-        (
-            Param('language_code', ('String',), False),
-        ),
-        ('BotName',),
-    ),
-    'getMyShortDescription': Method(
-        'getMyShortDescription',
-        (
-            Param('language_code', ('String',), False),
-        ),
-        ('BotShortDescription',),
-    ),
-    'getMyStarBalance': Method(
-        'getMyStarBalance',
-        (
-        ),
-        ('StarAmount',),
-    ),
-    'getStarTransactions': Method(
-        'getStarTransactions',
-        (
-            Param('offset', ('Integer',), False),
-            Param('limit', ('Integer',), False),
-        ),
-        ('StarTransactions',),
-    ),
-    'getStickerSet': Method(
-        'getStickerSet',
-        (
-            Param('name', ('String',), True),
-        ),
-        ('StickerSet',),
-    ),
-    'getUpdates': Method(
-        'getUpdates',
-        (
-            Param('offset', ('Integer',), False),
-            Param('limit', ('Integer',), False),
-            Param('timeout', ('Integer',), False),
-            Param('allowed_updates', ('Array of String',), False),
-        ),
-        ('Array of Update',),
-    ),
-    'getUserChatBoosts': Method(
-        'getUserChatBoosts',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-        ),
-        ('UserChatBoosts',),
-    ),
-    'getUserGifts': Method(
-        'getUserGifts',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('exclude_unlimited', ('Boolean',), False),
-            Param('exclude_limited_upgradable', ('Boolean',), False),
-            Param('exclude_limited_non_upgradable', ('Boolean',), False),
-            Param('exclude_from_blockchain', ('Boolean',), False),
-            Param('exclude_unique', ('Boolean',), False),
-            Param('sort_by_price', ('Boolean',), False),
-            Param('offset', ('String',), False),
-            Param('limit', ('Integer',), False),
-        ),
-        ('OwnedGifts',),
-    ),
-    'getUserPersonalChatMessages': Method(
-        'getUserPersonalChatMessages',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('limit', ('Integer',), True),
-        ),
-        ('Array of Message',),
-    ),
-    'getUserProfileAudios': Method(
-        'getUserProfileAudios',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('offset', ('Integer',), False),
-            Param('limit', ('Integer',), False),
-        ),
-        ('UserProfileAudios',),
-    ),
-    'getUserProfilePhotos': Method(
-        'getUserProfilePhotos',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('offset', ('Integer',), False),
-            Param('limit', ('Integer',), False),
-        ),
-        ('UserProfilePhotos',),
-    ),
-    'getWebhookInfo': Method(
-        'getWebhookInfo',
-        (
-        ),
-        ('WebhookInfo',),
-    ),
-    'giftPremiumSubscription': Method(
-        'giftPremiumSubscription',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('month_count', ('Integer',), True),
-            Param('star_count', ('Integer',), True),
-            Param('text', ('String',), False),
-            Param('text_parse_mode', ('String',), False),
-            Param('text_entities', ('Array of MessageEntity',), False),
-        ),
-        ('Boolean',),
-    ),
-    'hideGeneralForumTopic': Method(
-        'hideGeneralForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'leaveChat': Method(
-        'leaveChat',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'logOut': Method(
-        'logOut',
-        (
-        ),
-        ('Boolean',),
-    ),
-    'pinChatMessage': Method(
-        'pinChatMessage',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-            Param('disable_notification', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'postStory': Method(
-        'postStory',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('content', ('InputStoryContent',), True),
-            Param('active_period', ('Integer',), True),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('areas', ('Array of StoryArea',), False),
-            Param('post_to_chat_page', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-        ),
-        ('Story',),
-    ),
-    'promoteChatMember': Method(
-        'promoteChatMember',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-            Param('is_anonymous', ('Boolean',), False),
-            Param('can_manage_chat', ('Boolean',), False),
-            Param('can_delete_messages', ('Boolean',), False),
-            Param('can_manage_video_chats', ('Boolean',), False),
-            Param('can_restrict_members', ('Boolean',), False),
-            Param('can_promote_members', ('Boolean',), False),
-            Param('can_change_info', ('Boolean',), False),
-            Param('can_invite_users', ('Boolean',), False),
-            Param('can_post_stories', ('Boolean',), False),
-            Param('can_edit_stories', ('Boolean',), False),
-            Param('can_delete_stories', ('Boolean',), False),
-            Param('can_post_messages', ('Boolean',), False),
-            Param('can_edit_messages', ('Boolean',), False),
-            Param('can_pin_messages', ('Boolean',), False),
-            Param('can_manage_topics', ('Boolean',), False),
-            Param('can_manage_direct_messages', ('Boolean',), False),
-            Param('can_manage_tags', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'readBusinessMessage': Method(
-        'readBusinessMessage',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('chat_id', ('Integer',), True),
-            Param('message_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'refundStarPayment': Method(
-        'refundStarPayment',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('telegram_payment_charge_id', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'removeBusinessAccountProfilePhoto': Method(
-        'removeBusinessAccountProfilePhoto',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('is_public', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'removeChatVerification': Method(
-        'removeChatVerification',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'removeMyProfilePhoto': Method(
-        'removeMyProfilePhoto',
-        (
-        ),
-        ('Boolean',),
-    ),
-    'removeUserVerification': Method(
-        'removeUserVerification',
-        (
-            Param('user_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'reopenForumTopic': Method(
-        'reopenForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'reopenGeneralForumTopic': Method(
-        'reopenGeneralForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'replaceManagedBotToken': Method(
-        'replaceManagedBotToken',
-        (
-            Param('user_id', ('Integer',), True),
-        ),
-        ('String',),
-    ),
-    'replaceStickerInSet': Method(
-        'replaceStickerInSet',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('name', ('String',), True),
-            Param('old_sticker', ('String',), True),
-            Param('sticker', ('InputSticker',), True),
-        ),
-        ('Boolean',),
-    ),
-    'repostStory': Method(
-        'repostStory',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('from_chat_id', ('Integer',), True),
-            Param('from_story_id', ('Integer',), True),
-            Param('active_period', ('Integer',), True),
-            Param('post_to_chat_page', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-        ),
-        ('Story',),
-    ),
-    'restrictChatMember': Method(
-        'restrictChatMember',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-            Param('permissions', ('ChatPermissions',), True),
-            Param('use_independent_chat_permissions', ('Boolean',), False),
-            Param('until_date', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'revokeChatInviteLink': Method(
-        'revokeChatInviteLink',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('invite_link', ('String',), True),
-        ),
-        ('ChatInviteLink',),
-    ),
-    'savePreparedInlineMessage': Method(
-        'savePreparedInlineMessage',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('result', ('InlineQueryResult',), True),
-            Param('allow_user_chats', ('Boolean',), False),
-            Param('allow_bot_chats', ('Boolean',), False),
-            Param('allow_group_chats', ('Boolean',), False),
-            Param('allow_channel_chats', ('Boolean',), False),
-        ),
-        ('PreparedInlineMessage',),
-    ),
-    'savePreparedKeyboardButton': Method(
-        'savePreparedKeyboardButton',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('button', ('KeyboardButton',), True),
-        ),
-        ('PreparedKeyboardButton',),
-    ),
-    'sendAnimation': Method(
-        'sendAnimation',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('animation', ('InputFile', 'String'), True),
-            Param('duration', ('Integer',), False),
-            Param('width', ('Integer',), False),
-            Param('height', ('Integer',), False),
-            Param('thumbnail', ('InputFile', 'String'), False),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('has_spoiler', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendAudio': Method(
-        'sendAudio',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('audio', ('InputFile', 'String'), True),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('duration', ('Integer',), False),
-            Param('performer', ('String',), False),
-            Param('title', ('String',), False),
-            Param('thumbnail', ('InputFile', 'String'), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendChatAction': Method(
-        'sendChatAction',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('action', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'sendChatJoinRequestWebApp': Method(
-        'sendChatJoinRequestWebApp',
-        (
-            Param('chat_join_request_query_id', ('String',), True),
-            Param('web_app_url', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'sendChecklist': Method(
-        'sendChecklist',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('checklist', ('InputChecklist',), True),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message',),
-    ),
-    'sendContact': Method(
-        'sendContact',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('phone_number', ('String',), True),
-            Param('first_name', ('String',), True),
-            Param('last_name', ('String',), False),
-            Param('vcard', ('String',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendDice': Method(
-        'sendDice',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('emoji', ('String',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendDocument': Method(
-        'sendDocument',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('document', ('InputFile', 'String'), True),
-            Param('thumbnail', ('InputFile', 'String'), False),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('disable_content_type_detection', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendGame': Method(
-        'sendGame',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('game_short_name', ('String',), True),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message',),
-    ),
-    'sendGift': Method(
-        'sendGift',
-        (
-            Param('user_id', ('Integer',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('gift_id', ('String',), True),
-            Param('pay_for_upgrade', ('Boolean',), False),
-            Param('text', ('String',), False),
-            Param('text_parse_mode', ('String',), False),
-            Param('text_entities', ('Array of MessageEntity',), False),
-        ),
-        ('Boolean',),
-    ),
-    'sendInvoice': Method(
-        'sendInvoice',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('title', ('String',), True),
-            Param('description', ('String',), True),
-            Param('payload', ('String',), True),
-            Param('provider_token', ('String',), False),
-            Param('currency', ('String',), True),
-            Param('prices', ('Array of LabeledPrice',), True),
-            Param('max_tip_amount', ('Integer',), False),
-            Param('suggested_tip_amounts', ('Array of Integer',), False),
-            Param('start_parameter', ('String',), False),
-            Param('provider_data', ('String',), False),
-            Param('photo_url', ('String',), False),
-            Param('photo_size', ('Integer',), False),
-            Param('photo_width', ('Integer',), False),
-            Param('photo_height', ('Integer',), False),
-            Param('need_name', ('Boolean',), False),
-            Param('need_phone_number', ('Boolean',), False),
-            Param('need_email', ('Boolean',), False),
-            Param('need_shipping_address', ('Boolean',), False),
-            Param('send_phone_number_to_provider', ('Boolean',), False),
-            Param('send_email_to_provider', ('Boolean',), False),
-            Param('is_flexible', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message',),
-    ),
-    'sendLivePhoto': Method(
-        'sendLivePhoto',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('live_photo', ('InputFile', 'String'), True),
-            Param('photo', ('InputFile', 'String'), True),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('has_spoiler', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendLocation': Method(
-        'sendLocation',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('latitude', ('Float',), True),
-            Param('longitude', ('Float',), True),
-            Param('horizontal_accuracy', ('Float',), False),
-            Param('live_period', ('Integer',), False),
-            Param('heading', ('Integer',), False),
-            Param('proximity_alert_radius', ('Integer',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendMediaGroup': Method(
-        'sendMediaGroup',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('media', ('Array of InputMediaAudio', 'Array of InputMediaDocument', 'Array of InputMediaLivePhoto', 'Array of InputMediaPhoto', 'Array of InputMediaVideo'), True),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-        ),
-        ('Array of Message',),
-    ),
-    'sendMessage': Method(
-        'sendMessage',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('text', ('String',), True),
-            Param('parse_mode', ('String',), False),
-            Param('entities', ('Array of MessageEntity',), False),
-            Param('link_preview_options', ('LinkPreviewOptions',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendMessageDraft': Method(
-        'sendMessageDraft',
-        (
-            Param('chat_id', ('Integer',), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('draft_id', ('Integer',), True),
-            Param('text', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('entities', ('Array of MessageEntity',), False),
-        ),
-        ('Boolean',),
-    ),
-    'sendPaidMedia': Method(
-        'sendPaidMedia',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('star_count', ('Integer',), True),
-            Param('media', ('Array of InputPaidMedia',), True),
-            Param('payload', ('String',), False),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendPhoto': Method(
-        'sendPhoto',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('photo', ('InputFile', 'String'), True),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('has_spoiler', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendPoll': Method(
-        'sendPoll',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('question', ('String',), True),
-            Param('question_parse_mode', ('String',), False),
-            Param('question_entities', ('Array of MessageEntity',), False),
-            Param('options', ('Array of InputPollOption',), True),
-            Param('is_anonymous', ('Boolean',), False),
-            Param('type', ('String',), False),
-            Param('allows_multiple_answers', ('Boolean',), False),
-            Param('allows_revoting', ('Boolean',), False),
-            Param('shuffle_options', ('Boolean',), False),
-            Param('allow_adding_options', ('Boolean',), False),
-            Param('hide_results_until_closes', ('Boolean',), False),
-            Param('members_only', ('Boolean',), False),
-            Param('country_codes', ('Array of String',), False),
-            Param('correct_option_ids', ('Array of Integer',), False),
-            Param('explanation', ('String',), False),
-            Param('explanation_parse_mode', ('String',), False),
-            Param('explanation_entities', ('Array of MessageEntity',), False),
-            Param('explanation_media', ('InputPollMedia',), False),
-            Param('open_period', ('Integer',), False),
-            Param('close_date', ('Integer',), False),
-            Param('is_closed', ('Boolean',), False),
-            Param('description', ('String',), False),
-            Param('description_parse_mode', ('String',), False),
-            Param('description_entities', ('Array of MessageEntity',), False),
-            Param('media', ('InputPollMedia',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendRichMessage': Method(
-        'sendRichMessage',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('rich_message', ('InputRichMessage',), True),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendRichMessageDraft': Method(
-        'sendRichMessageDraft',
-        (
-            Param('chat_id', ('Integer',), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('draft_id', ('Integer',), True),
-            Param('rich_message', ('InputRichMessage',), True),
-        ),
-        ('Boolean',),
-    ),
-    'sendSticker': Method(
-        'sendSticker',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('sticker', ('InputFile', 'String'), True),
-            Param('emoji', ('String',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendVenue': Method(
-        'sendVenue',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('latitude', ('Float',), True),
-            Param('longitude', ('Float',), True),
-            Param('title', ('String',), True),
-            Param('address', ('String',), True),
-            Param('foursquare_id', ('String',), False),
-            Param('foursquare_type', ('String',), False),
-            Param('google_place_id', ('String',), False),
-            Param('google_place_type', ('String',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendVideo': Method(
-        'sendVideo',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('video', ('InputFile', 'String'), True),
-            Param('duration', ('Integer',), False),
-            Param('width', ('Integer',), False),
-            Param('height', ('Integer',), False),
-            Param('thumbnail', ('InputFile', 'String'), False),
-            Param('cover', ('InputFile', 'String'), False),
-            Param('start_timestamp', ('Integer',), False),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('show_caption_above_media', ('Boolean',), False),
-            Param('has_spoiler', ('Boolean',), False),
-            Param('supports_streaming', ('Boolean',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendVideoNote': Method(
-        'sendVideoNote',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('video_note', ('InputFile', 'String'), True),
-            Param('duration', ('Integer',), False),
-            Param('length', ('Integer',), False),
-            Param('thumbnail', ('InputFile', 'String'), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'sendVoice': Method(
-        'sendVoice',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), False),
-            Param('direct_messages_topic_id', ('Integer',), False),
-            Param('voice', ('InputFile', 'String'), True),
-            Param('caption', ('String',), False),
-            Param('parse_mode', ('String',), False),
-            Param('caption_entities', ('Array of MessageEntity',), False),
-            Param('duration', ('Integer',), False),
-            Param('disable_notification', ('Boolean',), False),
-            Param('protect_content', ('Boolean',), False),
-            Param('allow_paid_broadcast', ('Boolean',), False),
-            Param('message_effect_id', ('String',), False),
-            Param('suggested_post_parameters', ('SuggestedPostParameters',), False),
-            Param('reply_parameters', ('ReplyParameters',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup', 'ReplyKeyboardMarkup', 'ReplyKeyboardRemove', 'ForceReply'), False),
-        ),
-        ('Message',),
-    ),
-    'setBusinessAccountBio': Method(
-        'setBusinessAccountBio',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('bio', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setBusinessAccountGiftSettings': Method(
-        'setBusinessAccountGiftSettings',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('show_gift_button', ('Boolean',), True),
-            Param('accepted_gift_types', ('AcceptedGiftTypes',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setBusinessAccountName': Method(
-        'setBusinessAccountName',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('first_name', ('String',), True),
-            Param('last_name', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setBusinessAccountProfilePhoto': Method(
-        'setBusinessAccountProfilePhoto',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('photo', ('InputProfilePhoto',), True),
-            Param('is_public', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setBusinessAccountUsername': Method(
-        'setBusinessAccountUsername',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('username', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setChatAdministratorCustomTitle': Method(
-        'setChatAdministratorCustomTitle',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-            Param('custom_title', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setChatDescription': Method(
-        'setChatDescription',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('description', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setChatMemberTag': Method(
-        'setChatMemberTag',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-            Param('tag', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setChatMenuButton': Method(
-        'setChatMenuButton',
-        (
-            Param('chat_id', ('Integer',), False),
-            Param('menu_button', ('MenuButton',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setChatPermissions': Method(
-        'setChatPermissions',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('permissions', ('ChatPermissions',), True),
-            Param('use_independent_chat_permissions', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setChatPhoto': Method(
-        'setChatPhoto',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('photo', ('InputFile',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setChatStickerSet': Method(
-        'setChatStickerSet',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('sticker_set_name', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setChatTitle': Method(
-        'setChatTitle',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('title', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setCustomEmojiStickerSetThumbnail': Method(
-        'setCustomEmojiStickerSetThumbnail',
-        (
-            Param('name', ('String',), True),
-            Param('custom_emoji_id', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setGameScore': Method(
-        'setGameScore',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('score', ('Integer',), True),
-            Param('force', ('Boolean',), False),
-            Param('disable_edit_message', ('Boolean',), False),
-            Param('chat_id', ('Integer',), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'setManagedBotAccessSettings': Method(
-        'setManagedBotAccessSettings',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('is_access_restricted', ('Boolean',), True),
-            Param('added_user_ids', ('Array of Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setMessageReaction': Method(
-        'setMessageReaction',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-            Param('reaction', ('Array of ReactionType',), False),
-            Param('is_big', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setMyCommands': Method(
-        'setMyCommands',
-        (
-            Param('commands', ('Array of BotCommand',), True),
-            Param('scope', ('BotCommandScope',), False),
-            Param('language_code', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setMyDefaultAdministratorRights': Method(
-        'setMyDefaultAdministratorRights',
-        (
-            Param('rights', ('ChatAdministratorRights',), False),
-            Param('for_channels', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setMyDescription': Method(
-        'setMyDescription',
-        (
-            Param('description', ('String',), False),
-            Param('language_code', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setMyName': Method(
-        'setMyName',
-        (
-            Param('name', ('String',), False),
-            Param('language_code', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setMyProfilePhoto': Method(
-        'setMyProfilePhoto',
-        (
-            Param('photo', ('InputProfilePhoto',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setMyShortDescription': Method(
-        'setMyShortDescription',
-        (
-            Param('short_description', ('String',), False),
-            Param('language_code', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setPassportDataErrors': Method(
-        'setPassportDataErrors',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('errors', ('Array of PassportElementError',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setStickerEmojiList': Method(
-        'setStickerEmojiList',
-        (
-            Param('sticker', ('String',), True),
-            Param('emoji_list', ('Array of String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setStickerKeywords': Method(
-        'setStickerKeywords',
-        (
-            Param('sticker', ('String',), True),
-            Param('keywords', ('Array of String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setStickerMaskPosition': Method(
-        'setStickerMaskPosition',
-        (
-            Param('sticker', ('String',), True),
-            Param('mask_position', ('MaskPosition',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setStickerPositionInSet': Method(
-        'setStickerPositionInSet',
-        (
-            Param('sticker', ('String',), True),
-            Param('position', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setStickerSetThumbnail': Method(
-        'setStickerSetThumbnail',
-        (
-            Param('name', ('String',), True),
-            Param('user_id', ('Integer',), True),
-            Param('thumbnail', ('InputFile', 'String'), False),
-            Param('format', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setStickerSetTitle': Method(
-        'setStickerSetTitle',
-        (
-            Param('name', ('String',), True),
-            Param('title', ('String',), True),
-        ),
-        ('Boolean',),
-    ),
-    'setUserEmojiStatus': Method(
-        'setUserEmojiStatus',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('emoji_status_custom_emoji_id', ('String',), False),
-            Param('emoji_status_expiration_date', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'setWebhook': Method(
-        'setWebhook',
-        (
-            Param('url', ('String',), True),
-            Param('certificate', ('InputFile',), False),
-            Param('ip_address', ('String',), False),
-            Param('max_connections', ('Integer',), False),
-            Param('allowed_updates', ('Array of String',), False),
-            Param('drop_pending_updates', ('Boolean',), False),
-            Param('secret_token', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'stopMessageLiveLocation': Method(
-        'stopMessageLiveLocation',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), False),
-            Param('message_id', ('Integer',), False),
-            Param('inline_message_id', ('String',), False),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Message', 'Boolean'),
-    ),
-    'stopPoll': Method(
-        'stopPoll',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), True),
-            Param('reply_markup', ('InlineKeyboardMarkup',), False),
-        ),
-        ('Poll',),
-    ),
-    'transferBusinessAccountStars': Method(
-        'transferBusinessAccountStars',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('star_count', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'transferGift': Method(
-        'transferGift',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('owned_gift_id', ('String',), True),
-            Param('new_owner_chat_id', ('Integer',), True),
-            Param('star_count', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'unbanChatMember': Method(
-        'unbanChatMember',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('user_id', ('Integer',), True),
-            Param('only_if_banned', ('Boolean',), False),
-        ),
-        ('Boolean',),
-    ),
-    'unbanChatSenderChat': Method(
-        'unbanChatSenderChat',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('sender_chat_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'unhideGeneralForumTopic': Method(
-        'unhideGeneralForumTopic',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'unpinAllChatMessages': Method(
-        'unpinAllChatMessages',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'unpinAllForumTopicMessages': Method(
-        'unpinAllForumTopicMessages',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_thread_id', ('Integer',), True),
-        ),
-        ('Boolean',),
-    ),
-    'unpinAllGeneralForumTopicMessages': Method(
-        'unpinAllGeneralForumTopicMessages',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-        ),
-        ('Boolean',),
-    ),
-    'unpinChatMessage': Method(
-        'unpinChatMessage',
-        (
-            Param('business_connection_id', ('String',), False),
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('message_id', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'upgradeGift': Method(
-        'upgradeGift',
-        (
-            Param('business_connection_id', ('String',), True),
-            Param('owned_gift_id', ('String',), True),
-            Param('keep_original_details', ('Boolean',), False),
-            Param('star_count', ('Integer',), False),
-        ),
-        ('Boolean',),
-    ),
-    'uploadStickerFile': Method(
-        'uploadStickerFile',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('sticker', ('InputFile',), True),
-            Param('sticker_format', ('String',), True),
-        ),
-        ('File',),
-    ),
-    'verifyChat': Method(
-        'verifyChat',
-        (
-            Param('chat_id', ('Integer', 'String'), True),
-            Param('custom_description', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-    'verifyUser': Method(
-        'verifyUser',
-        (
-            Param('user_id', ('Integer',), True),
-            Param('custom_description', ('String',), False),
-        ),
-        ('Boolean',),
-    ),
-}
+# The tables as JSON text (see tools/generate.py): a string compiles far faster than
+# the same data as Python expressions, which matters when no bytecode is cached.
+# method -> [[[parameter, [types], required], ...], [return types]]
+_METHODS = (
+    '{'
+    '"addStickerToSet":[[["user_id",["Integer"],true],["name",["String"],true],["sticker",["InputSticker"],true]],["Boolean"]],'
+    '"answerCallbackQuery":[[["callback_query_id",["String"],true],["text",["String"],false],["show_alert",["Boolean"],false],["url",["String"],false],["cache_time",["Integer"],false]],["Boolean"]],'
+    '"answerChatJoinRequestQuery":[[["chat_join_request_query_id",["String"],true],["result",["String"],true]],["Boolean"]],'
+    '"answerGuestQuery":[[["guest_query_id",["String"],true],["result",["InlineQueryResult"],true]],["SentGuestMessage"]],'
+    '"answerInlineQuery":[[["inline_query_id",["String"],true],["results",["Array of InlineQueryResult"],true],["cache_time",["Integer"],false],["is_personal",["Boolean"],false],["next_offset",["String"],false],["button",["InlineQueryResultsButton"],false]],["Boolean"]],'
+    '"answerPreCheckoutQuery":[[["pre_checkout_query_id",["String"],true],["ok",["Boolean"],true],["error_message",["String"],false]],["Boolean"]],'
+    '"answerShippingQuery":[[["shipping_query_id",["String"],true],["ok",["Boolean"],true],["shipping_options",["Array of ShippingOption"],false],["error_message",["String"],false]],["Boolean"]],'
+    '"answerWebAppQuery":[[["web_app_query_id",["String"],true],["result",["InlineQueryResult"],true]],["SentWebAppMessage"]],'
+    '"approveChatJoinRequest":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true]],["Boolean"]],'
+    '"approveSuggestedPost":[[["chat_id",["Integer"],true],["message_id",["Integer"],true],["send_date",["Integer"],false]],["Boolean"]],'
+    '"banChatMember":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true],["until_date",["Integer"],false],["revoke_messages",["Boolean"],false]],["Boolean"]],'
+    '"banChatSenderChat":[[["chat_id",["Integer","String"],true],["sender_chat_id",["Integer"],true]],["Boolean"]],'
+    '"close":[[],["Boolean"]],'
+    '"closeForumTopic":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],true]],["Boolean"]],'
+    '"closeGeneralForumTopic":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"convertGiftToStars":[[["business_connection_id",["String"],true],["owned_gift_id",["String"],true]],["Boolean"]],'
+    '"copyMessage":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["from_chat_id",["Integer","String"],true],["message_id",["Integer"],true],["video_start_timestamp",["Integer"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["MessageId"]],'
+    '"copyMessages":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["from_chat_id",["Integer","String"],true],["message_ids",["Array of Integer"],true],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["remove_caption",["Boolean"],false]],["Array of MessageId"]],'
+    '"createChatInviteLink":[[["chat_id",["Integer","String"],true],["name",["String"],false],["expire_date",["Integer"],false],["member_limit",["Integer"],false],["creates_join_request",["Boolean"],false]],["ChatInviteLink"]],'
+    '"createChatSubscriptionInviteLink":[[["chat_id",["Integer","String"],true],["name",["String"],false],["subscription_period",["Integer"],true],["subscription_price",["Integer"],true]],["ChatInviteLink"]],'
+    '"createForumTopic":[[["chat_id",["Integer","String"],true],["name",["String"],true],["icon_color",["Integer"],false],["icon_custom_emoji_id",["String"],false]],["ForumTopic"]],'
+    '"createInvoiceLink":[[["business_connection_id",["String"],false],["title",["String"],true],["description",["String"],true],["payload",["String"],true],["provider_token",["String"],false],["currency",["String"],true],["prices",["Array of LabeledPrice"],true],["subscription_period",["Integer"],false],["max_tip_amount",["Integer"],false],["suggested_tip_amounts",["Array of Integer"],false],["provider_data",["String"],false],["photo_url",["String"],false],["photo_size",["Integer"],false],["photo_width",["Integer"],false],["photo_height",["Integer"],false],["need_name",["Boolean"],false],["need_phone_number",["Boolean"],false],["need_email",["Boolean"],false],["need_shipping_address",["Boolean"],false],["send_phone_number_to_provider",["Boolean"],false],["send_email_to_provider",["Boolean"],false],["is_flexible",["Boolean"],false]],["String"]],'
+    '"createNewStickerSet":[[["user_id",["Integer"],true],["name",["String"],true],["title",["String"],true],["stickers",["Array of InputSticker"],true],["sticker_type",["String"],false],["needs_repainting",["Boolean"],false]],["Boolean"]],'
+    '"declineChatJoinRequest":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true]],["Boolean"]],'
+    '"declineSuggestedPost":[[["chat_id",["Integer"],true],["message_id",["Integer"],true],["comment",["String"],false]],["Boolean"]],'
+    '"deleteAllMessageReactions":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],false],["actor_chat_id",["Integer"],false]],["Boolean"]],'
+    '"deleteBusinessMessages":[[["business_connection_id",["String"],true],["message_ids",["Array of Integer"],true]],["Boolean"]],'
+    '"deleteChatPhoto":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"deleteChatStickerSet":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"deleteForumTopic":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],true]],["Boolean"]],'
+    '"deleteMessage":[[["chat_id",["Integer","String"],true],["message_id",["Integer"],true]],["Boolean"]],'
+    '"deleteMessageReaction":[[["chat_id",["Integer","String"],true],["message_id",["Integer"],true],["user_id",["Integer"],false],["actor_chat_id",["Integer"],false]],["Boolean"]],'
+    '"deleteMessages":[[["chat_id",["Integer","String"],true],["message_ids",["Array of Integer"],true]],["Boolean"]],'
+    '"deleteMyCommands":[[["scope",["BotCommandScope"],false],["language_code",["String"],false]],["Boolean"]],'
+    '"deleteStickerFromSet":[[["sticker",["String"],true]],["Boolean"]],'
+    '"deleteStickerSet":[[["name",["String"],true]],["Boolean"]],'
+    '"deleteStory":[[["business_connection_id",["String"],true],["story_id",["Integer"],true]],["Boolean"]],'
+    '"deleteWebhook":[[["drop_pending_updates",["Boolean"],false]],["Boolean"]],'
+    '"editChatInviteLink":[[["chat_id",["Integer","String"],true],["invite_link",["String"],true],["name",["String"],false],["expire_date",["Integer"],false],["member_limit",["Integer"],false],["creates_join_request",["Boolean"],false]],["ChatInviteLink"]],'
+    '"editChatSubscriptionInviteLink":[[["chat_id",["Integer","String"],true],["invite_link",["String"],true],["name",["String"],false]],["ChatInviteLink"]],'
+    '"editForumTopic":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],true],["name",["String"],false],["icon_custom_emoji_id",["String"],false]],["Boolean"]],'
+    '"editGeneralForumTopic":[[["chat_id",["Integer","String"],true],["name",["String"],true]],["Boolean"]],'
+    '"editMessageCaption":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message","Boolean"]],'
+    '"editMessageChecklist":[[["business_connection_id",["String"],true],["chat_id",["Integer","String"],true],["message_id",["Integer"],true],["checklist",["InputChecklist"],true],["reply_markup",["InlineKeyboardMarkup"],false]],["Message"]],'
+    '"editMessageLiveLocation":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false],["latitude",["Float"],true],["longitude",["Float"],true],["live_period",["Integer"],false],["horizontal_accuracy",["Float"],false],["heading",["Integer"],false],["proximity_alert_radius",["Integer"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message","Boolean"]],'
+    '"editMessageMedia":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false],["media",["InputMedia"],true],["reply_markup",["InlineKeyboardMarkup"],false]],["Message","Boolean"]],'
+    '"editMessageReplyMarkup":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message","Boolean"]],'
+    '"editMessageText":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false],["text",["String"],false],["parse_mode",["String"],false],["entities",["Array of MessageEntity"],false],["link_preview_options",["LinkPreviewOptions"],false],["rich_message",["InputRichMessage"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message","Boolean"]],'
+    '"editStory":[[["business_connection_id",["String"],true],["story_id",["Integer"],true],["content",["InputStoryContent"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["areas",["Array of StoryArea"],false]],["Story"]],'
+    '"editUserStarSubscription":[[["user_id",["Integer"],true],["telegram_payment_charge_id",["String"],true],["is_canceled",["Boolean"],true]],["Boolean"]],'
+    '"exportChatInviteLink":[[["chat_id",["Integer","String"],true]],["String"]],'
+    '"forwardMessage":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["from_chat_id",["Integer","String"],true],["video_start_timestamp",["Integer"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["message_id",["Integer"],true]],["Message"]],'
+    '"forwardMessages":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["from_chat_id",["Integer","String"],true],["message_ids",["Array of Integer"],true],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false]],["Array of MessageId"]],'
+    '"getAvailableGifts":[[],["Gifts"]],'
+    '"getBusinessAccountGifts":[[["business_connection_id",["String"],true],["exclude_unsaved",["Boolean"],false],["exclude_saved",["Boolean"],false],["exclude_unlimited",["Boolean"],false],["exclude_limited_upgradable",["Boolean"],false],["exclude_limited_non_upgradable",["Boolean"],false],["exclude_unique",["Boolean"],false],["exclude_from_blockchain",["Boolean"],false],["sort_by_price",["Boolean"],false],["offset",["String"],false],["limit",["Integer"],false]],["OwnedGifts"]],'
+    '"getBusinessAccountStarBalance":[[["business_connection_id",["String"],true]],["StarAmount"]],'
+    '"getBusinessConnection":[[["business_connection_id",["String"],true]],["BusinessConnection"]],'
+    '"getChat":[[["chat_id",["Integer","String"],true]],["ChatFullInfo"]],'
+    '"getChatAdministrators":[[["chat_id",["Integer","String"],true],["return_bots",["Boolean"],false]],["Array of ChatMember"]],'
+    '"getChatGifts":[[["chat_id",["Integer","String"],true],["exclude_unsaved",["Boolean"],false],["exclude_saved",["Boolean"],false],["exclude_unlimited",["Boolean"],false],["exclude_limited_upgradable",["Boolean"],false],["exclude_limited_non_upgradable",["Boolean"],false],["exclude_from_blockchain",["Boolean"],false],["exclude_unique",["Boolean"],false],["sort_by_price",["Boolean"],false],["offset",["String"],false],["limit",["Integer"],false]],["OwnedGifts"]],'
+    '"getChatMember":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true]],["ChatMember"]],'
+    '"getChatMemberCount":[[["chat_id",["Integer","String"],true]],["Integer"]],'
+    '"getChatMenuButton":[[["chat_id",["Integer"],false]],["MenuButton"]],'
+    '"getCustomEmojiStickers":[[["custom_emoji_ids",["Array of String"],true]],["Array of Sticker"]],'
+    '"getFile":[[["file_id",["String"],true]],["File"]],'
+    '"getForumTopicIconStickers":[[],["Array of Sticker"]],'
+    '"getGameHighScores":[[["user_id",["Integer"],true],["chat_id",["Integer"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false]],["Array of GameHighScore"]],'
+    '"getManagedBotAccessSettings":[[["user_id",["Integer"],true]],["BotAccessSettings"]],'
+    '"getManagedBotToken":[[["user_id",["Integer"],true]],["String"]],'
+    '"getMe":[[],["User"]],'
+    '"getMyCommands":[[["scope",["BotCommandScope"],false],["language_code",["String"],false]],["Array of BotCommand"]],'
+    '"getMyDefaultAdministratorRights":[[["for_channels",["Boolean"],false]],["ChatAdministratorRights"]],'
+    '"getMyDescription":[[["language_code",["String"],false]],["BotDescription"]],'
+    '"getMyName":[[["language_code",["String"],false]],["BotName"]],'
+    '"getMyShortDescription":[[["language_code",["String"],false]],["BotShortDescription"]],'
+    '"getMyStarBalance":[[],["StarAmount"]],'
+    '"getStarTransactions":[[["offset",["Integer"],false],["limit",["Integer"],false]],["StarTransactions"]],'
+    '"getStickerSet":[[["name",["String"],true]],["StickerSet"]],'
+    '"getUpdates":[[["offset",["Integer"],false],["limit",["Integer"],false],["timeout",["Integer"],false],["allowed_updates",["Array of String"],false]],["Array of Update"]],'
+    '"getUserChatBoosts":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true]],["UserChatBoosts"]],'
+    '"getUserGifts":[[["user_id",["Integer"],true],["exclude_unlimited",["Boolean"],false],["exclude_limited_upgradable",["Boolean"],false],["exclude_limited_non_upgradable",["Boolean"],false],["exclude_from_blockchain",["Boolean"],false],["exclude_unique",["Boolean"],false],["sort_by_price",["Boolean"],false],["offset",["String"],false],["limit",["Integer"],false]],["OwnedGifts"]],'
+    '"getUserPersonalChatMessages":[[["user_id",["Integer"],true],["limit",["Integer"],true]],["Array of Message"]],'
+    '"getUserProfileAudios":[[["user_id",["Integer"],true],["offset",["Integer"],false],["limit",["Integer"],false]],["UserProfileAudios"]],'
+    '"getUserProfilePhotos":[[["user_id",["Integer"],true],["offset",["Integer"],false],["limit",["Integer"],false]],["UserProfilePhotos"]],'
+    '"getWebhookInfo":[[],["WebhookInfo"]],'
+    '"giftPremiumSubscription":[[["user_id",["Integer"],true],["month_count",["Integer"],true],["star_count",["Integer"],true],["text",["String"],false],["text_parse_mode",["String"],false],["text_entities",["Array of MessageEntity"],false]],["Boolean"]],'
+    '"hideGeneralForumTopic":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"leaveChat":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"logOut":[[],["Boolean"]],'
+    '"pinChatMessage":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_id",["Integer"],true],["disable_notification",["Boolean"],false]],["Boolean"]],'
+    '"postStory":[[["business_connection_id",["String"],true],["content",["InputStoryContent"],true],["active_period",["Integer"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["areas",["Array of StoryArea"],false],["post_to_chat_page",["Boolean"],false],["protect_content",["Boolean"],false]],["Story"]],'
+    '"promoteChatMember":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true],["is_anonymous",["Boolean"],false],["can_manage_chat",["Boolean"],false],["can_delete_messages",["Boolean"],false],["can_manage_video_chats",["Boolean"],false],["can_restrict_members",["Boolean"],false],["can_promote_members",["Boolean"],false],["can_change_info",["Boolean"],false],["can_invite_users",["Boolean"],false],["can_post_stories",["Boolean"],false],["can_edit_stories",["Boolean"],false],["can_delete_stories",["Boolean"],false],["can_post_messages",["Boolean"],false],["can_edit_messages",["Boolean"],false],["can_pin_messages",["Boolean"],false],["can_manage_topics",["Boolean"],false],["can_manage_direct_messages",["Boolean"],false],["can_manage_tags",["Boolean"],false]],["Boolean"]],'
+    '"readBusinessMessage":[[["business_connection_id",["String"],true],["chat_id",["Integer"],true],["message_id",["Integer"],true]],["Boolean"]],'
+    '"refundStarPayment":[[["user_id",["Integer"],true],["telegram_payment_charge_id",["String"],true]],["Boolean"]],'
+    '"removeBusinessAccountProfilePhoto":[[["business_connection_id",["String"],true],["is_public",["Boolean"],false]],["Boolean"]],'
+    '"removeChatVerification":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"removeMyProfilePhoto":[[],["Boolean"]],'
+    '"removeUserVerification":[[["user_id",["Integer"],true]],["Boolean"]],'
+    '"reopenForumTopic":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],true]],["Boolean"]],'
+    '"reopenGeneralForumTopic":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"replaceManagedBotToken":[[["user_id",["Integer"],true]],["String"]],'
+    '"replaceStickerInSet":[[["user_id",["Integer"],true],["name",["String"],true],["old_sticker",["String"],true],["sticker",["InputSticker"],true]],["Boolean"]],'
+    '"repostStory":[[["business_connection_id",["String"],true],["from_chat_id",["Integer"],true],["from_story_id",["Integer"],true],["active_period",["Integer"],true],["post_to_chat_page",["Boolean"],false],["protect_content",["Boolean"],false]],["Story"]],'
+    '"restrictChatMember":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true],["permissions",["ChatPermissions"],true],["use_independent_chat_permissions",["Boolean"],false],["until_date",["Integer"],false]],["Boolean"]],'
+    '"revokeChatInviteLink":[[["chat_id",["Integer","String"],true],["invite_link",["String"],true]],["ChatInviteLink"]],'
+    '"savePreparedInlineMessage":[[["user_id",["Integer"],true],["result",["InlineQueryResult"],true],["allow_user_chats",["Boolean"],false],["allow_bot_chats",["Boolean"],false],["allow_group_chats",["Boolean"],false],["allow_channel_chats",["Boolean"],false]],["PreparedInlineMessage"]],'
+    '"savePreparedKeyboardButton":[[["user_id",["Integer"],true],["button",["KeyboardButton"],true]],["PreparedKeyboardButton"]],'
+    '"sendAnimation":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["animation",["InputFile","String"],true],["duration",["Integer"],false],["width",["Integer"],false],["height",["Integer"],false],["thumbnail",["InputFile","String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_spoiler",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendAudio":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["audio",["InputFile","String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["duration",["Integer"],false],["performer",["String"],false],["title",["String"],false],["thumbnail",["InputFile","String"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendChatAction":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["action",["String"],true]],["Boolean"]],'
+    '"sendChatJoinRequestWebApp":[[["chat_join_request_query_id",["String"],true],["web_app_url",["String"],true]],["Boolean"]],'
+    '"sendChecklist":[[["business_connection_id",["String"],true],["chat_id",["Integer","String"],true],["checklist",["InputChecklist"],true],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["message_effect_id",["String"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message"]],'
+    '"sendContact":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["phone_number",["String"],true],["first_name",["String"],true],["last_name",["String"],false],["vcard",["String"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendDice":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["emoji",["String"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendDocument":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["document",["InputFile","String"],true],["thumbnail",["InputFile","String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["disable_content_type_detection",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendGame":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["game_short_name",["String"],true],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message"]],'
+    '"sendGift":[[["user_id",["Integer"],false],["chat_id",["Integer","String"],false],["gift_id",["String"],true],["pay_for_upgrade",["Boolean"],false],["text",["String"],false],["text_parse_mode",["String"],false],["text_entities",["Array of MessageEntity"],false]],["Boolean"]],'
+    '"sendInvoice":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["title",["String"],true],["description",["String"],true],["payload",["String"],true],["provider_token",["String"],false],["currency",["String"],true],["prices",["Array of LabeledPrice"],true],["max_tip_amount",["Integer"],false],["suggested_tip_amounts",["Array of Integer"],false],["start_parameter",["String"],false],["provider_data",["String"],false],["photo_url",["String"],false],["photo_size",["Integer"],false],["photo_width",["Integer"],false],["photo_height",["Integer"],false],["need_name",["Boolean"],false],["need_phone_number",["Boolean"],false],["need_email",["Boolean"],false],["need_shipping_address",["Boolean"],false],["send_phone_number_to_provider",["Boolean"],false],["send_email_to_provider",["Boolean"],false],["is_flexible",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message"]],'
+    '"sendLivePhoto":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["live_photo",["InputFile","String"],true],["photo",["InputFile","String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_spoiler",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendLocation":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["latitude",["Float"],true],["longitude",["Float"],true],["horizontal_accuracy",["Float"],false],["live_period",["Integer"],false],["heading",["Integer"],false],["proximity_alert_radius",["Integer"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendMediaGroup":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["media",["Array of InputMediaAudio","Array of InputMediaDocument","Array of InputMediaLivePhoto","Array of InputMediaPhoto","Array of InputMediaVideo"],true],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["reply_parameters",["ReplyParameters"],false]],["Array of Message"]],'
+    '"sendMessage":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["text",["String"],true],["parse_mode",["String"],false],["entities",["Array of MessageEntity"],false],["link_preview_options",["LinkPreviewOptions"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendMessageDraft":[[["chat_id",["Integer"],true],["message_thread_id",["Integer"],false],["draft_id",["Integer"],true],["text",["String"],false],["parse_mode",["String"],false],["entities",["Array of MessageEntity"],false]],["Boolean"]],'
+    '"sendPaidMedia":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["star_count",["Integer"],true],["media",["Array of InputPaidMedia"],true],["payload",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendPhoto":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["photo",["InputFile","String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_spoiler",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendPoll":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["question",["String"],true],["question_parse_mode",["String"],false],["question_entities",["Array of MessageEntity"],false],["options",["Array of InputPollOption"],true],["is_anonymous",["Boolean"],false],["type",["String"],false],["allows_multiple_answers",["Boolean"],false],["allows_revoting",["Boolean"],false],["shuffle_options",["Boolean"],false],["allow_adding_options",["Boolean"],false],["hide_results_until_closes",["Boolean"],false],["members_only",["Boolean"],false],["country_codes",["Array of String"],false],["correct_option_ids",["Array of Integer"],false],["explanation",["String"],false],["explanation_parse_mode",["String"],false],["explanation_entities",["Array of MessageEntity"],false],["explanation_media",["InputPollMedia"],false],["open_period",["Integer"],false],["close_date",["Integer"],false],["is_closed",["Boolean"],false],["description",["String"],false],["description_parse_mode",["String"],false],["description_entities",["Array of MessageEntity"],false],["media",["InputPollMedia"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendRichMessage":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["rich_message",["InputRichMessage"],true],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendRichMessageDraft":[[["chat_id",["Integer"],true],["message_thread_id",["Integer"],false],["draft_id",["Integer"],true],["rich_message",["InputRichMessage"],true]],["Boolean"]],'
+    '"sendSticker":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["sticker",["InputFile","String"],true],["emoji",["String"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendVenue":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["latitude",["Float"],true],["longitude",["Float"],true],["title",["String"],true],["address",["String"],true],["foursquare_id",["String"],false],["foursquare_type",["String"],false],["google_place_id",["String"],false],["google_place_type",["String"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendVideo":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["video",["InputFile","String"],true],["duration",["Integer"],false],["width",["Integer"],false],["height",["Integer"],false],["thumbnail",["InputFile","String"],false],["cover",["InputFile","String"],false],["start_timestamp",["Integer"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_spoiler",["Boolean"],false],["supports_streaming",["Boolean"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendVideoNote":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["video_note",["InputFile","String"],true],["duration",["Integer"],false],["length",["Integer"],false],["thumbnail",["InputFile","String"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"sendVoice":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],false],["direct_messages_topic_id",["Integer"],false],["voice",["InputFile","String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["duration",["Integer"],false],["disable_notification",["Boolean"],false],["protect_content",["Boolean"],false],["allow_paid_broadcast",["Boolean"],false],["message_effect_id",["String"],false],["suggested_post_parameters",["SuggestedPostParameters"],false],["reply_parameters",["ReplyParameters"],false],["reply_markup",["InlineKeyboardMarkup","ReplyKeyboardMarkup","ReplyKeyboardRemove","ForceReply"],false]],["Message"]],'
+    '"setBusinessAccountBio":[[["business_connection_id",["String"],true],["bio",["String"],false]],["Boolean"]],'
+    '"setBusinessAccountGiftSettings":[[["business_connection_id",["String"],true],["show_gift_button",["Boolean"],true],["accepted_gift_types",["AcceptedGiftTypes"],true]],["Boolean"]],'
+    '"setBusinessAccountName":[[["business_connection_id",["String"],true],["first_name",["String"],true],["last_name",["String"],false]],["Boolean"]],'
+    '"setBusinessAccountProfilePhoto":[[["business_connection_id",["String"],true],["photo",["InputProfilePhoto"],true],["is_public",["Boolean"],false]],["Boolean"]],'
+    '"setBusinessAccountUsername":[[["business_connection_id",["String"],true],["username",["String"],false]],["Boolean"]],'
+    '"setChatAdministratorCustomTitle":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true],["custom_title",["String"],true]],["Boolean"]],'
+    '"setChatDescription":[[["chat_id",["Integer","String"],true],["description",["String"],false]],["Boolean"]],'
+    '"setChatMemberTag":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true],["tag",["String"],false]],["Boolean"]],'
+    '"setChatMenuButton":[[["chat_id",["Integer"],false],["menu_button",["MenuButton"],false]],["Boolean"]],'
+    '"setChatPermissions":[[["chat_id",["Integer","String"],true],["permissions",["ChatPermissions"],true],["use_independent_chat_permissions",["Boolean"],false]],["Boolean"]],'
+    '"setChatPhoto":[[["chat_id",["Integer","String"],true],["photo",["InputFile"],true]],["Boolean"]],'
+    '"setChatStickerSet":[[["chat_id",["Integer","String"],true],["sticker_set_name",["String"],true]],["Boolean"]],'
+    '"setChatTitle":[[["chat_id",["Integer","String"],true],["title",["String"],true]],["Boolean"]],'
+    '"setCustomEmojiStickerSetThumbnail":[[["name",["String"],true],["custom_emoji_id",["String"],false]],["Boolean"]],'
+    '"setGameScore":[[["user_id",["Integer"],true],["score",["Integer"],true],["force",["Boolean"],false],["disable_edit_message",["Boolean"],false],["chat_id",["Integer"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false]],["Message","Boolean"]],'
+    '"setManagedBotAccessSettings":[[["user_id",["Integer"],true],["is_access_restricted",["Boolean"],true],["added_user_ids",["Array of Integer"],false]],["Boolean"]],'
+    '"setMessageReaction":[[["chat_id",["Integer","String"],true],["message_id",["Integer"],true],["reaction",["Array of ReactionType"],false],["is_big",["Boolean"],false]],["Boolean"]],'
+    '"setMyCommands":[[["commands",["Array of BotCommand"],true],["scope",["BotCommandScope"],false],["language_code",["String"],false]],["Boolean"]],'
+    '"setMyDefaultAdministratorRights":[[["rights",["ChatAdministratorRights"],false],["for_channels",["Boolean"],false]],["Boolean"]],'
+    '"setMyDescription":[[["description",["String"],false],["language_code",["String"],false]],["Boolean"]],'
+    '"setMyName":[[["name",["String"],false],["language_code",["String"],false]],["Boolean"]],'
+    '"setMyProfilePhoto":[[["photo",["InputProfilePhoto"],true]],["Boolean"]],'
+    '"setMyShortDescription":[[["short_description",["String"],false],["language_code",["String"],false]],["Boolean"]],'
+    '"setPassportDataErrors":[[["user_id",["Integer"],true],["errors",["Array of PassportElementError"],true]],["Boolean"]],'
+    '"setStickerEmojiList":[[["sticker",["String"],true],["emoji_list",["Array of String"],true]],["Boolean"]],'
+    '"setStickerKeywords":[[["sticker",["String"],true],["keywords",["Array of String"],false]],["Boolean"]],'
+    '"setStickerMaskPosition":[[["sticker",["String"],true],["mask_position",["MaskPosition"],false]],["Boolean"]],'
+    '"setStickerPositionInSet":[[["sticker",["String"],true],["position",["Integer"],true]],["Boolean"]],'
+    '"setStickerSetThumbnail":[[["name",["String"],true],["user_id",["Integer"],true],["thumbnail",["InputFile","String"],false],["format",["String"],true]],["Boolean"]],'
+    '"setStickerSetTitle":[[["name",["String"],true],["title",["String"],true]],["Boolean"]],'
+    '"setUserEmojiStatus":[[["user_id",["Integer"],true],["emoji_status_custom_emoji_id",["String"],false],["emoji_status_expiration_date",["Integer"],false]],["Boolean"]],'
+    '"setWebhook":[[["url",["String"],true],["certificate",["InputFile"],false],["ip_address",["String"],false],["max_connections",["Integer"],false],["allowed_updates",["Array of String"],false],["drop_pending_updates",["Boolean"],false],["secret_token",["String"],false]],["Boolean"]],'
+    '"stopMessageLiveLocation":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],false],["message_id",["Integer"],false],["inline_message_id",["String"],false],["reply_markup",["InlineKeyboardMarkup"],false]],["Message","Boolean"]],'
+    '"stopPoll":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_id",["Integer"],true],["reply_markup",["InlineKeyboardMarkup"],false]],["Poll"]],'
+    '"transferBusinessAccountStars":[[["business_connection_id",["String"],true],["star_count",["Integer"],true]],["Boolean"]],'
+    '"transferGift":[[["business_connection_id",["String"],true],["owned_gift_id",["String"],true],["new_owner_chat_id",["Integer"],true],["star_count",["Integer"],false]],["Boolean"]],'
+    '"unbanChatMember":[[["chat_id",["Integer","String"],true],["user_id",["Integer"],true],["only_if_banned",["Boolean"],false]],["Boolean"]],'
+    '"unbanChatSenderChat":[[["chat_id",["Integer","String"],true],["sender_chat_id",["Integer"],true]],["Boolean"]],'
+    '"unhideGeneralForumTopic":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"unpinAllChatMessages":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"unpinAllForumTopicMessages":[[["chat_id",["Integer","String"],true],["message_thread_id",["Integer"],true]],["Boolean"]],'
+    '"unpinAllGeneralForumTopicMessages":[[["chat_id",["Integer","String"],true]],["Boolean"]],'
+    '"unpinChatMessage":[[["business_connection_id",["String"],false],["chat_id",["Integer","String"],true],["message_id",["Integer"],false]],["Boolean"]],'
+    '"upgradeGift":[[["business_connection_id",["String"],true],["owned_gift_id",["String"],true],["keep_original_details",["Boolean"],false],["star_count",["Integer"],false]],["Boolean"]],'
+    '"uploadStickerFile":[[["user_id",["Integer"],true],["sticker",["InputFile"],true],["sticker_format",["String"],true]],["File"]],'
+    '"verifyChat":[[["chat_id",["Integer","String"],true],["custom_description",["String"],false]],["Boolean"]],'
+    '"verifyUser":[[["user_id",["Integer"],true],["custom_description",["String"],false]],["Boolean"]]'
+    '}'
+)
 
 # Parameters whose types include InputFile: they may carry an upload as a form part.
-UPLOAD_PARAMS: dict[str, tuple[str, ...]] = {
-    'sendAnimation': ('animation', 'thumbnail'),
-    'sendAudio': ('audio', 'thumbnail'),
-    'sendDocument': ('document', 'thumbnail'),
-    'sendLivePhoto': ('live_photo', 'photo'),
-    'sendPhoto': ('photo',),
-    'sendSticker': ('sticker',),
-    'sendVideo': ('video', 'thumbnail', 'cover'),
-    'sendVideoNote': ('video_note', 'thumbnail'),
-    'sendVoice': ('voice',),
-    'setChatPhoto': ('photo',),
-    'setStickerSetThumbnail': ('thumbnail',),
-    'setWebhook': ('certificate',),
-    'uploadStickerFile': ('sticker',),
-}
+_UPLOAD_PARAMS = (
+    '{'
+    '"sendAnimation":["animation","thumbnail"],'
+    '"sendAudio":["audio","thumbnail"],'
+    '"sendDocument":["document","thumbnail"],'
+    '"sendLivePhoto":["live_photo","photo"],'
+    '"sendPhoto":["photo"],'
+    '"sendSticker":["sticker"],'
+    '"sendVideo":["video","thumbnail","cover"],'
+    '"sendVideoNote":["video_note","thumbnail"],'
+    '"sendVoice":["voice"],'
+    '"setChatPhoto":["photo"],'
+    '"setStickerSetThumbnail":["thumbnail"],'
+    '"setWebhook":["certificate"],'
+    '"uploadStickerFile":["sticker"]'
+    '}'
+)
 
 # Parameters holding InputMedia-like objects: method -> parameter -> the field names
 # (at any depth) that may be given as attach://<name> to refer to an uploaded part.
+_MEDIA_PARAMS = (
+    '{'
+    '"addStickerToSet":{"sticker":["sticker"]},'
+    '"createNewStickerSet":{"stickers":["sticker"]},'
+    '"editMessageMedia":{"media":["cover","media","photo","thumbnail"]},'
+    '"editStory":{"content":["photo","video"]},'
+    '"postStory":{"content":["photo","video"]},'
+    '"replaceStickerInSet":{"sticker":["sticker"]},'
+    '"sendMediaGroup":{"media":["cover","media","photo","thumbnail"]},'
+    '"sendPaidMedia":{"media":["cover","media","photo","thumbnail"]},'
+    '"sendPoll":{"explanation_media":["cover","media","photo","thumbnail"],"media":["cover","media","photo","thumbnail"],"options":["cover","media","photo","thumbnail"]},'
+    '"setBusinessAccountProfilePhoto":{"photo":["animation","photo"]},'
+    '"setMyProfilePhoto":{"photo":["animation","photo"]}'
+    '}'
+)
+
+
+def _methods(text: str) -> dict[str, Method]:
+    return {
+        name: Method(name, tuple([Param(p, tuple(t), r) for p, t, r in params]), tuple(returns))
+        for name, (params, returns) in json.loads(text).items()
+    }
+
+
+METHODS: dict[str, Method] = _methods(_METHODS)
+UPLOAD_PARAMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in json.loads(_UPLOAD_PARAMS).items()}
 MEDIA_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
-    'addStickerToSet': {
-        'sticker': ('sticker',),
-    },
-    'createNewStickerSet': {
-        'stickers': ('sticker',),
-    },
-    'editMessageMedia': {
-        'media': ('cover', 'media', 'photo', 'thumbnail'),
-    },
-    'editStory': {
-        'content': ('photo', 'video'),
-    },
-    'postStory': {
-        'content': ('photo', 'video'),
-    },
-    'replaceStickerInSet': {
-        'sticker': ('sticker',),
-    },
-    'sendMediaGroup': {
-        'media': ('cover', 'media', 'photo', 'thumbnail'),
-    },
-    'sendPaidMedia': {
-        'media': ('cover', 'media', 'photo', 'thumbnail'),
-    },
-    'sendPoll': {
-        'explanation_media': ('cover', 'media', 'photo', 'thumbnail'),
-        'media': ('cover', 'media', 'photo', 'thumbnail'),
-        'options': ('cover', 'media', 'photo', 'thumbnail'),
-    },
-    'setBusinessAccountProfilePhoto': {
-        'photo': ('animation', 'photo'),
-    },
-    'setMyProfilePhoto': {
-        'photo': ('animation', 'photo'),
-    },
+    k: {p: tuple(f) for p, f in v.items()} for k, v in json.loads(_MEDIA_PARAMS).items()
 }
+del _METHODS, _UPLOAD_PARAMS, _MEDIA_PARAMS
+
+# The fields of the Message type in the reference's order (actorbot._types has them too):
+# actorbot.all_content_types is built from them without loading the whole type table.
+MESSAGE_FIELDS: tuple[str, ...] = (
+    'message_id',
+    'message_thread_id',
+    'direct_messages_topic',
+    'from',
+    'sender_chat',
+    'sender_boost_count',
+    'sender_business_bot',
+    'sender_tag',
+    'date',
+    'guest_query_id',
+    'business_connection_id',
+    'chat',
+    'forward_origin',
+    'is_topic_message',
+    'is_automatic_forward',
+    'reply_to_message',
+    'external_reply',
+    'quote',
+    'reply_to_story',
+    'reply_to_checklist_task_id',
+    'reply_to_poll_option_id',
+    'via_bot',
+    'guest_bot_caller_user',
+    'guest_bot_caller_chat',
+    'edit_date',
+    'has_protected_content',
+    'is_from_offline',
+    'is_paid_post',
+    'media_group_id',
+    'author_signature',
+    'paid_star_count',
+    'text',
+    'entities',
+    'link_preview_options',
+    'suggested_post_info',
+    'effect_id',
+    'rich_message',
+    'animation',
+    'audio',
+    'document',
+    'live_photo',
+    'paid_media',
+    'photo',
+    'sticker',
+    'story',
+    'video',
+    'video_note',
+    'voice',
+    'caption',
+    'caption_entities',
+    'show_caption_above_media',
+    'has_media_spoiler',
+    'checklist',
+    'contact',
+    'dice',
+    'game',
+    'poll',
+    'venue',
+    'location',
+    'new_chat_members',
+    'left_chat_member',
+    'chat_owner_left',
+    'chat_owner_changed',
+    'new_chat_title',
+    'new_chat_photo',
+    'delete_chat_photo',
+    'group_chat_created',
+    'supergroup_chat_created',
+    'channel_chat_created',
+    'message_auto_delete_timer_changed',
+    'migrate_to_chat_id',
+    'migrate_from_chat_id',
+    'pinned_message',
+    'invoice',
+    'successful_payment',
+    'refunded_payment',
+    'users_shared',
+    'chat_shared',
+    'gift',
+    'unique_gift',
+    'gift_upgrade_sent',
+    'connected_website',
+    'write_access_allowed',
+    'passport_data',
+    'proximity_alert_triggered',
+    'boost_added',
+    'chat_background_set',
+    'checklist_tasks_done',
+    'checklist_tasks_added',
+    'direct_message_price_changed',
+    'forum_topic_created',
+    'forum_topic_edited',
+    'forum_topic_closed',
+    'forum_topic_reopened',
+    'general_forum_topic_hidden',
+    'general_forum_topic_unhidden',
+    'giveaway_created',
+    'giveaway',
+    'giveaway_winners',
+    'giveaway_completed',
+    'managed_bot_created',
+    'paid_message_price_changed',
+    'poll_option_added',
+    'poll_option_deleted',
+    'suggested_post_approved',
+    'suggested_post_approval_failed',
+    'suggested_post_declined',
+    'suggested_post_paid',
+    'suggested_post_refunded',
+    'video_chat_scheduled',
+    'video_chat_started',
+    'video_chat_ended',
+    'video_chat_participants_invited',
+    'web_app_data',
+    'reply_markup',
+)

@@ -9,6 +9,7 @@ do not edit by hand. Regenerate from the repository root with::
 
 from __future__ import annotations
 
+import json
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -35,2442 +36,385 @@ class TypeSpec(NamedTuple):
     subtype_of: tuple[str, ...] = ()
 
 
-_F = Field
-_T = TypeSpec
+# The table as JSON text (see tools/generate.py): a string compiles far faster than
+# the same data as Python expressions, which matters when no bytecode is cached.
+# type -> [[[field, [types], required(, fixed value)], ...], [subtypes], [subtype_of]]
+_TYPES = (
+    '{'
+    '"AcceptedGiftTypes":[[["unlimited_gifts",["Boolean"],true],["limited_gifts",["Boolean"],true],["unique_gifts",["Boolean"],true],["premium_subscription",["Boolean"],true],["gifts_from_channels",["Boolean"],true]],[],[]],'
+    '"AffiliateInfo":[[["affiliate_user",["User"],false],["affiliate_chat",["Chat"],false],["commission_per_mille",["Integer"],true],["amount",["Integer"],true],["nanostar_amount",["Integer"],false]],[],[]],'
+    '"Animation":[[["file_id",["String"],true],["file_unique_id",["String"],true],["width",["Integer"],true],["height",["Integer"],true],["duration",["Integer"],true],["thumbnail",["PhotoSize"],false],["file_name",["String"],false],["mime_type",["String"],false],["file_size",["Integer"],false]],[],[]],'
+    '"Audio":[[["file_id",["String"],true],["file_unique_id",["String"],true],["duration",["Integer"],true],["performer",["String"],false],["title",["String"],false],["file_name",["String"],false],["mime_type",["String"],false],["file_size",["Integer"],false],["thumbnail",["PhotoSize"],false]],[],[]],'
+    '"BackgroundFill":[[],["BackgroundFillSolid","BackgroundFillGradient","BackgroundFillFreeformGradient"],[]],'
+    '"BackgroundFillFreeformGradient":[[["type",["String"],true,"freeform_gradient"],["colors",["Array of Integer"],true]],[],["BackgroundFill"]],'
+    '"BackgroundFillGradient":[[["type",["String"],true,"gradient"],["top_color",["Integer"],true],["bottom_color",["Integer"],true],["rotation_angle",["Integer"],true]],[],["BackgroundFill"]],'
+    '"BackgroundFillSolid":[[["type",["String"],true,"solid"],["color",["Integer"],true]],[],["BackgroundFill"]],'
+    '"BackgroundType":[[],["BackgroundTypeFill","BackgroundTypeWallpaper","BackgroundTypePattern","BackgroundTypeChatTheme"],[]],'
+    '"BackgroundTypeChatTheme":[[["type",["String"],true,"chat_theme"],["theme_name",["String"],true]],[],["BackgroundType"]],'
+    '"BackgroundTypeFill":[[["type",["String"],true,"fill"],["fill",["BackgroundFill"],true],["dark_theme_dimming",["Integer"],true]],[],["BackgroundType"]],'
+    '"BackgroundTypePattern":[[["type",["String"],true,"pattern"],["document",["Document"],true],["fill",["BackgroundFill"],true],["intensity",["Integer"],true],["is_inverted",["Boolean"],false],["is_moving",["Boolean"],false]],[],["BackgroundType"]],'
+    '"BackgroundTypeWallpaper":[[["type",["String"],true,"wallpaper"],["document",["Document"],true],["dark_theme_dimming",["Integer"],true],["is_blurred",["Boolean"],false],["is_moving",["Boolean"],false]],[],["BackgroundType"]],'
+    '"Birthdate":[[["day",["Integer"],true],["month",["Integer"],true],["year",["Integer"],false]],[],[]],'
+    '"BotAccessSettings":[[["is_access_restricted",["Boolean"],true],["added_users",["Array of User"],false]],[],[]],'
+    '"BotCommand":[[["command",["String"],true],["description",["String"],true]],[],[]],'
+    '"BotCommandScope":[[],["BotCommandScopeDefault","BotCommandScopeAllPrivateChats","BotCommandScopeAllGroupChats","BotCommandScopeAllChatAdministrators","BotCommandScopeChat","BotCommandScopeChatAdministrators","BotCommandScopeChatMember"],[]],'
+    '"BotCommandScopeAllChatAdministrators":[[["type",["String"],true,"all_chat_administrators"]],[],["BotCommandScope"]],'
+    '"BotCommandScopeAllGroupChats":[[["type",["String"],true,"all_group_chats"]],[],["BotCommandScope"]],'
+    '"BotCommandScopeAllPrivateChats":[[["type",["String"],true,"all_private_chats"]],[],["BotCommandScope"]],'
+    '"BotCommandScopeChat":[[["type",["String"],true,"chat"],["chat_id",["Integer","String"],true]],[],["BotCommandScope"]],'
+    '"BotCommandScopeChatAdministrators":[[["type",["String"],true,"chat_administrators"],["chat_id",["Integer","String"],true]],[],["BotCommandScope"]],'
+    '"BotCommandScopeChatMember":[[["type",["String"],true,"chat_member"],["chat_id",["Integer","String"],true],["user_id",["Integer"],true]],[],["BotCommandScope"]],'
+    '"BotCommandScopeDefault":[[["type",["String"],true,"default"]],[],["BotCommandScope"]],'
+    '"BotDescription":[[["description",["String"],true]],[],[]],'
+    '"BotName":[[["name",["String"],true]],[],[]],'
+    '"BotShortDescription":[[["short_description",["String"],true]],[],[]],'
+    '"BusinessBotRights":[[["can_reply",["Boolean"],false],["can_read_messages",["Boolean"],false],["can_delete_sent_messages",["Boolean"],false],["can_delete_all_messages",["Boolean"],false],["can_edit_name",["Boolean"],false],["can_edit_bio",["Boolean"],false],["can_edit_profile_photo",["Boolean"],false],["can_edit_username",["Boolean"],false],["can_change_gift_settings",["Boolean"],false],["can_view_gifts_and_stars",["Boolean"],false],["can_convert_gifts_to_stars",["Boolean"],false],["can_transfer_and_upgrade_gifts",["Boolean"],false],["can_transfer_stars",["Boolean"],false],["can_manage_stories",["Boolean"],false]],[],[]],'
+    '"BusinessConnection":[[["id",["String"],true],["user",["User"],true],["user_chat_id",["Integer"],true],["date",["Integer"],true],["rights",["BusinessBotRights"],false],["is_enabled",["Boolean"],true]],[],[]],'
+    '"BusinessIntro":[[["title",["String"],false],["message",["String"],false],["sticker",["Sticker"],false]],[],[]],'
+    '"BusinessLocation":[[["address",["String"],true],["location",["Location"],false]],[],[]],'
+    '"BusinessMessagesDeleted":[[["business_connection_id",["String"],true],["chat",["Chat"],true],["message_ids",["Array of Integer"],true]],[],[]],'
+    '"BusinessOpeningHours":[[["time_zone_name",["String"],true],["opening_hours",["Array of BusinessOpeningHoursInterval"],true]],[],[]],'
+    '"BusinessOpeningHoursInterval":[[["opening_minute",["Integer"],true],["closing_minute",["Integer"],true]],[],[]],'
+    '"CallbackGame":[[],[],[]],'
+    '"CallbackQuery":[[["id",["String"],true],["from",["User"],true],["message",["MaybeInaccessibleMessage"],false],["inline_message_id",["String"],false],["chat_instance",["String"],true],["data",["String"],false],["game_short_name",["String"],false]],[],[]],'
+    '"Chat":[[["id",["Integer"],true],["type",["String"],true],["title",["String"],false],["username",["String"],false],["first_name",["String"],false],["last_name",["String"],false],["is_forum",["Boolean"],false],["is_direct_messages",["Boolean"],false]],[],[]],'
+    '"ChatAdministratorRights":[[["is_anonymous",["Boolean"],true],["can_manage_chat",["Boolean"],true],["can_delete_messages",["Boolean"],true],["can_manage_video_chats",["Boolean"],true],["can_restrict_members",["Boolean"],true],["can_promote_members",["Boolean"],true],["can_change_info",["Boolean"],true],["can_invite_users",["Boolean"],true],["can_post_stories",["Boolean"],true],["can_edit_stories",["Boolean"],true],["can_delete_stories",["Boolean"],true],["can_post_messages",["Boolean"],false],["can_edit_messages",["Boolean"],false],["can_pin_messages",["Boolean"],false],["can_manage_topics",["Boolean"],false],["can_manage_direct_messages",["Boolean"],false],["can_manage_tags",["Boolean"],false]],[],[]],'
+    '"ChatBackground":[[["type",["BackgroundType"],true]],[],[]],'
+    '"ChatBoost":[[["boost_id",["String"],true],["add_date",["Integer"],true],["expiration_date",["Integer"],true],["source",["ChatBoostSource"],true]],[],[]],'
+    '"ChatBoostAdded":[[["boost_count",["Integer"],true]],[],[]],'
+    '"ChatBoostRemoved":[[["chat",["Chat"],true],["boost_id",["String"],true],["remove_date",["Integer"],true],["source",["ChatBoostSource"],true]],[],[]],'
+    '"ChatBoostSource":[[],["ChatBoostSourcePremium","ChatBoostSourceGiftCode","ChatBoostSourceGiveaway"],[]],'
+    '"ChatBoostSourceGiftCode":[[["source",["String"],true,"gift_code"],["user",["User"],true]],[],["ChatBoostSource"]],'
+    '"ChatBoostSourceGiveaway":[[["source",["String"],true,"giveaway"],["giveaway_message_id",["Integer"],true],["user",["User"],false],["prize_star_count",["Integer"],false],["is_unclaimed",["Boolean"],false]],[],["ChatBoostSource"]],'
+    '"ChatBoostSourcePremium":[[["source",["String"],true,"premium"],["user",["User"],true]],[],["ChatBoostSource"]],'
+    '"ChatBoostUpdated":[[["chat",["Chat"],true],["boost",["ChatBoost"],true]],[],[]],'
+    '"ChatFullInfo":[[["id",["Integer"],true],["type",["String"],true],["title",["String"],false],["username",["String"],false],["first_name",["String"],false],["last_name",["String"],false],["is_forum",["Boolean"],false],["is_direct_messages",["Boolean"],false],["accent_color_id",["Integer"],true],["max_reaction_count",["Integer"],true],["photo",["ChatPhoto"],false],["active_usernames",["Array of String"],false],["birthdate",["Birthdate"],false],["business_intro",["BusinessIntro"],false],["business_location",["BusinessLocation"],false],["business_opening_hours",["BusinessOpeningHours"],false],["personal_chat",["Chat"],false],["parent_chat",["Chat"],false],["available_reactions",["Array of ReactionType"],false],["background_custom_emoji_id",["String"],false],["profile_accent_color_id",["Integer"],false],["profile_background_custom_emoji_id",["String"],false],["emoji_status_custom_emoji_id",["String"],false],["emoji_status_expiration_date",["Integer"],false],["bio",["String"],false],["has_private_forwards",["Boolean"],false],["has_restricted_voice_and_video_messages",["Boolean"],false],["join_to_send_messages",["Boolean"],false],["join_by_request",["Boolean"],false],["description",["String"],false],["invite_link",["String"],false],["pinned_message",["Message"],false],["permissions",["ChatPermissions"],false],["accepted_gift_types",["AcceptedGiftTypes"],true],["can_send_paid_media",["Boolean"],false],["slow_mode_delay",["Integer"],false],["unrestrict_boost_count",["Integer"],false],["message_auto_delete_time",["Integer"],false],["has_aggressive_anti_spam_enabled",["Boolean"],false],["has_hidden_members",["Boolean"],false],["has_protected_content",["Boolean"],false],["has_visible_history",["Boolean"],false],["sticker_set_name",["String"],false],["can_set_sticker_set",["Boolean"],false],["custom_emoji_sticker_set_name",["String"],false],["linked_chat_id",["Integer"],false],["location",["ChatLocation"],false],["rating",["UserRating"],false],["first_profile_audio",["Audio"],false],["unique_gift_colors",["UniqueGiftColors"],false],["paid_message_star_count",["Integer"],false],["guard_bot",["User"],false]],[],[]],'
+    '"ChatInviteLink":[[["invite_link",["String"],true],["creator",["User"],true],["creates_join_request",["Boolean"],true],["is_primary",["Boolean"],true],["is_revoked",["Boolean"],true],["name",["String"],false],["expire_date",["Integer"],false],["member_limit",["Integer"],false],["pending_join_request_count",["Integer"],false],["subscription_period",["Integer"],false],["subscription_price",["Integer"],false]],[],[]],'
+    '"ChatJoinRequest":[[["chat",["Chat"],true],["from",["User"],true],["user_chat_id",["Integer"],true],["date",["Integer"],true],["bio",["String"],false],["invite_link",["ChatInviteLink"],false],["query_id",["String"],false]],[],[]],'
+    '"ChatLocation":[[["location",["Location"],true],["address",["String"],true]],[],[]],'
+    '"ChatMember":[[],["ChatMemberOwner","ChatMemberAdministrator","ChatMemberMember","ChatMemberRestricted","ChatMemberLeft","ChatMemberBanned"],[]],'
+    '"ChatMemberAdministrator":[[["status",["String"],true,"administrator"],["user",["User"],true],["can_be_edited",["Boolean"],true],["is_anonymous",["Boolean"],true],["can_manage_chat",["Boolean"],true],["can_delete_messages",["Boolean"],true],["can_manage_video_chats",["Boolean"],true],["can_restrict_members",["Boolean"],true],["can_promote_members",["Boolean"],true],["can_change_info",["Boolean"],true],["can_invite_users",["Boolean"],true],["can_post_stories",["Boolean"],true],["can_edit_stories",["Boolean"],true],["can_delete_stories",["Boolean"],true],["can_post_messages",["Boolean"],false],["can_edit_messages",["Boolean"],false],["can_pin_messages",["Boolean"],false],["can_manage_topics",["Boolean"],false],["can_manage_direct_messages",["Boolean"],false],["can_manage_tags",["Boolean"],false],["custom_title",["String"],false]],[],["ChatMember"]],'
+    '"ChatMemberBanned":[[["status",["String"],true,"kicked"],["user",["User"],true],["until_date",["Integer"],true]],[],["ChatMember"]],'
+    '"ChatMemberLeft":[[["status",["String"],true,"left"],["user",["User"],true]],[],["ChatMember"]],'
+    '"ChatMemberMember":[[["status",["String"],true,"member"],["tag",["String"],false],["user",["User"],true],["until_date",["Integer"],false]],[],["ChatMember"]],'
+    '"ChatMemberOwner":[[["status",["String"],true,"creator"],["user",["User"],true],["is_anonymous",["Boolean"],true],["custom_title",["String"],false]],[],["ChatMember"]],'
+    '"ChatMemberRestricted":[[["status",["String"],true,"restricted"],["tag",["String"],false],["user",["User"],true],["is_member",["Boolean"],true],["can_send_messages",["Boolean"],true],["can_send_audios",["Boolean"],true],["can_send_documents",["Boolean"],true],["can_send_photos",["Boolean"],true],["can_send_videos",["Boolean"],true],["can_send_video_notes",["Boolean"],true],["can_send_voice_notes",["Boolean"],true],["can_send_polls",["Boolean"],true],["can_send_other_messages",["Boolean"],true],["can_add_web_page_previews",["Boolean"],true],["can_react_to_messages",["Boolean"],true],["can_edit_tag",["Boolean"],true],["can_change_info",["Boolean"],true],["can_invite_users",["Boolean"],true],["can_pin_messages",["Boolean"],true],["can_manage_topics",["Boolean"],true],["until_date",["Integer"],true]],[],["ChatMember"]],'
+    '"ChatMemberUpdated":[[["chat",["Chat"],true],["from",["User"],true],["date",["Integer"],true],["old_chat_member",["ChatMember"],true],["new_chat_member",["ChatMember"],true],["invite_link",["ChatInviteLink"],false],["via_join_request",["Boolean"],false],["via_chat_folder_invite_link",["Boolean"],false]],[],[]],'
+    '"ChatOwnerChanged":[[["new_owner",["User"],true]],[],[]],'
+    '"ChatOwnerLeft":[[["new_owner",["User"],false]],[],[]],'
+    '"ChatPermissions":[[["can_send_messages",["Boolean"],false],["can_send_audios",["Boolean"],false],["can_send_documents",["Boolean"],false],["can_send_photos",["Boolean"],false],["can_send_videos",["Boolean"],false],["can_send_video_notes",["Boolean"],false],["can_send_voice_notes",["Boolean"],false],["can_send_polls",["Boolean"],false],["can_send_other_messages",["Boolean"],false],["can_add_web_page_previews",["Boolean"],false],["can_react_to_messages",["Boolean"],false],["can_edit_tag",["Boolean"],false],["can_change_info",["Boolean"],false],["can_invite_users",["Boolean"],false],["can_pin_messages",["Boolean"],false],["can_manage_topics",["Boolean"],false]],[],[]],'
+    '"ChatPhoto":[[["small_file_id",["String"],true],["small_file_unique_id",["String"],true],["big_file_id",["String"],true],["big_file_unique_id",["String"],true]],[],[]],'
+    '"ChatShared":[[["request_id",["Integer"],true],["chat_id",["Integer"],true],["title",["String"],false],["username",["String"],false],["photo",["Array of PhotoSize"],false]],[],[]],'
+    '"Checklist":[[["title",["String"],true],["title_entities",["Array of MessageEntity"],false],["tasks",["Array of ChecklistTask"],true],["others_can_add_tasks",["Boolean"],false],["others_can_mark_tasks_as_done",["Boolean"],false]],[],[]],'
+    '"ChecklistTask":[[["id",["Integer"],true],["text",["String"],true],["text_entities",["Array of MessageEntity"],false],["completed_by_user",["User"],false],["completed_by_chat",["Chat"],false],["completion_date",["Integer"],false]],[],[]],'
+    '"ChecklistTasksAdded":[[["checklist_message",["Message"],false],["tasks",["Array of ChecklistTask"],true]],[],[]],'
+    '"ChecklistTasksDone":[[["checklist_message",["Message"],false],["marked_as_done_task_ids",["Array of Integer"],false],["marked_as_not_done_task_ids",["Array of Integer"],false]],[],[]],'
+    '"ChosenInlineResult":[[["result_id",["String"],true],["from",["User"],true],["location",["Location"],false],["inline_message_id",["String"],false],["query",["String"],true]],[],[]],'
+    '"Contact":[[["phone_number",["String"],true],["first_name",["String"],true],["last_name",["String"],false],["user_id",["Integer"],false],["vcard",["String"],false]],[],[]],'
+    '"CopyTextButton":[[["text",["String"],true]],[],[]],'
+    '"Dice":[[["emoji",["String"],true],["value",["Integer"],true]],[],[]],'
+    '"DirectMessagePriceChanged":[[["are_direct_messages_enabled",["Boolean"],true],["direct_message_star_count",["Integer"],false]],[],[]],'
+    '"DirectMessagesTopic":[[["topic_id",["Integer"],true],["user",["User"],false]],[],[]],'
+    '"Document":[[["file_id",["String"],true],["file_unique_id",["String"],true],["thumbnail",["PhotoSize"],false],["file_name",["String"],false],["mime_type",["String"],false],["file_size",["Integer"],false]],[],[]],'
+    '"EncryptedCredentials":[[["data",["String"],true],["hash",["String"],true],["secret",["String"],true]],[],[]],'
+    '"EncryptedPassportElement":[[["type",["String"],true],["data",["String"],false],["phone_number",["String"],false],["email",["String"],false],["files",["Array of PassportFile"],false],["front_side",["PassportFile"],false],["reverse_side",["PassportFile"],false],["selfie",["PassportFile"],false],["translation",["Array of PassportFile"],false],["hash",["String"],true]],[],[]],'
+    '"ExternalReplyInfo":[[["origin",["MessageOrigin"],true],["chat",["Chat"],false],["message_id",["Integer"],false],["link_preview_options",["LinkPreviewOptions"],false],["animation",["Animation"],false],["audio",["Audio"],false],["document",["Document"],false],["live_photo",["LivePhoto"],false],["paid_media",["PaidMediaInfo"],false],["photo",["Array of PhotoSize"],false],["sticker",["Sticker"],false],["story",["Story"],false],["video",["Video"],false],["video_note",["VideoNote"],false],["voice",["Voice"],false],["has_media_spoiler",["Boolean"],false],["checklist",["Checklist"],false],["contact",["Contact"],false],["dice",["Dice"],false],["game",["Game"],false],["giveaway",["Giveaway"],false],["giveaway_winners",["GiveawayWinners"],false],["invoice",["Invoice"],false],["location",["Location"],false],["poll",["Poll"],false],["venue",["Venue"],false]],[],[]],'
+    '"File":[[["file_id",["String"],true],["file_unique_id",["String"],true],["file_size",["Integer"],false],["file_path",["String"],false]],[],[]],'
+    '"ForceReply":[[["force_reply",["Boolean"],true,true],["input_field_placeholder",["String"],false],["selective",["Boolean"],false]],[],[]],'
+    '"ForumTopic":[[["message_thread_id",["Integer"],true],["name",["String"],true],["icon_color",["Integer"],true],["icon_custom_emoji_id",["String"],false],["is_name_implicit",["Boolean"],false]],[],[]],'
+    '"ForumTopicClosed":[[],[],[]],'
+    '"ForumTopicCreated":[[["name",["String"],true],["icon_color",["Integer"],true],["icon_custom_emoji_id",["String"],false],["is_name_implicit",["Boolean"],false]],[],[]],'
+    '"ForumTopicEdited":[[["name",["String"],false],["icon_custom_emoji_id",["String"],false]],[],[]],'
+    '"ForumTopicReopened":[[],[],[]],'
+    '"Game":[[["title",["String"],true],["description",["String"],true],["photo",["Array of PhotoSize"],true],["text",["String"],false],["text_entities",["Array of MessageEntity"],false],["animation",["Animation"],false]],[],[]],'
+    '"GameHighScore":[[["position",["Integer"],true],["user",["User"],true],["score",["Integer"],true]],[],[]],'
+    '"GeneralForumTopicHidden":[[],[],[]],'
+    '"GeneralForumTopicUnhidden":[[],[],[]],'
+    '"Gift":[[["id",["String"],true],["sticker",["Sticker"],true],["star_count",["Integer"],true],["upgrade_star_count",["Integer"],false],["is_premium",["Boolean"],false],["has_colors",["Boolean"],false],["total_count",["Integer"],false],["remaining_count",["Integer"],false],["personal_total_count",["Integer"],false],["personal_remaining_count",["Integer"],false],["background",["GiftBackground"],false],["unique_gift_variant_count",["Integer"],false],["publisher_chat",["Chat"],false]],[],[]],'
+    '"GiftBackground":[[["center_color",["Integer"],true],["edge_color",["Integer"],true],["text_color",["Integer"],true]],[],[]],'
+    '"GiftInfo":[[["gift",["Gift"],true],["owned_gift_id",["String"],false],["convert_star_count",["Integer"],false],["prepaid_upgrade_star_count",["Integer"],false],["is_upgrade_separate",["Boolean"],false],["can_be_upgraded",["Boolean"],false],["text",["String"],false],["entities",["Array of MessageEntity"],false],["is_private",["Boolean"],false],["unique_gift_number",["Integer"],false]],[],[]],'
+    '"Gifts":[[["gifts",["Array of Gift"],true]],[],[]],'
+    '"Giveaway":[[["chats",["Array of Chat"],true],["winners_selection_date",["Integer"],true],["winner_count",["Integer"],true],["only_new_members",["Boolean"],false],["has_public_winners",["Boolean"],false],["prize_description",["String"],false],["country_codes",["Array of String"],false],["prize_star_count",["Integer"],false],["premium_subscription_month_count",["Integer"],false]],[],[]],'
+    '"GiveawayCompleted":[[["winner_count",["Integer"],true],["unclaimed_prize_count",["Integer"],false],["giveaway_message",["Message"],false],["is_star_giveaway",["Boolean"],false]],[],[]],'
+    '"GiveawayCreated":[[["prize_star_count",["Integer"],false]],[],[]],'
+    '"GiveawayWinners":[[["chat",["Chat"],true],["giveaway_message_id",["Integer"],true],["winners_selection_date",["Integer"],true],["winner_count",["Integer"],true],["winners",["Array of User"],true],["additional_chat_count",["Integer"],false],["prize_star_count",["Integer"],false],["premium_subscription_month_count",["Integer"],false],["unclaimed_prize_count",["Integer"],false],["only_new_members",["Boolean"],false],["was_refunded",["Boolean"],false],["prize_description",["String"],false]],[],[]],'
+    '"InaccessibleMessage":[[["chat",["Chat"],true],["message_id",["Integer"],true],["date",["Integer"],true,0]],[],["MaybeInaccessibleMessage"]],'
+    '"InlineKeyboardButton":[[["text",["String"],true],["icon_custom_emoji_id",["String"],false],["style",["String"],false],["url",["String"],false],["callback_data",["String"],false],["web_app",["WebAppInfo"],false],["login_url",["LoginUrl"],false],["switch_inline_query",["String"],false],["switch_inline_query_current_chat",["String"],false],["switch_inline_query_chosen_chat",["SwitchInlineQueryChosenChat"],false],["copy_text",["CopyTextButton"],false],["callback_game",["CallbackGame"],false],["pay",["Boolean"],false]],[],[]],'
+    '"InlineKeyboardMarkup":[[["inline_keyboard",["Array of Array of InlineKeyboardButton"],true]],[],[]],'
+    '"InlineQuery":[[["id",["String"],true],["from",["User"],true],["query",["String"],true],["offset",["String"],true],["chat_type",["String"],false],["location",["Location"],false]],[],[]],'
+    '"InlineQueryResult":[[],["InlineQueryResultCachedAudio","InlineQueryResultCachedDocument","InlineQueryResultCachedGif","InlineQueryResultCachedMpeg4Gif","InlineQueryResultCachedPhoto","InlineQueryResultCachedSticker","InlineQueryResultCachedVideo","InlineQueryResultCachedVoice","InlineQueryResultArticle","InlineQueryResultAudio","InlineQueryResultContact","InlineQueryResultGame","InlineQueryResultDocument","InlineQueryResultGif","InlineQueryResultLocation","InlineQueryResultMpeg4Gif","InlineQueryResultPhoto","InlineQueryResultVenue","InlineQueryResultVideo","InlineQueryResultVoice"],[]],'
+    '"InlineQueryResultArticle":[[["type",["String"],true,"article"],["id",["String"],true],["title",["String"],true],["input_message_content",["InputMessageContent"],true],["reply_markup",["InlineKeyboardMarkup"],false],["url",["String"],false],["description",["String"],false],["thumbnail_url",["String"],false],["thumbnail_width",["Integer"],false],["thumbnail_height",["Integer"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultAudio":[[["type",["String"],true,"audio"],["id",["String"],true],["audio_url",["String"],true],["title",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["performer",["String"],false],["audio_duration",["Integer"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedAudio":[[["type",["String"],true,"audio"],["id",["String"],true],["audio_file_id",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedDocument":[[["type",["String"],true,"document"],["id",["String"],true],["title",["String"],true],["document_file_id",["String"],true],["description",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedGif":[[["type",["String"],true,"gif"],["id",["String"],true],["gif_file_id",["String"],true],["title",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedMpeg4Gif":[[["type",["String"],true,"mpeg4_gif"],["id",["String"],true],["mpeg4_file_id",["String"],true],["title",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedPhoto":[[["type",["String"],true,"photo"],["id",["String"],true],["photo_file_id",["String"],true],["title",["String"],false],["description",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedSticker":[[["type",["String"],true,"sticker"],["id",["String"],true],["sticker_file_id",["String"],true],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedVideo":[[["type",["String"],true,"video"],["id",["String"],true],["video_file_id",["String"],true],["title",["String"],true],["description",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultCachedVoice":[[["type",["String"],true,"voice"],["id",["String"],true],["voice_file_id",["String"],true],["title",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultContact":[[["type",["String"],true,"contact"],["id",["String"],true],["phone_number",["String"],true],["first_name",["String"],true],["last_name",["String"],false],["vcard",["String"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false],["thumbnail_url",["String"],false],["thumbnail_width",["Integer"],false],["thumbnail_height",["Integer"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultDocument":[[["type",["String"],true,"document"],["id",["String"],true],["title",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["document_url",["String"],true],["mime_type",["String"],true],["description",["String"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false],["thumbnail_url",["String"],false],["thumbnail_width",["Integer"],false],["thumbnail_height",["Integer"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultGame":[[["type",["String"],true,"game"],["id",["String"],true],["game_short_name",["String"],true],["reply_markup",["InlineKeyboardMarkup"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultGif":[[["type",["String"],true,"gif"],["id",["String"],true],["gif_url",["String"],true],["gif_width",["Integer"],false],["gif_height",["Integer"],false],["gif_duration",["Integer"],false],["thumbnail_url",["String"],true],["thumbnail_mime_type",["String"],false],["title",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultLocation":[[["type",["String"],true,"location"],["id",["String"],true],["latitude",["Float"],true],["longitude",["Float"],true],["title",["String"],true],["horizontal_accuracy",["Float"],false],["live_period",["Integer"],false],["heading",["Integer"],false],["proximity_alert_radius",["Integer"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false],["thumbnail_url",["String"],false],["thumbnail_width",["Integer"],false],["thumbnail_height",["Integer"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultMpeg4Gif":[[["type",["String"],true,"mpeg4_gif"],["id",["String"],true],["mpeg4_url",["String"],true],["mpeg4_width",["Integer"],false],["mpeg4_height",["Integer"],false],["mpeg4_duration",["Integer"],false],["thumbnail_url",["String"],true],["thumbnail_mime_type",["String"],false],["title",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultPhoto":[[["type",["String"],true,"photo"],["id",["String"],true],["photo_url",["String"],true],["thumbnail_url",["String"],true],["photo_width",["Integer"],false],["photo_height",["Integer"],false],["title",["String"],false],["description",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultVenue":[[["type",["String"],true,"venue"],["id",["String"],true],["latitude",["Float"],true],["longitude",["Float"],true],["title",["String"],true],["address",["String"],true],["foursquare_id",["String"],false],["foursquare_type",["String"],false],["google_place_id",["String"],false],["google_place_type",["String"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false],["thumbnail_url",["String"],false],["thumbnail_width",["Integer"],false],["thumbnail_height",["Integer"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultVideo":[[["type",["String"],true,"video"],["id",["String"],true],["video_url",["String"],true],["mime_type",["String"],true],["thumbnail_url",["String"],true],["title",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["video_width",["Integer"],false],["video_height",["Integer"],false],["video_duration",["Integer"],false],["description",["String"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultVoice":[[["type",["String"],true,"voice"],["id",["String"],true],["voice_url",["String"],true],["title",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["voice_duration",["Integer"],false],["reply_markup",["InlineKeyboardMarkup"],false],["input_message_content",["InputMessageContent"],false]],[],["InlineQueryResult"]],'
+    '"InlineQueryResultsButton":[[["text",["String"],true],["web_app",["WebAppInfo"],false],["start_parameter",["String"],false]],[],[]],'
+    '"InputChecklist":[[["title",["String"],true],["parse_mode",["String"],false],["title_entities",["Array of MessageEntity"],false],["tasks",["Array of InputChecklistTask"],true],["others_can_add_tasks",["Boolean"],false],["others_can_mark_tasks_as_done",["Boolean"],false]],[],[]],'
+    '"InputChecklistTask":[[["id",["Integer"],true],["text",["String"],true],["parse_mode",["String"],false],["text_entities",["Array of MessageEntity"],false]],[],[]],'
+    '"InputContactMessageContent":[[["phone_number",["String"],true],["first_name",["String"],true],["last_name",["String"],false],["vcard",["String"],false]],[],["InputMessageContent"]],'
+    '"InputFile":[[],[],[]],'
+    '"InputInvoiceMessageContent":[[["title",["String"],true],["description",["String"],true],["payload",["String"],true],["provider_token",["String"],false],["currency",["String"],true],["prices",["Array of LabeledPrice"],true],["max_tip_amount",["Integer"],false],["suggested_tip_amounts",["Array of Integer"],false],["provider_data",["String"],false],["photo_url",["String"],false],["photo_size",["Integer"],false],["photo_width",["Integer"],false],["photo_height",["Integer"],false],["need_name",["Boolean"],false],["need_phone_number",["Boolean"],false],["need_email",["Boolean"],false],["need_shipping_address",["Boolean"],false],["send_phone_number_to_provider",["Boolean"],false],["send_email_to_provider",["Boolean"],false],["is_flexible",["Boolean"],false]],[],["InputMessageContent"]],'
+    '"InputLocationMessageContent":[[["latitude",["Float"],true],["longitude",["Float"],true],["horizontal_accuracy",["Float"],false],["live_period",["Integer"],false],["heading",["Integer"],false],["proximity_alert_radius",["Integer"],false]],[],["InputMessageContent"]],'
+    '"InputMedia":[[],["InputMediaAnimation","InputMediaAudio","InputMediaDocument","InputMediaLivePhoto","InputMediaPhoto","InputMediaVideo"],[]],'
+    '"InputMediaAnimation":[[["type",["String"],true,"animation"],["media",["String"],true],["thumbnail",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["width",["Integer"],false],["height",["Integer"],false],["duration",["Integer"],false],["has_spoiler",["Boolean"],false]],[],["InputPollMedia","InputPollOptionMedia","InputMedia"]],'
+    '"InputMediaAudio":[[["type",["String"],true,"audio"],["media",["String"],true],["thumbnail",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["duration",["Integer"],false],["performer",["String"],false],["title",["String"],false]],[],["InputPollMedia","InputMedia"]],'
+    '"InputMediaDocument":[[["type",["String"],true,"document"],["media",["String"],true],["thumbnail",["String"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["disable_content_type_detection",["Boolean"],false]],[],["InputPollMedia","InputMedia"]],'
+    '"InputMediaLink":[[["type",["String"],true,"link"],["url",["String"],true]],[],["InputPollOptionMedia"]],'
+    '"InputMediaLivePhoto":[[["type",["String"],true,"live_photo"],["media",["String"],true],["photo",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_spoiler",["Boolean"],false]],[],["InputPollMedia","InputPollOptionMedia","InputMedia"]],'
+    '"InputMediaLocation":[[["type",["String"],true,"location"],["latitude",["Float"],true],["longitude",["Float"],true],["horizontal_accuracy",["Float"],false]],[],["InputPollMedia","InputPollOptionMedia"]],'
+    '"InputMediaPhoto":[[["type",["String"],true,"photo"],["media",["String"],true],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_spoiler",["Boolean"],false]],[],["InputPollMedia","InputPollOptionMedia","InputMedia"]],'
+    '"InputMediaSticker":[[["type",["String"],true,"sticker"],["media",["String"],true],["emoji",["String"],false]],[],["InputPollOptionMedia"]],'
+    '"InputMediaVenue":[[["type",["String"],true,"venue"],["latitude",["Float"],true],["longitude",["Float"],true],["title",["String"],true],["address",["String"],true],["foursquare_id",["String"],false],["foursquare_type",["String"],false],["google_place_id",["String"],false],["google_place_type",["String"],false]],[],["InputPollMedia","InputPollOptionMedia"]],'
+    '"InputMediaVideo":[[["type",["String"],true,"video"],["media",["String"],true],["thumbnail",["String"],false],["cover",["String"],false],["start_timestamp",["Integer"],false],["caption",["String"],false],["parse_mode",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["width",["Integer"],false],["height",["Integer"],false],["duration",["Integer"],false],["supports_streaming",["Boolean"],false],["has_spoiler",["Boolean"],false]],[],["InputPollMedia","InputPollOptionMedia","InputMedia"]],'
+    '"InputMessageContent":[[],["InputTextMessageContent","InputRichMessageContent","InputLocationMessageContent","InputVenueMessageContent","InputContactMessageContent","InputInvoiceMessageContent"],[]],'
+    '"InputPaidMedia":[[],["InputPaidMediaLivePhoto","InputPaidMediaPhoto","InputPaidMediaVideo"],[]],'
+    '"InputPaidMediaLivePhoto":[[["type",["String"],true,"live_photo"],["media",["String"],true],["photo",["String"],true]],[],["InputPaidMedia"]],'
+    '"InputPaidMediaPhoto":[[["type",["String"],true,"photo"],["media",["String"],true]],[],["InputPaidMedia"]],'
+    '"InputPaidMediaVideo":[[["type",["String"],true,"video"],["media",["String"],true],["thumbnail",["String"],false],["cover",["String"],false],["start_timestamp",["Integer"],false],["width",["Integer"],false],["height",["Integer"],false],["duration",["Integer"],false],["supports_streaming",["Boolean"],false]],[],["InputPaidMedia"]],'
+    '"InputPollMedia":[[],["InputMediaAnimation","InputMediaAudio","InputMediaDocument","InputMediaLivePhoto","InputMediaLocation","InputMediaPhoto","InputMediaVenue","InputMediaVideo"],[]],'
+    '"InputPollOption":[[["text",["String"],true],["text_parse_mode",["String"],false],["text_entities",["Array of MessageEntity"],false],["media",["InputPollOptionMedia"],false]],[],[]],'
+    '"InputPollOptionMedia":[[],["InputMediaAnimation","InputMediaLink","InputMediaLivePhoto","InputMediaLocation","InputMediaPhoto","InputMediaSticker","InputMediaVenue","InputMediaVideo"],[]],'
+    '"InputProfilePhoto":[[],["InputProfilePhotoStatic","InputProfilePhotoAnimated"],[]],'
+    '"InputProfilePhotoAnimated":[[["type",["String"],true,"animated"],["animation",["String"],true],["main_frame_timestamp",["Float"],false]],[],["InputProfilePhoto"]],'
+    '"InputProfilePhotoStatic":[[["type",["String"],true,"static"],["photo",["String"],true]],[],["InputProfilePhoto"]],'
+    '"InputRichMessage":[[["html",["String"],false],["markdown",["String"],false],["is_rtl",["Boolean"],false],["skip_entity_detection",["Boolean"],false]],[],[]],'
+    '"InputRichMessageContent":[[["rich_message",["InputRichMessage"],true]],[],["InputMessageContent"]],'
+    '"InputSticker":[[["sticker",["String"],true],["format",["String"],true],["emoji_list",["Array of String"],true],["mask_position",["MaskPosition"],false],["keywords",["Array of String"],false]],[],[]],'
+    '"InputStoryContent":[[],["InputStoryContentPhoto","InputStoryContentVideo"],[]],'
+    '"InputStoryContentPhoto":[[["type",["String"],true,"photo"],["photo",["String"],true]],[],["InputStoryContent"]],'
+    '"InputStoryContentVideo":[[["type",["String"],true,"video"],["video",["String"],true],["duration",["Float"],false],["cover_frame_timestamp",["Float"],false],["is_animation",["Boolean"],false]],[],["InputStoryContent"]],'
+    '"InputTextMessageContent":[[["message_text",["String"],true],["parse_mode",["String"],false],["entities",["Array of MessageEntity"],false],["link_preview_options",["LinkPreviewOptions"],false]],[],["InputMessageContent"]],'
+    '"InputVenueMessageContent":[[["latitude",["Float"],true],["longitude",["Float"],true],["title",["String"],true],["address",["String"],true],["foursquare_id",["String"],false],["foursquare_type",["String"],false],["google_place_id",["String"],false],["google_place_type",["String"],false]],[],["InputMessageContent"]],'
+    '"Invoice":[[["title",["String"],true],["description",["String"],true],["start_parameter",["String"],true],["currency",["String"],true],["total_amount",["Integer"],true]],[],[]],'
+    '"KeyboardButton":[[["text",["String"],true],["icon_custom_emoji_id",["String"],false],["style",["String"],false],["request_users",["KeyboardButtonRequestUsers"],false],["request_chat",["KeyboardButtonRequestChat"],false],["request_managed_bot",["KeyboardButtonRequestManagedBot"],false],["request_contact",["Boolean"],false],["request_location",["Boolean"],false],["request_poll",["KeyboardButtonPollType"],false],["web_app",["WebAppInfo"],false]],[],[]],'
+    '"KeyboardButtonPollType":[[["type",["String"],false]],[],[]],'
+    '"KeyboardButtonRequestChat":[[["request_id",["Integer"],true],["chat_is_channel",["Boolean"],true],["chat_is_forum",["Boolean"],false],["chat_has_username",["Boolean"],false],["chat_is_created",["Boolean"],false],["user_administrator_rights",["ChatAdministratorRights"],false],["bot_administrator_rights",["ChatAdministratorRights"],false],["bot_is_member",["Boolean"],false],["request_title",["Boolean"],false],["request_username",["Boolean"],false],["request_photo",["Boolean"],false]],[],[]],'
+    '"KeyboardButtonRequestManagedBot":[[["request_id",["Integer"],true],["suggested_name",["String"],false],["suggested_username",["String"],false]],[],[]],'
+    '"KeyboardButtonRequestUsers":[[["request_id",["Integer"],true],["user_is_bot",["Boolean"],false],["user_is_premium",["Boolean"],false],["max_quantity",["Integer"],false],["request_name",["Boolean"],false],["request_username",["Boolean"],false],["request_photo",["Boolean"],false]],[],[]],'
+    '"LabeledPrice":[[["label",["String"],true],["amount",["Integer"],true]],[],[]],'
+    '"Link":[[["url",["String"],true]],[],[]],'
+    '"LinkPreviewOptions":[[["is_disabled",["Boolean"],false],["url",["String"],false],["prefer_small_media",["Boolean"],false],["prefer_large_media",["Boolean"],false],["show_above_text",["Boolean"],false]],[],[]],'
+    '"LivePhoto":[[["photo",["Array of PhotoSize"],false],["file_id",["String"],true],["file_unique_id",["String"],true],["width",["Integer"],true],["height",["Integer"],true],["duration",["Integer"],true],["mime_type",["String"],false],["file_size",["Integer"],false]],[],[]],'
+    '"Location":[[["latitude",["Float"],true],["longitude",["Float"],true],["horizontal_accuracy",["Float"],false],["live_period",["Integer"],false],["heading",["Integer"],false],["proximity_alert_radius",["Integer"],false]],[],[]],'
+    '"LocationAddress":[[["country_code",["String"],true],["state",["String"],false],["city",["String"],false],["street",["String"],false]],[],[]],'
+    '"LoginUrl":[[["url",["String"],true],["forward_text",["String"],false],["bot_username",["String"],false],["request_write_access",["Boolean"],false]],[],[]],'
+    '"ManagedBotCreated":[[["bot",["User"],true]],[],[]],'
+    '"ManagedBotUpdated":[[["user",["User"],true],["bot",["User"],true]],[],[]],'
+    '"MaskPosition":[[["point",["String"],true],["x_shift",["Float"],true],["y_shift",["Float"],true],["scale",["Float"],true]],[],[]],'
+    '"MaybeInaccessibleMessage":[[],["Message","InaccessibleMessage"],[]],'
+    '"MenuButton":[[],["MenuButtonCommands","MenuButtonWebApp","MenuButtonDefault"],[]],'
+    '"MenuButtonCommands":[[["type",["String"],true,"commands"]],[],["MenuButton"]],'
+    '"MenuButtonDefault":[[["type",["String"],true,"default"]],[],["MenuButton"]],'
+    '"MenuButtonWebApp":[[["type",["String"],true,"web_app"],["text",["String"],true],["web_app",["WebAppInfo"],true]],[],["MenuButton"]],'
+    '"Message":[[["message_id",["Integer"],true],["message_thread_id",["Integer"],false],["direct_messages_topic",["DirectMessagesTopic"],false],["from",["User"],false],["sender_chat",["Chat"],false],["sender_boost_count",["Integer"],false],["sender_business_bot",["User"],false],["sender_tag",["String"],false],["date",["Integer"],true],["guest_query_id",["String"],false],["business_connection_id",["String"],false],["chat",["Chat"],true],["forward_origin",["MessageOrigin"],false],["is_topic_message",["Boolean"],false],["is_automatic_forward",["Boolean"],false],["reply_to_message",["Message"],false],["external_reply",["ExternalReplyInfo"],false],["quote",["TextQuote"],false],["reply_to_story",["Story"],false],["reply_to_checklist_task_id",["Integer"],false],["reply_to_poll_option_id",["String"],false],["via_bot",["User"],false],["guest_bot_caller_user",["User"],false],["guest_bot_caller_chat",["Chat"],false],["edit_date",["Integer"],false],["has_protected_content",["Boolean"],false],["is_from_offline",["Boolean"],false],["is_paid_post",["Boolean"],false],["media_group_id",["String"],false],["author_signature",["String"],false],["paid_star_count",["Integer"],false],["text",["String"],false],["entities",["Array of MessageEntity"],false],["link_preview_options",["LinkPreviewOptions"],false],["suggested_post_info",["SuggestedPostInfo"],false],["effect_id",["String"],false],["rich_message",["RichMessage"],false],["animation",["Animation"],false],["audio",["Audio"],false],["document",["Document"],false],["live_photo",["LivePhoto"],false],["paid_media",["PaidMediaInfo"],false],["photo",["Array of PhotoSize"],false],["sticker",["Sticker"],false],["story",["Story"],false],["video",["Video"],false],["video_note",["VideoNote"],false],["voice",["Voice"],false],["caption",["String"],false],["caption_entities",["Array of MessageEntity"],false],["show_caption_above_media",["Boolean"],false],["has_media_spoiler",["Boolean"],false],["checklist",["Checklist"],false],["contact",["Contact"],false],["dice",["Dice"],false],["game",["Game"],false],["poll",["Poll"],false],["venue",["Venue"],false],["location",["Location"],false],["new_chat_members",["Array of User"],false],["left_chat_member",["User"],false],["chat_owner_left",["ChatOwnerLeft"],false],["chat_owner_changed",["ChatOwnerChanged"],false],["new_chat_title",["String"],false],["new_chat_photo",["Array of PhotoSize"],false],["delete_chat_photo",["Boolean"],false],["group_chat_created",["Boolean"],false],["supergroup_chat_created",["Boolean"],false],["channel_chat_created",["Boolean"],false],["message_auto_delete_timer_changed",["MessageAutoDeleteTimerChanged"],false],["migrate_to_chat_id",["Integer"],false],["migrate_from_chat_id",["Integer"],false],["pinned_message",["MaybeInaccessibleMessage"],false],["invoice",["Invoice"],false],["successful_payment",["SuccessfulPayment"],false],["refunded_payment",["RefundedPayment"],false],["users_shared",["UsersShared"],false],["chat_shared",["ChatShared"],false],["gift",["GiftInfo"],false],["unique_gift",["UniqueGiftInfo"],false],["gift_upgrade_sent",["GiftInfo"],false],["connected_website",["String"],false],["write_access_allowed",["WriteAccessAllowed"],false],["passport_data",["PassportData"],false],["proximity_alert_triggered",["ProximityAlertTriggered"],false],["boost_added",["ChatBoostAdded"],false],["chat_background_set",["ChatBackground"],false],["checklist_tasks_done",["ChecklistTasksDone"],false],["checklist_tasks_added",["ChecklistTasksAdded"],false],["direct_message_price_changed",["DirectMessagePriceChanged"],false],["forum_topic_created",["ForumTopicCreated"],false],["forum_topic_edited",["ForumTopicEdited"],false],["forum_topic_closed",["ForumTopicClosed"],false],["forum_topic_reopened",["ForumTopicReopened"],false],["general_forum_topic_hidden",["GeneralForumTopicHidden"],false],["general_forum_topic_unhidden",["GeneralForumTopicUnhidden"],false],["giveaway_created",["GiveawayCreated"],false],["giveaway",["Giveaway"],false],["giveaway_winners",["GiveawayWinners"],false],["giveaway_completed",["GiveawayCompleted"],false],["managed_bot_created",["ManagedBotCreated"],false],["paid_message_price_changed",["PaidMessagePriceChanged"],false],["poll_option_added",["PollOptionAdded"],false],["poll_option_deleted",["PollOptionDeleted"],false],["suggested_post_approved",["SuggestedPostApproved"],false],["suggested_post_approval_failed",["SuggestedPostApprovalFailed"],false],["suggested_post_declined",["SuggestedPostDeclined"],false],["suggested_post_paid",["SuggestedPostPaid"],false],["suggested_post_refunded",["SuggestedPostRefunded"],false],["video_chat_scheduled",["VideoChatScheduled"],false],["video_chat_started",["VideoChatStarted"],false],["video_chat_ended",["VideoChatEnded"],false],["video_chat_participants_invited",["VideoChatParticipantsInvited"],false],["web_app_data",["WebAppData"],false],["reply_markup",["InlineKeyboardMarkup"],false]],[],["MaybeInaccessibleMessage"]],'
+    '"MessageAutoDeleteTimerChanged":[[["message_auto_delete_time",["Integer"],true]],[],[]],'
+    '"MessageEntity":[[["type",["String"],true],["offset",["Integer"],true],["length",["Integer"],true],["url",["String"],false],["user",["User"],false],["language",["String"],false],["custom_emoji_id",["String"],false],["unix_time",["Integer"],false],["date_time_format",["String"],false]],[],[]],'
+    '"MessageId":[[["message_id",["Integer"],true]],[],[]],'
+    '"MessageOrigin":[[],["MessageOriginUser","MessageOriginHiddenUser","MessageOriginChat","MessageOriginChannel"],[]],'
+    '"MessageOriginChannel":[[["type",["String"],true,"channel"],["date",["Integer"],true],["chat",["Chat"],true],["message_id",["Integer"],true],["author_signature",["String"],false]],[],["MessageOrigin"]],'
+    '"MessageOriginChat":[[["type",["String"],true,"chat"],["date",["Integer"],true],["sender_chat",["Chat"],true],["author_signature",["String"],false]],[],["MessageOrigin"]],'
+    '"MessageOriginHiddenUser":[[["type",["String"],true,"hidden_user"],["date",["Integer"],true],["sender_user_name",["String"],true]],[],["MessageOrigin"]],'
+    '"MessageOriginUser":[[["type",["String"],true,"user"],["date",["Integer"],true],["sender_user",["User"],true]],[],["MessageOrigin"]],'
+    '"MessageReactionCountUpdated":[[["chat",["Chat"],true],["message_id",["Integer"],true],["date",["Integer"],true],["reactions",["Array of ReactionCount"],true]],[],[]],'
+    '"MessageReactionUpdated":[[["chat",["Chat"],true],["message_id",["Integer"],true],["user",["User"],false],["actor_chat",["Chat"],false],["date",["Integer"],true],["old_reaction",["Array of ReactionType"],true],["new_reaction",["Array of ReactionType"],true]],[],[]],'
+    '"OrderInfo":[[["name",["String"],false],["phone_number",["String"],false],["email",["String"],false],["shipping_address",["ShippingAddress"],false]],[],[]],'
+    '"OwnedGift":[[],["OwnedGiftRegular","OwnedGiftUnique"],[]],'
+    '"OwnedGiftRegular":[[["type",["String"],true,"regular"],["gift",["Gift"],true],["owned_gift_id",["String"],false],["sender_user",["User"],false],["send_date",["Integer"],true],["text",["String"],false],["entities",["Array of MessageEntity"],false],["is_private",["Boolean"],false],["is_saved",["Boolean"],false],["can_be_upgraded",["Boolean"],false],["was_refunded",["Boolean"],false],["convert_star_count",["Integer"],false],["prepaid_upgrade_star_count",["Integer"],false],["is_upgrade_separate",["Boolean"],false],["unique_gift_number",["Integer"],false]],[],["OwnedGift"]],'
+    '"OwnedGiftUnique":[[["type",["String"],true,"unique"],["gift",["UniqueGift"],true],["owned_gift_id",["String"],false],["sender_user",["User"],false],["send_date",["Integer"],true],["is_saved",["Boolean"],false],["can_be_transferred",["Boolean"],false],["transfer_star_count",["Integer"],false],["next_transfer_date",["Integer"],false]],[],["OwnedGift"]],'
+    '"OwnedGifts":[[["total_count",["Integer"],true],["gifts",["Array of OwnedGift"],true],["next_offset",["String"],false]],[],[]],'
+    '"PaidMedia":[[],["PaidMediaLivePhoto","PaidMediaPhoto","PaidMediaPreview","PaidMediaVideo"],[]],'
+    '"PaidMediaInfo":[[["star_count",["Integer"],true],["paid_media",["Array of PaidMedia"],true]],[],[]],'
+    '"PaidMediaLivePhoto":[[["type",["String"],true,"live_photo"],["live_photo",["LivePhoto"],true]],[],["PaidMedia"]],'
+    '"PaidMediaPhoto":[[["type",["String"],true,"photo"],["photo",["Array of PhotoSize"],true]],[],["PaidMedia"]],'
+    '"PaidMediaPreview":[[["type",["String"],true,"preview"],["width",["Integer"],false],["height",["Integer"],false],["duration",["Integer"],false]],[],["PaidMedia"]],'
+    '"PaidMediaPurchased":[[["from",["User"],true],["paid_media_payload",["String"],true]],[],[]],'
+    '"PaidMediaVideo":[[["type",["String"],true,"video"],["video",["Video"],true]],[],["PaidMedia"]],'
+    '"PaidMessagePriceChanged":[[["paid_message_star_count",["Integer"],true]],[],[]],'
+    '"PassportData":[[["data",["Array of EncryptedPassportElement"],true],["credentials",["EncryptedCredentials"],true]],[],[]],'
+    '"PassportElementError":[[],["PassportElementErrorDataField","PassportElementErrorFrontSide","PassportElementErrorReverseSide","PassportElementErrorSelfie","PassportElementErrorFile","PassportElementErrorFiles","PassportElementErrorTranslationFile","PassportElementErrorTranslationFiles","PassportElementErrorUnspecified"],[]],'
+    '"PassportElementErrorDataField":[[["source",["String"],true,"data"],["type",["String"],true],["field_name",["String"],true],["data_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorFile":[[["source",["String"],true,"file"],["type",["String"],true],["file_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorFiles":[[["source",["String"],true,"files"],["type",["String"],true],["file_hashes",["Array of String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorFrontSide":[[["source",["String"],true,"front_side"],["type",["String"],true],["file_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorReverseSide":[[["source",["String"],true,"reverse_side"],["type",["String"],true],["file_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorSelfie":[[["source",["String"],true,"selfie"],["type",["String"],true],["file_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorTranslationFile":[[["source",["String"],true,"translation_file"],["type",["String"],true],["file_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorTranslationFiles":[[["source",["String"],true,"translation_files"],["type",["String"],true],["file_hashes",["Array of String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportElementErrorUnspecified":[[["source",["String"],true,"unspecified"],["type",["String"],true],["element_hash",["String"],true],["message",["String"],true]],[],["PassportElementError"]],'
+    '"PassportFile":[[["file_id",["String"],true],["file_unique_id",["String"],true],["file_size",["Integer"],true],["file_date",["Integer"],true]],[],[]],'
+    '"PhotoSize":[[["file_id",["String"],true],["file_unique_id",["String"],true],["width",["Integer"],true],["height",["Integer"],true],["file_size",["Integer"],false]],[],[]],'
+    '"Poll":[[["id",["String"],true],["question",["String"],true],["question_entities",["Array of MessageEntity"],false],["options",["Array of PollOption"],true],["total_voter_count",["Integer"],true],["is_closed",["Boolean"],true],["is_anonymous",["Boolean"],true],["type",["String"],true],["allows_multiple_answers",["Boolean"],true],["allows_revoting",["Boolean"],true],["members_only",["Boolean"],true],["country_codes",["Array of String"],false],["correct_option_ids",["Array of Integer"],false],["explanation",["String"],false],["explanation_entities",["Array of MessageEntity"],false],["explanation_media",["PollMedia"],false],["open_period",["Integer"],false],["close_date",["Integer"],false],["description",["String"],false],["description_entities",["Array of MessageEntity"],false],["media",["PollMedia"],false]],[],[]],'
+    '"PollAnswer":[[["poll_id",["String"],true],["voter_chat",["Chat"],false],["user",["User"],false],["option_ids",["Array of Integer"],true],["option_persistent_ids",["Array of String"],true]],[],[]],'
+    '"PollMedia":[[["animation",["Animation"],false],["audio",["Audio"],false],["document",["Document"],false],["link",["Link"],false],["live_photo",["LivePhoto"],false],["location",["Location"],false],["photo",["Array of PhotoSize"],false],["sticker",["Sticker"],false],["venue",["Venue"],false],["video",["Video"],false]],[],[]],'
+    '"PollOption":[[["persistent_id",["String"],true],["text",["String"],true],["text_entities",["Array of MessageEntity"],false],["media",["PollMedia"],false],["voter_count",["Integer"],true],["added_by_user",["User"],false],["added_by_chat",["Chat"],false],["addition_date",["Integer"],false]],[],[]],'
+    '"PollOptionAdded":[[["poll_message",["MaybeInaccessibleMessage"],false],["option_persistent_id",["String"],true],["option_text",["String"],true],["option_text_entities",["Array of MessageEntity"],false]],[],[]],'
+    '"PollOptionDeleted":[[["poll_message",["MaybeInaccessibleMessage"],false],["option_persistent_id",["String"],true],["option_text",["String"],true],["option_text_entities",["Array of MessageEntity"],false]],[],[]],'
+    '"PreCheckoutQuery":[[["id",["String"],true],["from",["User"],true],["currency",["String"],true],["total_amount",["Integer"],true],["invoice_payload",["String"],true],["shipping_option_id",["String"],false],["order_info",["OrderInfo"],false]],[],[]],'
+    '"PreparedInlineMessage":[[["id",["String"],true],["expiration_date",["Integer"],true]],[],[]],'
+    '"PreparedKeyboardButton":[[["id",["String"],true]],[],[]],'
+    '"ProximityAlertTriggered":[[["traveler",["User"],true],["watcher",["User"],true],["distance",["Integer"],true]],[],[]],'
+    '"ReactionCount":[[["type",["ReactionType"],true],["total_count",["Integer"],true]],[],[]],'
+    '"ReactionType":[[],["ReactionTypeEmoji","ReactionTypeCustomEmoji","ReactionTypePaid"],[]],'
+    '"ReactionTypeCustomEmoji":[[["type",["String"],true,"custom_emoji"],["custom_emoji_id",["String"],true]],[],["ReactionType"]],'
+    '"ReactionTypeEmoji":[[["type",["String"],true,"emoji"],["emoji",["String"],true]],[],["ReactionType"]],'
+    '"ReactionTypePaid":[[["type",["String"],true,"paid"]],[],["ReactionType"]],'
+    '"RefundedPayment":[[["currency",["String"],true],["total_amount",["Integer"],true],["invoice_payload",["String"],true],["telegram_payment_charge_id",["String"],true],["provider_payment_charge_id",["String"],false]],[],[]],'
+    '"ReplyKeyboardMarkup":[[["keyboard",["Array of Array of KeyboardButton"],true],["is_persistent",["Boolean"],false],["resize_keyboard",["Boolean"],false],["one_time_keyboard",["Boolean"],false],["input_field_placeholder",["String"],false],["selective",["Boolean"],false]],[],[]],'
+    '"ReplyKeyboardRemove":[[["remove_keyboard",["Boolean"],true,true],["selective",["Boolean"],false]],[],[]],'
+    '"ReplyParameters":[[["message_id",["Integer"],true],["chat_id",["Integer","String"],false],["allow_sending_without_reply",["Boolean"],false],["quote",["String"],false],["quote_parse_mode",["String"],false],["quote_entities",["Array of MessageEntity"],false],["quote_position",["Integer"],false],["checklist_task_id",["Integer"],false],["poll_option_id",["String"],false]],[],[]],'
+    '"ResponseParameters":[[["migrate_to_chat_id",["Integer"],false],["retry_after",["Integer"],false]],[],[]],'
+    '"RevenueWithdrawalState":[[],["RevenueWithdrawalStatePending","RevenueWithdrawalStateSucceeded","RevenueWithdrawalStateFailed"],[]],'
+    '"RevenueWithdrawalStateFailed":[[["type",["String"],true,"failed"]],[],["RevenueWithdrawalState"]],'
+    '"RevenueWithdrawalStatePending":[[["type",["String"],true,"pending"]],[],["RevenueWithdrawalState"]],'
+    '"RevenueWithdrawalStateSucceeded":[[["type",["String"],true,"succeeded"],["date",["Integer"],true],["url",["String"],true]],[],["RevenueWithdrawalState"]],'
+    '"RichBlock":[[],["RichBlockParagraph","RichBlockSectionHeading","RichBlockPreformatted","RichBlockFooter","RichBlockDivider","RichBlockMathematicalExpression","RichBlockAnchor","RichBlockList","RichBlockBlockQuotation","RichBlockPullQuotation","RichBlockCollage","RichBlockSlideshow","RichBlockTable","RichBlockDetails","RichBlockMap","RichBlockAnimation","RichBlockAudio","RichBlockPhoto","RichBlockVideo","RichBlockVoiceNote","RichBlockThinking"],[]],'
+    '"RichBlockAnchor":[[["type",["String"],true,"anchor"],["name",["String"],true]],[],["RichBlock"]],'
+    '"RichBlockAnimation":[[["type",["String"],true,"animation"],["animation",["Animation"],true],["has_spoiler",["Boolean"],false],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockAudio":[[["type",["String"],true,"audio"],["audio",["Audio"],true],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockBlockQuotation":[[["type",["String"],true,"blockquote"],["blocks",["Array of RichBlock"],true],["credit",["RichText"],false]],[],["RichBlock"]],'
+    '"RichBlockCaption":[[["text",["RichText"],true],["credit",["RichText"],false]],[],[]],'
+    '"RichBlockCollage":[[["type",["String"],true,"collage"],["blocks",["Array of RichBlock"],true],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockDetails":[[["type",["String"],true,"details"],["summary",["RichText"],true],["blocks",["Array of RichBlock"],true],["is_open",["Boolean"],false]],[],["RichBlock"]],'
+    '"RichBlockDivider":[[["type",["String"],true,"divider"]],[],["RichBlock"]],'
+    '"RichBlockFooter":[[["type",["String"],true,"footer"],["text",["RichText"],true]],[],["RichBlock"]],'
+    '"RichBlockList":[[["type",["String"],true,"list"],["items",["Array of RichBlockListItem"],true]],[],["RichBlock"]],'
+    '"RichBlockListItem":[[["label",["String"],true],["blocks",["Array of RichBlock"],true],["has_checkbox",["Boolean"],false],["is_checked",["Boolean"],false],["value",["Integer"],false],["type",["String"],false]],[],[]],'
+    '"RichBlockMap":[[["type",["String"],true,"map"],["location",["Location"],true],["zoom",["Integer"],true],["width",["Integer"],true],["height",["Integer"],true],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockMathematicalExpression":[[["type",["String"],true,"mathematical_expression"],["expression",["String"],true]],[],["RichBlock"]],'
+    '"RichBlockParagraph":[[["type",["String"],true,"paragraph"],["text",["RichText"],true]],[],["RichBlock"]],'
+    '"RichBlockPhoto":[[["type",["String"],true,"photo"],["photo",["Array of PhotoSize"],true],["has_spoiler",["Boolean"],false],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockPreformatted":[[["type",["String"],true,"pre"],["text",["RichText"],true],["language",["String"],false]],[],["RichBlock"]],'
+    '"RichBlockPullQuotation":[[["type",["String"],true,"pullquote"],["text",["RichText"],true],["credit",["RichText"],false]],[],["RichBlock"]],'
+    '"RichBlockSectionHeading":[[["type",["String"],true,"heading"],["text",["RichText"],true],["size",["Integer"],true]],[],["RichBlock"]],'
+    '"RichBlockSlideshow":[[["type",["String"],true,"slideshow"],["blocks",["Array of RichBlock"],true],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockTable":[[["type",["String"],true,"table"],["cells",["Array of Array of RichBlockTableCell"],true],["is_bordered",["Boolean"],false],["is_striped",["Boolean"],false],["caption",["RichText"],false]],[],["RichBlock"]],'
+    '"RichBlockTableCell":[[["text",["RichText"],false],["is_header",["Boolean"],false],["colspan",["Integer"],false],["rowspan",["Integer"],false],["align",["String"],true],["valign",["String"],true]],[],[]],'
+    '"RichBlockThinking":[[["type",["String"],true,"thinking"],["text",["RichText"],true]],[],["RichBlock"]],'
+    '"RichBlockVideo":[[["type",["String"],true,"video"],["video",["Video"],true],["has_spoiler",["Boolean"],false],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichBlockVoiceNote":[[["type",["String"],true,"voice_note"],["voice_note",["Voice"],true],["caption",["RichBlockCaption"],false]],[],["RichBlock"]],'
+    '"RichMessage":[[["blocks",["Array of RichBlock"],true],["is_rtl",["Boolean"],false]],[],[]],'
+    '"RichText":[[],["String","Array of RichText","RichTextBold","RichTextItalic","RichTextUnderline","RichTextStrikethrough","RichTextSpoiler","RichTextDateTime","RichTextTextMention","RichTextSubscript","RichTextSuperscript","RichTextMarked","RichTextCode","RichTextCustomEmoji","RichTextMathematicalExpression","RichTextUrl","RichTextEmailAddress","RichTextPhoneNumber","RichTextBankCardNumber","RichTextMention","RichTextHashtag","RichTextCashtag","RichTextBotCommand","RichTextAnchor","RichTextAnchorLink","RichTextReference","RichTextReferenceLink"],[]],'
+    '"RichTextAnchor":[[["type",["String"],true,"anchor"],["name",["String"],true]],[],["RichText"]],'
+    '"RichTextAnchorLink":[[["type",["String"],true,"anchor_link"],["text",["RichText"],true],["anchor_name",["String"],true]],[],["RichText"]],'
+    '"RichTextBankCardNumber":[[["type",["String"],true,"bank_card_number"],["text",["RichText"],true],["bank_card_number",["String"],true]],[],["RichText"]],'
+    '"RichTextBold":[[["type",["String"],true,"bold"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextBotCommand":[[["type",["String"],true,"bot_command"],["text",["RichText"],true],["bot_command",["String"],true]],[],["RichText"]],'
+    '"RichTextCashtag":[[["type",["String"],true,"cashtag"],["text",["RichText"],true],["cashtag",["String"],true]],[],["RichText"]],'
+    '"RichTextCode":[[["type",["String"],true,"code"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextCustomEmoji":[[["type",["String"],true,"custom_emoji"],["custom_emoji_id",["String"],true],["alternative_text",["String"],true]],[],["RichText"]],'
+    '"RichTextDateTime":[[["type",["String"],true,"date_time"],["text",["RichText"],true],["unix_time",["Integer"],true],["date_time_format",["String"],true]],[],["RichText"]],'
+    '"RichTextEmailAddress":[[["type",["String"],true,"email_address"],["text",["RichText"],true],["email_address",["String"],true]],[],["RichText"]],'
+    '"RichTextHashtag":[[["type",["String"],true,"hashtag"],["text",["RichText"],true],["hashtag",["String"],true]],[],["RichText"]],'
+    '"RichTextItalic":[[["type",["String"],true,"italic"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextMarked":[[["type",["String"],true,"marked"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextMathematicalExpression":[[["type",["String"],true,"mathematical_expression"],["expression",["String"],true]],[],["RichText"]],'
+    '"RichTextMention":[[["type",["String"],true,"mention"],["text",["RichText"],true],["username",["String"],true]],[],["RichText"]],'
+    '"RichTextPhoneNumber":[[["type",["String"],true,"phone_number"],["text",["RichText"],true],["phone_number",["String"],true]],[],["RichText"]],'
+    '"RichTextReference":[[["type",["String"],true,"reference"],["text",["RichText"],true],["name",["String"],true]],[],["RichText"]],'
+    '"RichTextReferenceLink":[[["type",["String"],true,"reference_link"],["text",["RichText"],true],["reference_name",["String"],true]],[],["RichText"]],'
+    '"RichTextSpoiler":[[["type",["String"],true,"spoiler"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextStrikethrough":[[["type",["String"],true,"strikethrough"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextSubscript":[[["type",["String"],true,"subscript"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextSuperscript":[[["type",["String"],true,"superscript"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextTextMention":[[["type",["String"],true,"text_mention"],["text",["RichText"],true],["user",["User"],true]],[],["RichText"]],'
+    '"RichTextUnderline":[[["type",["String"],true,"underline"],["text",["RichText"],true]],[],["RichText"]],'
+    '"RichTextUrl":[[["type",["String"],true,"url"],["text",["RichText"],true],["url",["String"],true]],[],["RichText"]],'
+    '"SentGuestMessage":[[["inline_message_id",["String"],true]],[],[]],'
+    '"SentWebAppMessage":[[["inline_message_id",["String"],false]],[],[]],'
+    '"SharedUser":[[["user_id",["Integer"],true],["first_name",["String"],false],["last_name",["String"],false],["username",["String"],false],["photo",["Array of PhotoSize"],false]],[],[]],'
+    '"ShippingAddress":[[["country_code",["String"],true],["state",["String"],true],["city",["String"],true],["street_line1",["String"],true],["street_line2",["String"],true],["post_code",["String"],true]],[],[]],'
+    '"ShippingOption":[[["id",["String"],true],["title",["String"],true],["prices",["Array of LabeledPrice"],true]],[],[]],'
+    '"ShippingQuery":[[["id",["String"],true],["from",["User"],true],["invoice_payload",["String"],true],["shipping_address",["ShippingAddress"],true]],[],[]],'
+    '"StarAmount":[[["amount",["Integer"],true],["nanostar_amount",["Integer"],false]],[],[]],'
+    '"StarTransaction":[[["id",["String"],true],["amount",["Integer"],true],["nanostar_amount",["Integer"],false],["date",["Integer"],true],["source",["TransactionPartner"],false],["receiver",["TransactionPartner"],false]],[],[]],'
+    '"StarTransactions":[[["transactions",["Array of StarTransaction"],true]],[],[]],'
+    '"Sticker":[[["file_id",["String"],true],["file_unique_id",["String"],true],["type",["String"],true],["width",["Integer"],true],["height",["Integer"],true],["is_animated",["Boolean"],true],["is_video",["Boolean"],true],["thumbnail",["PhotoSize"],false],["emoji",["String"],false],["set_name",["String"],false],["premium_animation",["File"],false],["mask_position",["MaskPosition"],false],["custom_emoji_id",["String"],false],["needs_repainting",["Boolean"],false],["file_size",["Integer"],false]],[],[]],'
+    '"StickerSet":[[["name",["String"],true],["title",["String"],true],["sticker_type",["String"],true],["stickers",["Array of Sticker"],true],["thumbnail",["PhotoSize"],false]],[],[]],'
+    '"Story":[[["chat",["Chat"],true],["id",["Integer"],true]],[],[]],'
+    '"StoryArea":[[["position",["StoryAreaPosition"],true],["type",["StoryAreaType"],true]],[],[]],'
+    '"StoryAreaPosition":[[["x_percentage",["Float"],true],["y_percentage",["Float"],true],["width_percentage",["Float"],true],["height_percentage",["Float"],true],["rotation_angle",["Float"],true],["corner_radius_percentage",["Float"],true]],[],[]],'
+    '"StoryAreaType":[[],["StoryAreaTypeLocation","StoryAreaTypeSuggestedReaction","StoryAreaTypeLink","StoryAreaTypeWeather","StoryAreaTypeUniqueGift"],[]],'
+    '"StoryAreaTypeLink":[[["type",["String"],true,"link"],["url",["String"],true]],[],["StoryAreaType"]],'
+    '"StoryAreaTypeLocation":[[["type",["String"],true,"location"],["latitude",["Float"],true],["longitude",["Float"],true],["address",["LocationAddress"],false]],[],["StoryAreaType"]],'
+    '"StoryAreaTypeSuggestedReaction":[[["type",["String"],true,"suggested_reaction"],["reaction_type",["ReactionType"],true],["is_dark",["Boolean"],false],["is_flipped",["Boolean"],false]],[],["StoryAreaType"]],'
+    '"StoryAreaTypeUniqueGift":[[["type",["String"],true,"unique_gift"],["name",["String"],true]],[],["StoryAreaType"]],'
+    '"StoryAreaTypeWeather":[[["type",["String"],true,"weather"],["temperature",["Float"],true],["emoji",["String"],true],["background_color",["Integer"],true]],[],["StoryAreaType"]],'
+    '"SuccessfulPayment":[[["currency",["String"],true],["total_amount",["Integer"],true],["invoice_payload",["String"],true],["subscription_expiration_date",["Integer"],false],["is_recurring",["Boolean"],false],["is_first_recurring",["Boolean"],false],["shipping_option_id",["String"],false],["order_info",["OrderInfo"],false],["telegram_payment_charge_id",["String"],true],["provider_payment_charge_id",["String"],true]],[],[]],'
+    '"SuggestedPostApprovalFailed":[[["suggested_post_message",["Message"],false],["price",["SuggestedPostPrice"],true]],[],[]],'
+    '"SuggestedPostApproved":[[["suggested_post_message",["Message"],false],["price",["SuggestedPostPrice"],false],["send_date",["Integer"],true]],[],[]],'
+    '"SuggestedPostDeclined":[[["suggested_post_message",["Message"],false],["comment",["String"],false]],[],[]],'
+    '"SuggestedPostInfo":[[["state",["String"],true],["price",["SuggestedPostPrice"],false],["send_date",["Integer"],false]],[],[]],'
+    '"SuggestedPostPaid":[[["suggested_post_message",["Message"],false],["currency",["String"],true],["amount",["Integer"],false],["star_amount",["StarAmount"],false]],[],[]],'
+    '"SuggestedPostParameters":[[["price",["SuggestedPostPrice"],false],["send_date",["Integer"],false]],[],[]],'
+    '"SuggestedPostPrice":[[["currency",["String"],true],["amount",["Integer"],true]],[],[]],'
+    '"SuggestedPostRefunded":[[["suggested_post_message",["Message"],false],["reason",["String"],true]],[],[]],'
+    '"SwitchInlineQueryChosenChat":[[["query",["String"],false],["allow_user_chats",["Boolean"],false],["allow_bot_chats",["Boolean"],false],["allow_group_chats",["Boolean"],false],["allow_channel_chats",["Boolean"],false]],[],[]],'
+    '"TextQuote":[[["text",["String"],true],["entities",["Array of MessageEntity"],false],["position",["Integer"],true],["is_manual",["Boolean"],false]],[],[]],'
+    '"TransactionPartner":[[],["TransactionPartnerUser","TransactionPartnerChat","TransactionPartnerAffiliateProgram","TransactionPartnerFragment","TransactionPartnerTelegramAds","TransactionPartnerTelegramApi","TransactionPartnerOther"],[]],'
+    '"TransactionPartnerAffiliateProgram":[[["type",["String"],true,"affiliate_program"],["sponsor_user",["User"],false],["commission_per_mille",["Integer"],true]],[],["TransactionPartner"]],'
+    '"TransactionPartnerChat":[[["type",["String"],true,"chat"],["chat",["Chat"],true],["gift",["Gift"],false]],[],["TransactionPartner"]],'
+    '"TransactionPartnerFragment":[[["type",["String"],true,"fragment"],["withdrawal_state",["RevenueWithdrawalState"],false]],[],["TransactionPartner"]],'
+    '"TransactionPartnerOther":[[["type",["String"],true,"other"]],[],["TransactionPartner"]],'
+    '"TransactionPartnerTelegramAds":[[["type",["String"],true,"telegram_ads"]],[],["TransactionPartner"]],'
+    '"TransactionPartnerTelegramApi":[[["type",["String"],true,"telegram_api"],["request_count",["Integer"],true]],[],["TransactionPartner"]],'
+    '"TransactionPartnerUser":[[["type",["String"],true,"user"],["transaction_type",["String"],true],["user",["User"],true],["affiliate",["AffiliateInfo"],false],["invoice_payload",["String"],false],["subscription_period",["Integer"],false],["paid_media",["Array of PaidMedia"],false],["paid_media_payload",["String"],false],["gift",["Gift"],false],["premium_subscription_duration",["Integer"],false]],[],["TransactionPartner"]],'
+    '"UniqueGift":[[["gift_id",["String"],true],["base_name",["String"],true],["name",["String"],true],["number",["Integer"],true],["model",["UniqueGiftModel"],true],["symbol",["UniqueGiftSymbol"],true],["backdrop",["UniqueGiftBackdrop"],true],["is_premium",["Boolean"],false],["is_burned",["Boolean"],false],["is_from_blockchain",["Boolean"],false],["colors",["UniqueGiftColors"],false],["publisher_chat",["Chat"],false]],[],[]],'
+    '"UniqueGiftBackdrop":[[["name",["String"],true],["colors",["UniqueGiftBackdropColors"],true],["rarity_per_mille",["Integer"],true]],[],[]],'
+    '"UniqueGiftBackdropColors":[[["center_color",["Integer"],true],["edge_color",["Integer"],true],["symbol_color",["Integer"],true],["text_color",["Integer"],true]],[],[]],'
+    '"UniqueGiftColors":[[["model_custom_emoji_id",["String"],true],["symbol_custom_emoji_id",["String"],true],["light_theme_main_color",["Integer"],true],["light_theme_other_colors",["Array of Integer"],true],["dark_theme_main_color",["Integer"],true],["dark_theme_other_colors",["Array of Integer"],true]],[],[]],'
+    '"UniqueGiftInfo":[[["gift",["UniqueGift"],true],["origin",["String"],true],["last_resale_currency",["String"],false],["last_resale_amount",["Integer"],false],["owned_gift_id",["String"],false],["transfer_star_count",["Integer"],false],["next_transfer_date",["Integer"],false]],[],[]],'
+    '"UniqueGiftModel":[[["name",["String"],true],["sticker",["Sticker"],true],["rarity_per_mille",["Integer"],true],["rarity",["String"],false]],[],[]],'
+    '"UniqueGiftSymbol":[[["name",["String"],true],["sticker",["Sticker"],true],["rarity_per_mille",["Integer"],true]],[],[]],'
+    '"Update":[[["update_id",["Integer"],true],["message",["Message"],false],["edited_message",["Message"],false],["channel_post",["Message"],false],["edited_channel_post",["Message"],false],["business_connection",["BusinessConnection"],false],["business_message",["Message"],false],["edited_business_message",["Message"],false],["deleted_business_messages",["BusinessMessagesDeleted"],false],["guest_message",["Message"],false],["message_reaction",["MessageReactionUpdated"],false],["message_reaction_count",["MessageReactionCountUpdated"],false],["inline_query",["InlineQuery"],false],["chosen_inline_result",["ChosenInlineResult"],false],["callback_query",["CallbackQuery"],false],["shipping_query",["ShippingQuery"],false],["pre_checkout_query",["PreCheckoutQuery"],false],["purchased_paid_media",["PaidMediaPurchased"],false],["poll",["Poll"],false],["poll_answer",["PollAnswer"],false],["my_chat_member",["ChatMemberUpdated"],false],["chat_member",["ChatMemberUpdated"],false],["chat_join_request",["ChatJoinRequest"],false],["chat_boost",["ChatBoostUpdated"],false],["removed_chat_boost",["ChatBoostRemoved"],false],["managed_bot",["ManagedBotUpdated"],false]],[],[]],'
+    '"User":[[["id",["Integer"],true],["is_bot",["Boolean"],true],["first_name",["String"],true],["last_name",["String"],false],["username",["String"],false],["language_code",["String"],false],["is_premium",["Boolean"],false],["added_to_attachment_menu",["Boolean"],false],["can_join_groups",["Boolean"],false],["can_read_all_group_messages",["Boolean"],false],["supports_guest_queries",["Boolean"],false],["supports_inline_queries",["Boolean"],false],["can_connect_to_business",["Boolean"],false],["has_main_web_app",["Boolean"],false],["has_topics_enabled",["Boolean"],false],["allows_users_to_create_topics",["Boolean"],false],["can_manage_bots",["Boolean"],false],["supports_join_request_queries",["Boolean"],false]],[],[]],'
+    '"UserChatBoosts":[[["boosts",["Array of ChatBoost"],true]],[],[]],'
+    '"UserProfileAudios":[[["total_count",["Integer"],true],["audios",["Array of Audio"],true]],[],[]],'
+    '"UserProfilePhotos":[[["total_count",["Integer"],true],["photos",["Array of Array of PhotoSize"],true]],[],[]],'
+    '"UserRating":[[["level",["Integer"],true],["rating",["Integer"],true],["current_level_rating",["Integer"],true],["next_level_rating",["Integer"],false]],[],[]],'
+    '"UsersShared":[[["request_id",["Integer"],true],["users",["Array of SharedUser"],true]],[],[]],'
+    '"Venue":[[["location",["Location"],true],["title",["String"],true],["address",["String"],true],["foursquare_id",["String"],false],["foursquare_type",["String"],false],["google_place_id",["String"],false],["google_place_type",["String"],false]],[],[]],'
+    '"Video":[[["file_id",["String"],true],["file_unique_id",["String"],true],["width",["Integer"],true],["height",["Integer"],true],["duration",["Integer"],true],["thumbnail",["PhotoSize"],false],["cover",["Array of PhotoSize"],false],["start_timestamp",["Integer"],false],["qualities",["Array of VideoQuality"],false],["file_name",["String"],false],["mime_type",["String"],false],["file_size",["Integer"],false]],[],[]],'
+    '"VideoChatEnded":[[["duration",["Integer"],true]],[],[]],'
+    '"VideoChatParticipantsInvited":[[["users",["Array of User"],true]],[],[]],'
+    '"VideoChatScheduled":[[["start_date",["Integer"],true]],[],[]],'
+    '"VideoChatStarted":[[],[],[]],'
+    '"VideoNote":[[["file_id",["String"],true],["file_unique_id",["String"],true],["length",["Integer"],true],["duration",["Integer"],true],["thumbnail",["PhotoSize"],false],["file_size",["Integer"],false]],[],[]],'
+    '"VideoQuality":[[["file_id",["String"],true],["file_unique_id",["String"],true],["width",["Integer"],true],["height",["Integer"],true],["codec",["String"],true],["file_size",["Integer"],false]],[],[]],'
+    '"Voice":[[["file_id",["String"],true],["file_unique_id",["String"],true],["duration",["Integer"],true],["mime_type",["String"],false],["file_size",["Integer"],false]],[],[]],'
+    '"WebAppData":[[["data",["String"],true],["button_text",["String"],true]],[],[]],'
+    '"WebAppInfo":[[["url",["String"],true]],[],[]],'
+    '"WebhookInfo":[[["url",["String"],true],["has_custom_certificate",["Boolean"],true],["pending_update_count",["Integer"],true],["ip_address",["String"],false],["last_error_date",["Integer"],false],["last_error_message",["String"],false],["last_synchronization_error_date",["Integer"],false],["max_connections",["Integer"],false],["allowed_updates",["Array of String"],false]],[],[]],'
+    '"WriteAccessAllowed":[[["from_request",["Boolean"],false],["web_app_name",["String"],false],["from_attachment_menu",["Boolean"],false]],[],[]]'
+    '}'
+)
 
-TYPES: MappingProxyType[str, TypeSpec] = MappingProxyType({
-    'AcceptedGiftTypes': _T('AcceptedGiftTypes', (
-        _F('unlimited_gifts', ('Boolean',), True),
-        _F('limited_gifts', ('Boolean',), True),
-        _F('unique_gifts', ('Boolean',), True),
-        _F('premium_subscription', ('Boolean',), True),
-        _F('gifts_from_channels', ('Boolean',), True),
-    )),
-    'AffiliateInfo': _T('AffiliateInfo', (
-        _F('affiliate_user', ('User',), False),
-        _F('affiliate_chat', ('Chat',), False),
-        _F('commission_per_mille', ('Integer',), True),
-        _F('amount', ('Integer',), True),
-        _F('nanostar_amount', ('Integer',), False),
-    )),
-    'Animation': _T('Animation', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('duration', ('Integer',), True),
-        _F('thumbnail', ('PhotoSize',), False),
-        _F('file_name', ('String',), False),
-        _F('mime_type', ('String',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'Audio': _T('Audio', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('duration', ('Integer',), True),
-        _F('performer', ('String',), False),
-        _F('title', ('String',), False),
-        _F('file_name', ('String',), False),
-        _F('mime_type', ('String',), False),
-        _F('file_size', ('Integer',), False),
-        _F('thumbnail', ('PhotoSize',), False),
-    )),
-    'BackgroundFill': _T('BackgroundFill', (), ('BackgroundFillSolid', 'BackgroundFillGradient', 'BackgroundFillFreeformGradient'), ()),
-    'BackgroundFillFreeformGradient': _T('BackgroundFillFreeformGradient', (
-        _F('type', ('String',), True, 'freeform_gradient'),
-        _F('colors', ('Array of Integer',), True),
-    ), (), ('BackgroundFill',)),
-    'BackgroundFillGradient': _T('BackgroundFillGradient', (
-        _F('type', ('String',), True, 'gradient'),
-        _F('top_color', ('Integer',), True),
-        _F('bottom_color', ('Integer',), True),
-        _F('rotation_angle', ('Integer',), True),
-    ), (), ('BackgroundFill',)),
-    'BackgroundFillSolid': _T('BackgroundFillSolid', (
-        _F('type', ('String',), True, 'solid'),
-        _F('color', ('Integer',), True),
-    ), (), ('BackgroundFill',)),
-    'BackgroundType': _T('BackgroundType', (), ('BackgroundTypeFill', 'BackgroundTypeWallpaper', 'BackgroundTypePattern', 'BackgroundTypeChatTheme'), ()),
-    'BackgroundTypeChatTheme': _T('BackgroundTypeChatTheme', (
-        _F('type', ('String',), True, 'chat_theme'),
-        _F('theme_name', ('String',), True),
-    ), (), ('BackgroundType',)),
-    'BackgroundTypeFill': _T('BackgroundTypeFill', (
-        _F('type', ('String',), True, 'fill'),
-        _F('fill', ('BackgroundFill',), True),
-        _F('dark_theme_dimming', ('Integer',), True),
-    ), (), ('BackgroundType',)),
-    'BackgroundTypePattern': _T('BackgroundTypePattern', (
-        _F('type', ('String',), True, 'pattern'),
-        _F('document', ('Document',), True),
-        _F('fill', ('BackgroundFill',), True),
-        _F('intensity', ('Integer',), True),
-        _F('is_inverted', ('Boolean',), False),
-        _F('is_moving', ('Boolean',), False),
-    ), (), ('BackgroundType',)),
-    'BackgroundTypeWallpaper': _T('BackgroundTypeWallpaper', (
-        _F('type', ('String',), True, 'wallpaper'),
-        _F('document', ('Document',), True),
-        _F('dark_theme_dimming', ('Integer',), True),
-        _F('is_blurred', ('Boolean',), False),
-        _F('is_moving', ('Boolean',), False),
-    ), (), ('BackgroundType',)),
-    'Birthdate': _T('Birthdate', (
-        _F('day', ('Integer',), True),
-        _F('month', ('Integer',), True),
-        _F('year', ('Integer',), False),
-    )),
-    'BotAccessSettings': _T('BotAccessSettings', (
-        _F('is_access_restricted', ('Boolean',), True),
-        _F('added_users', ('Array of User',), False),
-    )),
-    'BotCommand': _T('BotCommand', (
-        _F('command', ('String',), True),
-        _F('description', ('String',), True),
-    )),
-    'BotCommandScope': _T('BotCommandScope', (), ('BotCommandScopeDefault', 'BotCommandScopeAllPrivateChats', 'BotCommandScopeAllGroupChats', 'BotCommandScopeAllChatAdministrators', 'BotCommandScopeChat', 'BotCommandScopeChatAdministrators', 'BotCommandScopeChatMember'), ()),
-    'BotCommandScopeAllChatAdministrators': _T('BotCommandScopeAllChatAdministrators', (
-        _F('type', ('String',), True, 'all_chat_administrators'),
-    ), (), ('BotCommandScope',)),
-    'BotCommandScopeAllGroupChats': _T('BotCommandScopeAllGroupChats', (
-        _F('type', ('String',), True, 'all_group_chats'),
-    ), (), ('BotCommandScope',)),
-    'BotCommandScopeAllPrivateChats': _T('BotCommandScopeAllPrivateChats', (
-        _F('type', ('String',), True, 'all_private_chats'),
-    ), (), ('BotCommandScope',)),
-    'BotCommandScopeChat': _T('BotCommandScopeChat', (
-        _F('type', ('String',), True, 'chat'),
-        _F('chat_id', ('Integer', 'String'), True),
-    ), (), ('BotCommandScope',)),
-    'BotCommandScopeChatAdministrators': _T('BotCommandScopeChatAdministrators', (
-        _F('type', ('String',), True, 'chat_administrators'),
-        _F('chat_id', ('Integer', 'String'), True),
-    ), (), ('BotCommandScope',)),
-    'BotCommandScopeChatMember': _T('BotCommandScopeChatMember', (
-        _F('type', ('String',), True, 'chat_member'),
-        _F('chat_id', ('Integer', 'String'), True),
-        _F('user_id', ('Integer',), True),
-    ), (), ('BotCommandScope',)),
-    'BotCommandScopeDefault': _T('BotCommandScopeDefault', (
-        _F('type', ('String',), True, 'default'),
-    ), (), ('BotCommandScope',)),
-    'BotDescription': _T('BotDescription', (
-        _F('description', ('String',), True),
-    )),
-    'BotName': _T('BotName', (
-        _F('name', ('String',), True),
-    )),
-    'BotShortDescription': _T('BotShortDescription', (
-        _F('short_description', ('String',), True),
-    )),
-    'BusinessBotRights': _T('BusinessBotRights', (
-        _F('can_reply', ('Boolean',), False),
-        _F('can_read_messages', ('Boolean',), False),
-        _F('can_delete_sent_messages', ('Boolean',), False),
-        _F('can_delete_all_messages', ('Boolean',), False),
-        _F('can_edit_name', ('Boolean',), False),
-        _F('can_edit_bio', ('Boolean',), False),
-        _F('can_edit_profile_photo', ('Boolean',), False),
-        _F('can_edit_username', ('Boolean',), False),
-        _F('can_change_gift_settings', ('Boolean',), False),
-        _F('can_view_gifts_and_stars', ('Boolean',), False),
-        _F('can_convert_gifts_to_stars', ('Boolean',), False),
-        _F('can_transfer_and_upgrade_gifts', ('Boolean',), False),
-        _F('can_transfer_stars', ('Boolean',), False),
-        _F('can_manage_stories', ('Boolean',), False),
-    )),
-    'BusinessConnection': _T('BusinessConnection', (
-        _F('id', ('String',), True),
-        _F('user', ('User',), True),
-        _F('user_chat_id', ('Integer',), True),
-        _F('date', ('Integer',), True),
-        _F('rights', ('BusinessBotRights',), False),
-        _F('is_enabled', ('Boolean',), True),
-    )),
-    'BusinessIntro': _T('BusinessIntro', (
-        _F('title', ('String',), False),
-        _F('message', ('String',), False),
-        _F('sticker', ('Sticker',), False),
-    )),
-    'BusinessLocation': _T('BusinessLocation', (
-        _F('address', ('String',), True),
-        _F('location', ('Location',), False),
-    )),
-    'BusinessMessagesDeleted': _T('BusinessMessagesDeleted', (
-        _F('business_connection_id', ('String',), True),
-        _F('chat', ('Chat',), True),
-        _F('message_ids', ('Array of Integer',), True),
-    )),
-    'BusinessOpeningHours': _T('BusinessOpeningHours', (
-        _F('time_zone_name', ('String',), True),
-        _F('opening_hours', ('Array of BusinessOpeningHoursInterval',), True),
-    )),
-    'BusinessOpeningHoursInterval': _T('BusinessOpeningHoursInterval', (
-        _F('opening_minute', ('Integer',), True),
-        _F('closing_minute', ('Integer',), True),
-    )),
-    'CallbackGame': _T('CallbackGame', ()),
-    'CallbackQuery': _T('CallbackQuery', (
-        _F('id', ('String',), True),
-        _F('from', ('User',), True),
-        _F('message', ('MaybeInaccessibleMessage',), False),
-        _F('inline_message_id', ('String',), False),
-        _F('chat_instance', ('String',), True),
-        _F('data', ('String',), False),
-        _F('game_short_name', ('String',), False),
-    )),
-    'Chat': _T('Chat', (
-        _F('id', ('Integer',), True),
-        _F('type', ('String',), True),
-        _F('title', ('String',), False),
-        _F('username', ('String',), False),
-        _F('first_name', ('String',), False),
-        _F('last_name', ('String',), False),
-        _F('is_forum', ('Boolean',), False),
-        _F('is_direct_messages', ('Boolean',), False),
-    )),
-    'ChatAdministratorRights': _T('ChatAdministratorRights', (
-        _F('is_anonymous', ('Boolean',), True),
-        _F('can_manage_chat', ('Boolean',), True),
-        _F('can_delete_messages', ('Boolean',), True),
-        _F('can_manage_video_chats', ('Boolean',), True),
-        _F('can_restrict_members', ('Boolean',), True),
-        _F('can_promote_members', ('Boolean',), True),
-        _F('can_change_info', ('Boolean',), True),
-        _F('can_invite_users', ('Boolean',), True),
-        _F('can_post_stories', ('Boolean',), True),
-        _F('can_edit_stories', ('Boolean',), True),
-        _F('can_delete_stories', ('Boolean',), True),
-        _F('can_post_messages', ('Boolean',), False),
-        _F('can_edit_messages', ('Boolean',), False),
-        _F('can_pin_messages', ('Boolean',), False),
-        _F('can_manage_topics', ('Boolean',), False),
-        _F('can_manage_direct_messages', ('Boolean',), False),
-        _F('can_manage_tags', ('Boolean',), False),
-    )),
-    'ChatBackground': _T('ChatBackground', (
-        _F('type', ('BackgroundType',), True),
-    )),
-    'ChatBoost': _T('ChatBoost', (
-        _F('boost_id', ('String',), True),
-        _F('add_date', ('Integer',), True),
-        _F('expiration_date', ('Integer',), True),
-        _F('source', ('ChatBoostSource',), True),
-    )),
-    'ChatBoostAdded': _T('ChatBoostAdded', (
-        _F('boost_count', ('Integer',), True),
-    )),
-    'ChatBoostRemoved': _T('ChatBoostRemoved', (
-        _F('chat', ('Chat',), True),
-        _F('boost_id', ('String',), True),
-        _F('remove_date', ('Integer',), True),
-        _F('source', ('ChatBoostSource',), True),
-    )),
-    'ChatBoostSource': _T('ChatBoostSource', (), ('ChatBoostSourcePremium', 'ChatBoostSourceGiftCode', 'ChatBoostSourceGiveaway'), ()),
-    'ChatBoostSourceGiftCode': _T('ChatBoostSourceGiftCode', (
-        _F('source', ('String',), True, 'gift_code'),
-        _F('user', ('User',), True),
-    ), (), ('ChatBoostSource',)),
-    'ChatBoostSourceGiveaway': _T('ChatBoostSourceGiveaway', (
-        _F('source', ('String',), True, 'giveaway'),
-        _F('giveaway_message_id', ('Integer',), True),
-        _F('user', ('User',), False),
-        _F('prize_star_count', ('Integer',), False),
-        _F('is_unclaimed', ('Boolean',), False),
-    ), (), ('ChatBoostSource',)),
-    'ChatBoostSourcePremium': _T('ChatBoostSourcePremium', (
-        _F('source', ('String',), True, 'premium'),
-        _F('user', ('User',), True),
-    ), (), ('ChatBoostSource',)),
-    'ChatBoostUpdated': _T('ChatBoostUpdated', (
-        _F('chat', ('Chat',), True),
-        _F('boost', ('ChatBoost',), True),
-    )),
-    'ChatFullInfo': _T('ChatFullInfo', (
-        _F('id', ('Integer',), True),
-        _F('type', ('String',), True),
-        _F('title', ('String',), False),
-        _F('username', ('String',), False),
-        _F('first_name', ('String',), False),
-        _F('last_name', ('String',), False),
-        _F('is_forum', ('Boolean',), False),
-        _F('is_direct_messages', ('Boolean',), False),
-        _F('accent_color_id', ('Integer',), True),
-        _F('max_reaction_count', ('Integer',), True),
-        _F('photo', ('ChatPhoto',), False),
-        _F('active_usernames', ('Array of String',), False),
-        _F('birthdate', ('Birthdate',), False),
-        _F('business_intro', ('BusinessIntro',), False),
-        _F('business_location', ('BusinessLocation',), False),
-        _F('business_opening_hours', ('BusinessOpeningHours',), False),
-        _F('personal_chat', ('Chat',), False),
-        _F('parent_chat', ('Chat',), False),
-        _F('available_reactions', ('Array of ReactionType',), False),
-        _F('background_custom_emoji_id', ('String',), False),
-        _F('profile_accent_color_id', ('Integer',), False),
-        _F('profile_background_custom_emoji_id', ('String',), False),
-        _F('emoji_status_custom_emoji_id', ('String',), False),
-        _F('emoji_status_expiration_date', ('Integer',), False),
-        _F('bio', ('String',), False),
-        _F('has_private_forwards', ('Boolean',), False),
-        _F('has_restricted_voice_and_video_messages', ('Boolean',), False),
-        _F('join_to_send_messages', ('Boolean',), False),
-        _F('join_by_request', ('Boolean',), False),
-        _F('description', ('String',), False),
-        _F('invite_link', ('String',), False),
-        _F('pinned_message', ('Message',), False),
-        _F('permissions', ('ChatPermissions',), False),
-        _F('accepted_gift_types', ('AcceptedGiftTypes',), True),
-        _F('can_send_paid_media', ('Boolean',), False),
-        _F('slow_mode_delay', ('Integer',), False),
-        _F('unrestrict_boost_count', ('Integer',), False),
-        _F('message_auto_delete_time', ('Integer',), False),
-        _F('has_aggressive_anti_spam_enabled', ('Boolean',), False),
-        _F('has_hidden_members', ('Boolean',), False),
-        _F('has_protected_content', ('Boolean',), False),
-        _F('has_visible_history', ('Boolean',), False),
-        _F('sticker_set_name', ('String',), False),
-        _F('can_set_sticker_set', ('Boolean',), False),
-        _F('custom_emoji_sticker_set_name', ('String',), False),
-        _F('linked_chat_id', ('Integer',), False),
-        _F('location', ('ChatLocation',), False),
-        _F('rating', ('UserRating',), False),
-        _F('first_profile_audio', ('Audio',), False),
-        _F('unique_gift_colors', ('UniqueGiftColors',), False),
-        _F('paid_message_star_count', ('Integer',), False),
-        _F('guard_bot', ('User',), False),
-    )),
-    'ChatInviteLink': _T('ChatInviteLink', (
-        _F('invite_link', ('String',), True),
-        _F('creator', ('User',), True),
-        _F('creates_join_request', ('Boolean',), True),
-        _F('is_primary', ('Boolean',), True),
-        _F('is_revoked', ('Boolean',), True),
-        _F('name', ('String',), False),
-        _F('expire_date', ('Integer',), False),
-        _F('member_limit', ('Integer',), False),
-        _F('pending_join_request_count', ('Integer',), False),
-        _F('subscription_period', ('Integer',), False),
-        _F('subscription_price', ('Integer',), False),
-    )),
-    'ChatJoinRequest': _T('ChatJoinRequest', (
-        _F('chat', ('Chat',), True),
-        _F('from', ('User',), True),
-        _F('user_chat_id', ('Integer',), True),
-        _F('date', ('Integer',), True),
-        _F('bio', ('String',), False),
-        _F('invite_link', ('ChatInviteLink',), False),
-        _F('query_id', ('String',), False),
-    )),
-    'ChatLocation': _T('ChatLocation', (
-        _F('location', ('Location',), True),
-        _F('address', ('String',), True),
-    )),
-    'ChatMember': _T('ChatMember', (), ('ChatMemberOwner', 'ChatMemberAdministrator', 'ChatMemberMember', 'ChatMemberRestricted', 'ChatMemberLeft', 'ChatMemberBanned'), ()),
-    'ChatMemberAdministrator': _T('ChatMemberAdministrator', (
-        _F('status', ('String',), True, 'administrator'),
-        _F('user', ('User',), True),
-        _F('can_be_edited', ('Boolean',), True),
-        _F('is_anonymous', ('Boolean',), True),
-        _F('can_manage_chat', ('Boolean',), True),
-        _F('can_delete_messages', ('Boolean',), True),
-        _F('can_manage_video_chats', ('Boolean',), True),
-        _F('can_restrict_members', ('Boolean',), True),
-        _F('can_promote_members', ('Boolean',), True),
-        _F('can_change_info', ('Boolean',), True),
-        _F('can_invite_users', ('Boolean',), True),
-        _F('can_post_stories', ('Boolean',), True),
-        _F('can_edit_stories', ('Boolean',), True),
-        _F('can_delete_stories', ('Boolean',), True),
-        _F('can_post_messages', ('Boolean',), False),
-        _F('can_edit_messages', ('Boolean',), False),
-        _F('can_pin_messages', ('Boolean',), False),
-        _F('can_manage_topics', ('Boolean',), False),
-        _F('can_manage_direct_messages', ('Boolean',), False),
-        _F('can_manage_tags', ('Boolean',), False),
-        _F('custom_title', ('String',), False),
-    ), (), ('ChatMember',)),
-    'ChatMemberBanned': _T('ChatMemberBanned', (
-        _F('status', ('String',), True, 'kicked'),
-        _F('user', ('User',), True),
-        _F('until_date', ('Integer',), True),
-    ), (), ('ChatMember',)),
-    'ChatMemberLeft': _T('ChatMemberLeft', (
-        _F('status', ('String',), True, 'left'),
-        _F('user', ('User',), True),
-    ), (), ('ChatMember',)),
-    'ChatMemberMember': _T('ChatMemberMember', (
-        _F('status', ('String',), True, 'member'),
-        _F('tag', ('String',), False),
-        _F('user', ('User',), True),
-        _F('until_date', ('Integer',), False),
-    ), (), ('ChatMember',)),
-    'ChatMemberOwner': _T('ChatMemberOwner', (
-        _F('status', ('String',), True, 'creator'),
-        _F('user', ('User',), True),
-        _F('is_anonymous', ('Boolean',), True),
-        _F('custom_title', ('String',), False),
-    ), (), ('ChatMember',)),
-    'ChatMemberRestricted': _T('ChatMemberRestricted', (
-        _F('status', ('String',), True, 'restricted'),
-        _F('tag', ('String',), False),
-        _F('user', ('User',), True),
-        _F('is_member', ('Boolean',), True),
-        _F('can_send_messages', ('Boolean',), True),
-        _F('can_send_audios', ('Boolean',), True),
-        _F('can_send_documents', ('Boolean',), True),
-        _F('can_send_photos', ('Boolean',), True),
-        _F('can_send_videos', ('Boolean',), True),
-        _F('can_send_video_notes', ('Boolean',), True),
-        _F('can_send_voice_notes', ('Boolean',), True),
-        _F('can_send_polls', ('Boolean',), True),
-        _F('can_send_other_messages', ('Boolean',), True),
-        _F('can_add_web_page_previews', ('Boolean',), True),
-        _F('can_react_to_messages', ('Boolean',), True),
-        _F('can_edit_tag', ('Boolean',), True),
-        _F('can_change_info', ('Boolean',), True),
-        _F('can_invite_users', ('Boolean',), True),
-        _F('can_pin_messages', ('Boolean',), True),
-        _F('can_manage_topics', ('Boolean',), True),
-        _F('until_date', ('Integer',), True),
-    ), (), ('ChatMember',)),
-    'ChatMemberUpdated': _T('ChatMemberUpdated', (
-        _F('chat', ('Chat',), True),
-        _F('from', ('User',), True),
-        _F('date', ('Integer',), True),
-        _F('old_chat_member', ('ChatMember',), True),
-        _F('new_chat_member', ('ChatMember',), True),
-        _F('invite_link', ('ChatInviteLink',), False),
-        _F('via_join_request', ('Boolean',), False),
-        _F('via_chat_folder_invite_link', ('Boolean',), False),
-    )),
-    'ChatOwnerChanged': _T('ChatOwnerChanged', (
-        _F('new_owner', ('User',), True),
-    )),
-    'ChatOwnerLeft': _T('ChatOwnerLeft', (
-        _F('new_owner', ('User',), False),
-    )),
-    'ChatPermissions': _T('ChatPermissions', (
-        _F('can_send_messages', ('Boolean',), False),
-        _F('can_send_audios', ('Boolean',), False),
-        _F('can_send_documents', ('Boolean',), False),
-        _F('can_send_photos', ('Boolean',), False),
-        _F('can_send_videos', ('Boolean',), False),
-        _F('can_send_video_notes', ('Boolean',), False),
-        _F('can_send_voice_notes', ('Boolean',), False),
-        _F('can_send_polls', ('Boolean',), False),
-        _F('can_send_other_messages', ('Boolean',), False),
-        _F('can_add_web_page_previews', ('Boolean',), False),
-        _F('can_react_to_messages', ('Boolean',), False),
-        _F('can_edit_tag', ('Boolean',), False),
-        _F('can_change_info', ('Boolean',), False),
-        _F('can_invite_users', ('Boolean',), False),
-        _F('can_pin_messages', ('Boolean',), False),
-        _F('can_manage_topics', ('Boolean',), False),
-    )),
-    'ChatPhoto': _T('ChatPhoto', (
-        _F('small_file_id', ('String',), True),
-        _F('small_file_unique_id', ('String',), True),
-        _F('big_file_id', ('String',), True),
-        _F('big_file_unique_id', ('String',), True),
-    )),
-    'ChatShared': _T('ChatShared', (
-        _F('request_id', ('Integer',), True),
-        _F('chat_id', ('Integer',), True),
-        _F('title', ('String',), False),
-        _F('username', ('String',), False),
-        _F('photo', ('Array of PhotoSize',), False),
-    )),
-    'Checklist': _T('Checklist', (
-        _F('title', ('String',), True),
-        _F('title_entities', ('Array of MessageEntity',), False),
-        _F('tasks', ('Array of ChecklistTask',), True),
-        _F('others_can_add_tasks', ('Boolean',), False),
-        _F('others_can_mark_tasks_as_done', ('Boolean',), False),
-    )),
-    'ChecklistTask': _T('ChecklistTask', (
-        _F('id', ('Integer',), True),
-        _F('text', ('String',), True),
-        _F('text_entities', ('Array of MessageEntity',), False),
-        _F('completed_by_user', ('User',), False),
-        _F('completed_by_chat', ('Chat',), False),
-        _F('completion_date', ('Integer',), False),
-    )),
-    'ChecklistTasksAdded': _T('ChecklistTasksAdded', (
-        _F('checklist_message', ('Message',), False),
-        _F('tasks', ('Array of ChecklistTask',), True),
-    )),
-    'ChecklistTasksDone': _T('ChecklistTasksDone', (
-        _F('checklist_message', ('Message',), False),
-        _F('marked_as_done_task_ids', ('Array of Integer',), False),
-        _F('marked_as_not_done_task_ids', ('Array of Integer',), False),
-    )),
-    'ChosenInlineResult': _T('ChosenInlineResult', (
-        _F('result_id', ('String',), True),
-        _F('from', ('User',), True),
-        _F('location', ('Location',), False),
-        _F('inline_message_id', ('String',), False),
-        _F('query', ('String',), True),
-    )),
-    'Contact': _T('Contact', (
-        _F('phone_number', ('String',), True),
-        _F('first_name', ('String',), True),
-        _F('last_name', ('String',), False),
-        _F('user_id', ('Integer',), False),
-        _F('vcard', ('String',), False),
-    )),
-    'CopyTextButton': _T('CopyTextButton', (
-        _F('text', ('String',), True),
-    )),
-    'Dice': _T('Dice', (
-        _F('emoji', ('String',), True),
-        _F('value', ('Integer',), True),
-    )),
-    'DirectMessagePriceChanged': _T('DirectMessagePriceChanged', (
-        _F('are_direct_messages_enabled', ('Boolean',), True),
-        _F('direct_message_star_count', ('Integer',), False),
-    )),
-    'DirectMessagesTopic': _T('DirectMessagesTopic', (
-        _F('topic_id', ('Integer',), True),
-        _F('user', ('User',), False),
-    )),
-    'Document': _T('Document', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('thumbnail', ('PhotoSize',), False),
-        _F('file_name', ('String',), False),
-        _F('mime_type', ('String',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'EncryptedCredentials': _T('EncryptedCredentials', (
-        _F('data', ('String',), True),
-        _F('hash', ('String',), True),
-        _F('secret', ('String',), True),
-    )),
-    'EncryptedPassportElement': _T('EncryptedPassportElement', (
-        _F('type', ('String',), True),
-        _F('data', ('String',), False),
-        _F('phone_number', ('String',), False),
-        _F('email', ('String',), False),
-        _F('files', ('Array of PassportFile',), False),
-        _F('front_side', ('PassportFile',), False),
-        _F('reverse_side', ('PassportFile',), False),
-        _F('selfie', ('PassportFile',), False),
-        _F('translation', ('Array of PassportFile',), False),
-        _F('hash', ('String',), True),
-    )),
-    'ExternalReplyInfo': _T('ExternalReplyInfo', (
-        _F('origin', ('MessageOrigin',), True),
-        _F('chat', ('Chat',), False),
-        _F('message_id', ('Integer',), False),
-        _F('link_preview_options', ('LinkPreviewOptions',), False),
-        _F('animation', ('Animation',), False),
-        _F('audio', ('Audio',), False),
-        _F('document', ('Document',), False),
-        _F('live_photo', ('LivePhoto',), False),
-        _F('paid_media', ('PaidMediaInfo',), False),
-        _F('photo', ('Array of PhotoSize',), False),
-        _F('sticker', ('Sticker',), False),
-        _F('story', ('Story',), False),
-        _F('video', ('Video',), False),
-        _F('video_note', ('VideoNote',), False),
-        _F('voice', ('Voice',), False),
-        _F('has_media_spoiler', ('Boolean',), False),
-        _F('checklist', ('Checklist',), False),
-        _F('contact', ('Contact',), False),
-        _F('dice', ('Dice',), False),
-        _F('game', ('Game',), False),
-        _F('giveaway', ('Giveaway',), False),
-        _F('giveaway_winners', ('GiveawayWinners',), False),
-        _F('invoice', ('Invoice',), False),
-        _F('location', ('Location',), False),
-        _F('poll', ('Poll',), False),
-        _F('venue', ('Venue',), False),
-    )),
-    'File': _T('File', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('file_size', ('Integer',), False),
-        _F('file_path', ('String',), False),
-    )),
-    'ForceReply': _T('ForceReply', (
-        _F('force_reply', ('Boolean',), True, True),
-        _F('input_field_placeholder', ('String',), False),
-        _F('selective', ('Boolean',), False),
-    )),
-    'ForumTopic': _T('ForumTopic', (
-        _F('message_thread_id', ('Integer',), True),
-        _F('name', ('String',), True),
-        _F('icon_color', ('Integer',), True),
-        _F('icon_custom_emoji_id', ('String',), False),
-        _F('is_name_implicit', ('Boolean',), False),
-    )),
-    'ForumTopicClosed': _T('ForumTopicClosed', ()),
-    'ForumTopicCreated': _T('ForumTopicCreated', (
-        _F('name', ('String',), True),
-        _F('icon_color', ('Integer',), True),
-        _F('icon_custom_emoji_id', ('String',), False),
-        _F('is_name_implicit', ('Boolean',), False),
-    )),
-    'ForumTopicEdited': _T('ForumTopicEdited', (
-        _F('name', ('String',), False),
-        _F('icon_custom_emoji_id', ('String',), False),
-    )),
-    'ForumTopicReopened': _T('ForumTopicReopened', ()),
-    'Game': _T('Game', (
-        _F('title', ('String',), True),
-        _F('description', ('String',), True),
-        _F('photo', ('Array of PhotoSize',), True),
-        _F('text', ('String',), False),
-        _F('text_entities', ('Array of MessageEntity',), False),
-        _F('animation', ('Animation',), False),
-    )),
-    'GameHighScore': _T('GameHighScore', (
-        _F('position', ('Integer',), True),
-        _F('user', ('User',), True),
-        _F('score', ('Integer',), True),
-    )),
-    'GeneralForumTopicHidden': _T('GeneralForumTopicHidden', ()),
-    'GeneralForumTopicUnhidden': _T('GeneralForumTopicUnhidden', ()),
-    'Gift': _T('Gift', (
-        _F('id', ('String',), True),
-        _F('sticker', ('Sticker',), True),
-        _F('star_count', ('Integer',), True),
-        _F('upgrade_star_count', ('Integer',), False),
-        _F('is_premium', ('Boolean',), False),
-        _F('has_colors', ('Boolean',), False),
-        _F('total_count', ('Integer',), False),
-        _F('remaining_count', ('Integer',), False),
-        _F('personal_total_count', ('Integer',), False),
-        _F('personal_remaining_count', ('Integer',), False),
-        _F('background', ('GiftBackground',), False),
-        _F('unique_gift_variant_count', ('Integer',), False),
-        _F('publisher_chat', ('Chat',), False),
-    )),
-    'GiftBackground': _T('GiftBackground', (
-        _F('center_color', ('Integer',), True),
-        _F('edge_color', ('Integer',), True),
-        _F('text_color', ('Integer',), True),
-    )),
-    'GiftInfo': _T('GiftInfo', (
-        _F('gift', ('Gift',), True),
-        _F('owned_gift_id', ('String',), False),
-        _F('convert_star_count', ('Integer',), False),
-        _F('prepaid_upgrade_star_count', ('Integer',), False),
-        _F('is_upgrade_separate', ('Boolean',), False),
-        _F('can_be_upgraded', ('Boolean',), False),
-        _F('text', ('String',), False),
-        _F('entities', ('Array of MessageEntity',), False),
-        _F('is_private', ('Boolean',), False),
-        _F('unique_gift_number', ('Integer',), False),
-    )),
-    'Gifts': _T('Gifts', (
-        _F('gifts', ('Array of Gift',), True),
-    )),
-    'Giveaway': _T('Giveaway', (
-        _F('chats', ('Array of Chat',), True),
-        _F('winners_selection_date', ('Integer',), True),
-        _F('winner_count', ('Integer',), True),
-        _F('only_new_members', ('Boolean',), False),
-        _F('has_public_winners', ('Boolean',), False),
-        _F('prize_description', ('String',), False),
-        _F('country_codes', ('Array of String',), False),
-        _F('prize_star_count', ('Integer',), False),
-        _F('premium_subscription_month_count', ('Integer',), False),
-    )),
-    'GiveawayCompleted': _T('GiveawayCompleted', (
-        _F('winner_count', ('Integer',), True),
-        _F('unclaimed_prize_count', ('Integer',), False),
-        _F('giveaway_message', ('Message',), False),
-        _F('is_star_giveaway', ('Boolean',), False),
-    )),
-    'GiveawayCreated': _T('GiveawayCreated', (
-        _F('prize_star_count', ('Integer',), False),
-    )),
-    'GiveawayWinners': _T('GiveawayWinners', (
-        _F('chat', ('Chat',), True),
-        _F('giveaway_message_id', ('Integer',), True),
-        _F('winners_selection_date', ('Integer',), True),
-        _F('winner_count', ('Integer',), True),
-        _F('winners', ('Array of User',), True),
-        _F('additional_chat_count', ('Integer',), False),
-        _F('prize_star_count', ('Integer',), False),
-        _F('premium_subscription_month_count', ('Integer',), False),
-        _F('unclaimed_prize_count', ('Integer',), False),
-        _F('only_new_members', ('Boolean',), False),
-        _F('was_refunded', ('Boolean',), False),
-        _F('prize_description', ('String',), False),
-    )),
-    'InaccessibleMessage': _T('InaccessibleMessage', (
-        _F('chat', ('Chat',), True),
-        _F('message_id', ('Integer',), True),
-        _F('date', ('Integer',), True, 0),
-    ), (), ('MaybeInaccessibleMessage',)),
-    'InlineKeyboardButton': _T('InlineKeyboardButton', (
-        _F('text', ('String',), True),
-        _F('icon_custom_emoji_id', ('String',), False),
-        _F('style', ('String',), False),
-        _F('url', ('String',), False),
-        _F('callback_data', ('String',), False),
-        _F('web_app', ('WebAppInfo',), False),
-        _F('login_url', ('LoginUrl',), False),
-        _F('switch_inline_query', ('String',), False),
-        _F('switch_inline_query_current_chat', ('String',), False),
-        _F('switch_inline_query_chosen_chat', ('SwitchInlineQueryChosenChat',), False),
-        _F('copy_text', ('CopyTextButton',), False),
-        _F('callback_game', ('CallbackGame',), False),
-        _F('pay', ('Boolean',), False),
-    )),
-    'InlineKeyboardMarkup': _T('InlineKeyboardMarkup', (
-        _F('inline_keyboard', ('Array of Array of InlineKeyboardButton',), True),
-    )),
-    'InlineQuery': _T('InlineQuery', (
-        _F('id', ('String',), True),
-        _F('from', ('User',), True),
-        _F('query', ('String',), True),
-        _F('offset', ('String',), True),
-        _F('chat_type', ('String',), False),
-        _F('location', ('Location',), False),
-    )),
-    'InlineQueryResult': _T('InlineQueryResult', (), ('InlineQueryResultCachedAudio', 'InlineQueryResultCachedDocument', 'InlineQueryResultCachedGif', 'InlineQueryResultCachedMpeg4Gif', 'InlineQueryResultCachedPhoto', 'InlineQueryResultCachedSticker', 'InlineQueryResultCachedVideo', 'InlineQueryResultCachedVoice', 'InlineQueryResultArticle', 'InlineQueryResultAudio', 'InlineQueryResultContact', 'InlineQueryResultGame', 'InlineQueryResultDocument', 'InlineQueryResultGif', 'InlineQueryResultLocation', 'InlineQueryResultMpeg4Gif', 'InlineQueryResultPhoto', 'InlineQueryResultVenue', 'InlineQueryResultVideo', 'InlineQueryResultVoice'), ()),
-    'InlineQueryResultArticle': _T('InlineQueryResultArticle', (
-        _F('type', ('String',), True, 'article'),
-        _F('id', ('String',), True),
-        _F('title', ('String',), True),
-        _F('input_message_content', ('InputMessageContent',), True),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('url', ('String',), False),
-        _F('description', ('String',), False),
-        _F('thumbnail_url', ('String',), False),
-        _F('thumbnail_width', ('Integer',), False),
-        _F('thumbnail_height', ('Integer',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultAudio': _T('InlineQueryResultAudio', (
-        _F('type', ('String',), True, 'audio'),
-        _F('id', ('String',), True),
-        _F('audio_url', ('String',), True),
-        _F('title', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('performer', ('String',), False),
-        _F('audio_duration', ('Integer',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedAudio': _T('InlineQueryResultCachedAudio', (
-        _F('type', ('String',), True, 'audio'),
-        _F('id', ('String',), True),
-        _F('audio_file_id', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedDocument': _T('InlineQueryResultCachedDocument', (
-        _F('type', ('String',), True, 'document'),
-        _F('id', ('String',), True),
-        _F('title', ('String',), True),
-        _F('document_file_id', ('String',), True),
-        _F('description', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedGif': _T('InlineQueryResultCachedGif', (
-        _F('type', ('String',), True, 'gif'),
-        _F('id', ('String',), True),
-        _F('gif_file_id', ('String',), True),
-        _F('title', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedMpeg4Gif': _T('InlineQueryResultCachedMpeg4Gif', (
-        _F('type', ('String',), True, 'mpeg4_gif'),
-        _F('id', ('String',), True),
-        _F('mpeg4_file_id', ('String',), True),
-        _F('title', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedPhoto': _T('InlineQueryResultCachedPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('id', ('String',), True),
-        _F('photo_file_id', ('String',), True),
-        _F('title', ('String',), False),
-        _F('description', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedSticker': _T('InlineQueryResultCachedSticker', (
-        _F('type', ('String',), True, 'sticker'),
-        _F('id', ('String',), True),
-        _F('sticker_file_id', ('String',), True),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedVideo': _T('InlineQueryResultCachedVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('id', ('String',), True),
-        _F('video_file_id', ('String',), True),
-        _F('title', ('String',), True),
-        _F('description', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultCachedVoice': _T('InlineQueryResultCachedVoice', (
-        _F('type', ('String',), True, 'voice'),
-        _F('id', ('String',), True),
-        _F('voice_file_id', ('String',), True),
-        _F('title', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultContact': _T('InlineQueryResultContact', (
-        _F('type', ('String',), True, 'contact'),
-        _F('id', ('String',), True),
-        _F('phone_number', ('String',), True),
-        _F('first_name', ('String',), True),
-        _F('last_name', ('String',), False),
-        _F('vcard', ('String',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-        _F('thumbnail_url', ('String',), False),
-        _F('thumbnail_width', ('Integer',), False),
-        _F('thumbnail_height', ('Integer',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultDocument': _T('InlineQueryResultDocument', (
-        _F('type', ('String',), True, 'document'),
-        _F('id', ('String',), True),
-        _F('title', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('document_url', ('String',), True),
-        _F('mime_type', ('String',), True),
-        _F('description', ('String',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-        _F('thumbnail_url', ('String',), False),
-        _F('thumbnail_width', ('Integer',), False),
-        _F('thumbnail_height', ('Integer',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultGame': _T('InlineQueryResultGame', (
-        _F('type', ('String',), True, 'game'),
-        _F('id', ('String',), True),
-        _F('game_short_name', ('String',), True),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultGif': _T('InlineQueryResultGif', (
-        _F('type', ('String',), True, 'gif'),
-        _F('id', ('String',), True),
-        _F('gif_url', ('String',), True),
-        _F('gif_width', ('Integer',), False),
-        _F('gif_height', ('Integer',), False),
-        _F('gif_duration', ('Integer',), False),
-        _F('thumbnail_url', ('String',), True),
-        _F('thumbnail_mime_type', ('String',), False),
-        _F('title', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultLocation': _T('InlineQueryResultLocation', (
-        _F('type', ('String',), True, 'location'),
-        _F('id', ('String',), True),
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('title', ('String',), True),
-        _F('horizontal_accuracy', ('Float',), False),
-        _F('live_period', ('Integer',), False),
-        _F('heading', ('Integer',), False),
-        _F('proximity_alert_radius', ('Integer',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-        _F('thumbnail_url', ('String',), False),
-        _F('thumbnail_width', ('Integer',), False),
-        _F('thumbnail_height', ('Integer',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultMpeg4Gif': _T('InlineQueryResultMpeg4Gif', (
-        _F('type', ('String',), True, 'mpeg4_gif'),
-        _F('id', ('String',), True),
-        _F('mpeg4_url', ('String',), True),
-        _F('mpeg4_width', ('Integer',), False),
-        _F('mpeg4_height', ('Integer',), False),
-        _F('mpeg4_duration', ('Integer',), False),
-        _F('thumbnail_url', ('String',), True),
-        _F('thumbnail_mime_type', ('String',), False),
-        _F('title', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultPhoto': _T('InlineQueryResultPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('id', ('String',), True),
-        _F('photo_url', ('String',), True),
-        _F('thumbnail_url', ('String',), True),
-        _F('photo_width', ('Integer',), False),
-        _F('photo_height', ('Integer',), False),
-        _F('title', ('String',), False),
-        _F('description', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultVenue': _T('InlineQueryResultVenue', (
-        _F('type', ('String',), True, 'venue'),
-        _F('id', ('String',), True),
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('title', ('String',), True),
-        _F('address', ('String',), True),
-        _F('foursquare_id', ('String',), False),
-        _F('foursquare_type', ('String',), False),
-        _F('google_place_id', ('String',), False),
-        _F('google_place_type', ('String',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-        _F('thumbnail_url', ('String',), False),
-        _F('thumbnail_width', ('Integer',), False),
-        _F('thumbnail_height', ('Integer',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultVideo': _T('InlineQueryResultVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('id', ('String',), True),
-        _F('video_url', ('String',), True),
-        _F('mime_type', ('String',), True),
-        _F('thumbnail_url', ('String',), True),
-        _F('title', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('video_width', ('Integer',), False),
-        _F('video_height', ('Integer',), False),
-        _F('video_duration', ('Integer',), False),
-        _F('description', ('String',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultVoice': _T('InlineQueryResultVoice', (
-        _F('type', ('String',), True, 'voice'),
-        _F('id', ('String',), True),
-        _F('voice_url', ('String',), True),
-        _F('title', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('voice_duration', ('Integer',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-        _F('input_message_content', ('InputMessageContent',), False),
-    ), (), ('InlineQueryResult',)),
-    'InlineQueryResultsButton': _T('InlineQueryResultsButton', (
-        _F('text', ('String',), True),
-        _F('web_app', ('WebAppInfo',), False),
-        _F('start_parameter', ('String',), False),
-    )),
-    'InputChecklist': _T('InputChecklist', (
-        _F('title', ('String',), True),
-        _F('parse_mode', ('String',), False),
-        _F('title_entities', ('Array of MessageEntity',), False),
-        _F('tasks', ('Array of InputChecklistTask',), True),
-        _F('others_can_add_tasks', ('Boolean',), False),
-        _F('others_can_mark_tasks_as_done', ('Boolean',), False),
-    )),
-    'InputChecklistTask': _T('InputChecklistTask', (
-        _F('id', ('Integer',), True),
-        _F('text', ('String',), True),
-        _F('parse_mode', ('String',), False),
-        _F('text_entities', ('Array of MessageEntity',), False),
-    )),
-    'InputContactMessageContent': _T('InputContactMessageContent', (
-        _F('phone_number', ('String',), True),
-        _F('first_name', ('String',), True),
-        _F('last_name', ('String',), False),
-        _F('vcard', ('String',), False),
-    ), (), ('InputMessageContent',)),
-    'InputFile': _T('InputFile', ()),
-    'InputInvoiceMessageContent': _T('InputInvoiceMessageContent', (
-        _F('title', ('String',), True),
-        _F('description', ('String',), True),
-        _F('payload', ('String',), True),
-        _F('provider_token', ('String',), False),
-        _F('currency', ('String',), True),
-        _F('prices', ('Array of LabeledPrice',), True),
-        _F('max_tip_amount', ('Integer',), False),
-        _F('suggested_tip_amounts', ('Array of Integer',), False),
-        _F('provider_data', ('String',), False),
-        _F('photo_url', ('String',), False),
-        _F('photo_size', ('Integer',), False),
-        _F('photo_width', ('Integer',), False),
-        _F('photo_height', ('Integer',), False),
-        _F('need_name', ('Boolean',), False),
-        _F('need_phone_number', ('Boolean',), False),
-        _F('need_email', ('Boolean',), False),
-        _F('need_shipping_address', ('Boolean',), False),
-        _F('send_phone_number_to_provider', ('Boolean',), False),
-        _F('send_email_to_provider', ('Boolean',), False),
-        _F('is_flexible', ('Boolean',), False),
-    ), (), ('InputMessageContent',)),
-    'InputLocationMessageContent': _T('InputLocationMessageContent', (
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('horizontal_accuracy', ('Float',), False),
-        _F('live_period', ('Integer',), False),
-        _F('heading', ('Integer',), False),
-        _F('proximity_alert_radius', ('Integer',), False),
-    ), (), ('InputMessageContent',)),
-    'InputMedia': _T('InputMedia', (), ('InputMediaAnimation', 'InputMediaAudio', 'InputMediaDocument', 'InputMediaLivePhoto', 'InputMediaPhoto', 'InputMediaVideo'), ()),
-    'InputMediaAnimation': _T('InputMediaAnimation', (
-        _F('type', ('String',), True, 'animation'),
-        _F('media', ('String',), True),
-        _F('thumbnail', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('width', ('Integer',), False),
-        _F('height', ('Integer',), False),
-        _F('duration', ('Integer',), False),
-        _F('has_spoiler', ('Boolean',), False),
-    ), (), ('InputPollMedia', 'InputPollOptionMedia', 'InputMedia')),
-    'InputMediaAudio': _T('InputMediaAudio', (
-        _F('type', ('String',), True, 'audio'),
-        _F('media', ('String',), True),
-        _F('thumbnail', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('duration', ('Integer',), False),
-        _F('performer', ('String',), False),
-        _F('title', ('String',), False),
-    ), (), ('InputPollMedia', 'InputMedia')),
-    'InputMediaDocument': _T('InputMediaDocument', (
-        _F('type', ('String',), True, 'document'),
-        _F('media', ('String',), True),
-        _F('thumbnail', ('String',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('disable_content_type_detection', ('Boolean',), False),
-    ), (), ('InputPollMedia', 'InputMedia')),
-    'InputMediaLink': _T('InputMediaLink', (
-        _F('type', ('String',), True, 'link'),
-        _F('url', ('String',), True),
-    ), (), ('InputPollOptionMedia',)),
-    'InputMediaLivePhoto': _T('InputMediaLivePhoto', (
-        _F('type', ('String',), True, 'live_photo'),
-        _F('media', ('String',), True),
-        _F('photo', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('has_spoiler', ('Boolean',), False),
-    ), (), ('InputPollMedia', 'InputPollOptionMedia', 'InputMedia')),
-    'InputMediaLocation': _T('InputMediaLocation', (
-        _F('type', ('String',), True, 'location'),
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('horizontal_accuracy', ('Float',), False),
-    ), (), ('InputPollMedia', 'InputPollOptionMedia')),
-    'InputMediaPhoto': _T('InputMediaPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('media', ('String',), True),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('has_spoiler', ('Boolean',), False),
-    ), (), ('InputPollMedia', 'InputPollOptionMedia', 'InputMedia')),
-    'InputMediaSticker': _T('InputMediaSticker', (
-        _F('type', ('String',), True, 'sticker'),
-        _F('media', ('String',), True),
-        _F('emoji', ('String',), False),
-    ), (), ('InputPollOptionMedia',)),
-    'InputMediaVenue': _T('InputMediaVenue', (
-        _F('type', ('String',), True, 'venue'),
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('title', ('String',), True),
-        _F('address', ('String',), True),
-        _F('foursquare_id', ('String',), False),
-        _F('foursquare_type', ('String',), False),
-        _F('google_place_id', ('String',), False),
-        _F('google_place_type', ('String',), False),
-    ), (), ('InputPollMedia', 'InputPollOptionMedia')),
-    'InputMediaVideo': _T('InputMediaVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('media', ('String',), True),
-        _F('thumbnail', ('String',), False),
-        _F('cover', ('String',), False),
-        _F('start_timestamp', ('Integer',), False),
-        _F('caption', ('String',), False),
-        _F('parse_mode', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('width', ('Integer',), False),
-        _F('height', ('Integer',), False),
-        _F('duration', ('Integer',), False),
-        _F('supports_streaming', ('Boolean',), False),
-        _F('has_spoiler', ('Boolean',), False),
-    ), (), ('InputPollMedia', 'InputPollOptionMedia', 'InputMedia')),
-    'InputMessageContent': _T('InputMessageContent', (), ('InputTextMessageContent', 'InputRichMessageContent', 'InputLocationMessageContent', 'InputVenueMessageContent', 'InputContactMessageContent', 'InputInvoiceMessageContent'), ()),
-    'InputPaidMedia': _T('InputPaidMedia', (), ('InputPaidMediaLivePhoto', 'InputPaidMediaPhoto', 'InputPaidMediaVideo'), ()),
-    'InputPaidMediaLivePhoto': _T('InputPaidMediaLivePhoto', (
-        _F('type', ('String',), True, 'live_photo'),
-        _F('media', ('String',), True),
-        _F('photo', ('String',), True),
-    ), (), ('InputPaidMedia',)),
-    'InputPaidMediaPhoto': _T('InputPaidMediaPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('media', ('String',), True),
-    ), (), ('InputPaidMedia',)),
-    'InputPaidMediaVideo': _T('InputPaidMediaVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('media', ('String',), True),
-        _F('thumbnail', ('String',), False),
-        _F('cover', ('String',), False),
-        _F('start_timestamp', ('Integer',), False),
-        _F('width', ('Integer',), False),
-        _F('height', ('Integer',), False),
-        _F('duration', ('Integer',), False),
-        _F('supports_streaming', ('Boolean',), False),
-    ), (), ('InputPaidMedia',)),
-    'InputPollMedia': _T('InputPollMedia', (), ('InputMediaAnimation', 'InputMediaAudio', 'InputMediaDocument', 'InputMediaLivePhoto', 'InputMediaLocation', 'InputMediaPhoto', 'InputMediaVenue', 'InputMediaVideo'), ()),
-    'InputPollOption': _T('InputPollOption', (
-        _F('text', ('String',), True),
-        _F('text_parse_mode', ('String',), False),
-        _F('text_entities', ('Array of MessageEntity',), False),
-        _F('media', ('InputPollOptionMedia',), False),
-    )),
-    'InputPollOptionMedia': _T('InputPollOptionMedia', (), ('InputMediaAnimation', 'InputMediaLink', 'InputMediaLivePhoto', 'InputMediaLocation', 'InputMediaPhoto', 'InputMediaSticker', 'InputMediaVenue', 'InputMediaVideo'), ()),
-    'InputProfilePhoto': _T('InputProfilePhoto', (), ('InputProfilePhotoStatic', 'InputProfilePhotoAnimated'), ()),
-    'InputProfilePhotoAnimated': _T('InputProfilePhotoAnimated', (
-        _F('type', ('String',), True, 'animated'),
-        _F('animation', ('String',), True),
-        _F('main_frame_timestamp', ('Float',), False),
-    ), (), ('InputProfilePhoto',)),
-    'InputProfilePhotoStatic': _T('InputProfilePhotoStatic', (
-        _F('type', ('String',), True, 'static'),
-        _F('photo', ('String',), True),
-    ), (), ('InputProfilePhoto',)),
-    'InputRichMessage': _T('InputRichMessage', (
-        _F('html', ('String',), False),
-        _F('markdown', ('String',), False),
-        _F('is_rtl', ('Boolean',), False),
-        _F('skip_entity_detection', ('Boolean',), False),
-    )),
-    'InputRichMessageContent': _T('InputRichMessageContent', (
-        _F('rich_message', ('InputRichMessage',), True),
-    ), (), ('InputMessageContent',)),
-    'InputSticker': _T('InputSticker', (
-        _F('sticker', ('String',), True),
-        _F('format', ('String',), True),
-        _F('emoji_list', ('Array of String',), True),
-        _F('mask_position', ('MaskPosition',), False),
-        _F('keywords', ('Array of String',), False),
-    )),
-    'InputStoryContent': _T('InputStoryContent', (), ('InputStoryContentPhoto', 'InputStoryContentVideo'), ()),
-    'InputStoryContentPhoto': _T('InputStoryContentPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('photo', ('String',), True),
-    ), (), ('InputStoryContent',)),
-    'InputStoryContentVideo': _T('InputStoryContentVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('video', ('String',), True),
-        _F('duration', ('Float',), False),
-        _F('cover_frame_timestamp', ('Float',), False),
-        _F('is_animation', ('Boolean',), False),
-    ), (), ('InputStoryContent',)),
-    'InputTextMessageContent': _T('InputTextMessageContent', (
-        _F('message_text', ('String',), True),
-        _F('parse_mode', ('String',), False),
-        _F('entities', ('Array of MessageEntity',), False),
-        _F('link_preview_options', ('LinkPreviewOptions',), False),
-    ), (), ('InputMessageContent',)),
-    'InputVenueMessageContent': _T('InputVenueMessageContent', (
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('title', ('String',), True),
-        _F('address', ('String',), True),
-        _F('foursquare_id', ('String',), False),
-        _F('foursquare_type', ('String',), False),
-        _F('google_place_id', ('String',), False),
-        _F('google_place_type', ('String',), False),
-    ), (), ('InputMessageContent',)),
-    'Invoice': _T('Invoice', (
-        _F('title', ('String',), True),
-        _F('description', ('String',), True),
-        _F('start_parameter', ('String',), True),
-        _F('currency', ('String',), True),
-        _F('total_amount', ('Integer',), True),
-    )),
-    'KeyboardButton': _T('KeyboardButton', (
-        _F('text', ('String',), True),
-        _F('icon_custom_emoji_id', ('String',), False),
-        _F('style', ('String',), False),
-        _F('request_users', ('KeyboardButtonRequestUsers',), False),
-        _F('request_chat', ('KeyboardButtonRequestChat',), False),
-        _F('request_managed_bot', ('KeyboardButtonRequestManagedBot',), False),
-        _F('request_contact', ('Boolean',), False),
-        _F('request_location', ('Boolean',), False),
-        _F('request_poll', ('KeyboardButtonPollType',), False),
-        _F('web_app', ('WebAppInfo',), False),
-    )),
-    'KeyboardButtonPollType': _T('KeyboardButtonPollType', (
-        _F('type', ('String',), False),
-    )),
-    'KeyboardButtonRequestChat': _T('KeyboardButtonRequestChat', (
-        _F('request_id', ('Integer',), True),
-        _F('chat_is_channel', ('Boolean',), True),
-        _F('chat_is_forum', ('Boolean',), False),
-        _F('chat_has_username', ('Boolean',), False),
-        _F('chat_is_created', ('Boolean',), False),
-        _F('user_administrator_rights', ('ChatAdministratorRights',), False),
-        _F('bot_administrator_rights', ('ChatAdministratorRights',), False),
-        _F('bot_is_member', ('Boolean',), False),
-        _F('request_title', ('Boolean',), False),
-        _F('request_username', ('Boolean',), False),
-        _F('request_photo', ('Boolean',), False),
-    )),
-    'KeyboardButtonRequestManagedBot': _T('KeyboardButtonRequestManagedBot', (
-        _F('request_id', ('Integer',), True),
-        _F('suggested_name', ('String',), False),
-        _F('suggested_username', ('String',), False),
-    )),
-    'KeyboardButtonRequestUsers': _T('KeyboardButtonRequestUsers', (
-        _F('request_id', ('Integer',), True),
-        _F('user_is_bot', ('Boolean',), False),
-        _F('user_is_premium', ('Boolean',), False),
-        _F('max_quantity', ('Integer',), False),
-        _F('request_name', ('Boolean',), False),
-        _F('request_username', ('Boolean',), False),
-        _F('request_photo', ('Boolean',), False),
-    )),
-    'LabeledPrice': _T('LabeledPrice', (
-        _F('label', ('String',), True),
-        _F('amount', ('Integer',), True),
-    )),
-    'Link': _T('Link', (
-        _F('url', ('String',), True),
-    )),
-    'LinkPreviewOptions': _T('LinkPreviewOptions', (
-        _F('is_disabled', ('Boolean',), False),
-        _F('url', ('String',), False),
-        _F('prefer_small_media', ('Boolean',), False),
-        _F('prefer_large_media', ('Boolean',), False),
-        _F('show_above_text', ('Boolean',), False),
-    )),
-    'LivePhoto': _T('LivePhoto', (
-        _F('photo', ('Array of PhotoSize',), False),
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('duration', ('Integer',), True),
-        _F('mime_type', ('String',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'Location': _T('Location', (
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('horizontal_accuracy', ('Float',), False),
-        _F('live_period', ('Integer',), False),
-        _F('heading', ('Integer',), False),
-        _F('proximity_alert_radius', ('Integer',), False),
-    )),
-    'LocationAddress': _T('LocationAddress', (
-        _F('country_code', ('String',), True),
-        _F('state', ('String',), False),
-        _F('city', ('String',), False),
-        _F('street', ('String',), False),
-    )),
-    'LoginUrl': _T('LoginUrl', (
-        _F('url', ('String',), True),
-        _F('forward_text', ('String',), False),
-        _F('bot_username', ('String',), False),
-        _F('request_write_access', ('Boolean',), False),
-    )),
-    'ManagedBotCreated': _T('ManagedBotCreated', (
-        _F('bot', ('User',), True),
-    )),
-    'ManagedBotUpdated': _T('ManagedBotUpdated', (
-        _F('user', ('User',), True),
-        _F('bot', ('User',), True),
-    )),
-    'MaskPosition': _T('MaskPosition', (
-        _F('point', ('String',), True),
-        _F('x_shift', ('Float',), True),
-        _F('y_shift', ('Float',), True),
-        _F('scale', ('Float',), True),
-    )),
-    'MaybeInaccessibleMessage': _T('MaybeInaccessibleMessage', (), ('Message', 'InaccessibleMessage'), ()),
-    'MenuButton': _T('MenuButton', (), ('MenuButtonCommands', 'MenuButtonWebApp', 'MenuButtonDefault'), ()),
-    'MenuButtonCommands': _T('MenuButtonCommands', (
-        _F('type', ('String',), True, 'commands'),
-    ), (), ('MenuButton',)),
-    'MenuButtonDefault': _T('MenuButtonDefault', (
-        _F('type', ('String',), True, 'default'),
-    ), (), ('MenuButton',)),
-    'MenuButtonWebApp': _T('MenuButtonWebApp', (
-        _F('type', ('String',), True, 'web_app'),
-        _F('text', ('String',), True),
-        _F('web_app', ('WebAppInfo',), True),
-    ), (), ('MenuButton',)),
-    'Message': _T('Message', (
-        _F('message_id', ('Integer',), True),
-        _F('message_thread_id', ('Integer',), False),
-        _F('direct_messages_topic', ('DirectMessagesTopic',), False),
-        _F('from', ('User',), False),
-        _F('sender_chat', ('Chat',), False),
-        _F('sender_boost_count', ('Integer',), False),
-        _F('sender_business_bot', ('User',), False),
-        _F('sender_tag', ('String',), False),
-        _F('date', ('Integer',), True),
-        _F('guest_query_id', ('String',), False),
-        _F('business_connection_id', ('String',), False),
-        _F('chat', ('Chat',), True),
-        _F('forward_origin', ('MessageOrigin',), False),
-        _F('is_topic_message', ('Boolean',), False),
-        _F('is_automatic_forward', ('Boolean',), False),
-        _F('reply_to_message', ('Message',), False),
-        _F('external_reply', ('ExternalReplyInfo',), False),
-        _F('quote', ('TextQuote',), False),
-        _F('reply_to_story', ('Story',), False),
-        _F('reply_to_checklist_task_id', ('Integer',), False),
-        _F('reply_to_poll_option_id', ('String',), False),
-        _F('via_bot', ('User',), False),
-        _F('guest_bot_caller_user', ('User',), False),
-        _F('guest_bot_caller_chat', ('Chat',), False),
-        _F('edit_date', ('Integer',), False),
-        _F('has_protected_content', ('Boolean',), False),
-        _F('is_from_offline', ('Boolean',), False),
-        _F('is_paid_post', ('Boolean',), False),
-        _F('media_group_id', ('String',), False),
-        _F('author_signature', ('String',), False),
-        _F('paid_star_count', ('Integer',), False),
-        _F('text', ('String',), False),
-        _F('entities', ('Array of MessageEntity',), False),
-        _F('link_preview_options', ('LinkPreviewOptions',), False),
-        _F('suggested_post_info', ('SuggestedPostInfo',), False),
-        _F('effect_id', ('String',), False),
-        _F('rich_message', ('RichMessage',), False),
-        _F('animation', ('Animation',), False),
-        _F('audio', ('Audio',), False),
-        _F('document', ('Document',), False),
-        _F('live_photo', ('LivePhoto',), False),
-        _F('paid_media', ('PaidMediaInfo',), False),
-        _F('photo', ('Array of PhotoSize',), False),
-        _F('sticker', ('Sticker',), False),
-        _F('story', ('Story',), False),
-        _F('video', ('Video',), False),
-        _F('video_note', ('VideoNote',), False),
-        _F('voice', ('Voice',), False),
-        _F('caption', ('String',), False),
-        _F('caption_entities', ('Array of MessageEntity',), False),
-        _F('show_caption_above_media', ('Boolean',), False),
-        _F('has_media_spoiler', ('Boolean',), False),
-        _F('checklist', ('Checklist',), False),
-        _F('contact', ('Contact',), False),
-        _F('dice', ('Dice',), False),
-        _F('game', ('Game',), False),
-        _F('poll', ('Poll',), False),
-        _F('venue', ('Venue',), False),
-        _F('location', ('Location',), False),
-        _F('new_chat_members', ('Array of User',), False),
-        _F('left_chat_member', ('User',), False),
-        _F('chat_owner_left', ('ChatOwnerLeft',), False),
-        _F('chat_owner_changed', ('ChatOwnerChanged',), False),
-        _F('new_chat_title', ('String',), False),
-        _F('new_chat_photo', ('Array of PhotoSize',), False),
-        _F('delete_chat_photo', ('Boolean',), False),
-        _F('group_chat_created', ('Boolean',), False),
-        _F('supergroup_chat_created', ('Boolean',), False),
-        _F('channel_chat_created', ('Boolean',), False),
-        _F('message_auto_delete_timer_changed', ('MessageAutoDeleteTimerChanged',), False),
-        _F('migrate_to_chat_id', ('Integer',), False),
-        _F('migrate_from_chat_id', ('Integer',), False),
-        _F('pinned_message', ('MaybeInaccessibleMessage',), False),
-        _F('invoice', ('Invoice',), False),
-        _F('successful_payment', ('SuccessfulPayment',), False),
-        _F('refunded_payment', ('RefundedPayment',), False),
-        _F('users_shared', ('UsersShared',), False),
-        _F('chat_shared', ('ChatShared',), False),
-        _F('gift', ('GiftInfo',), False),
-        _F('unique_gift', ('UniqueGiftInfo',), False),
-        _F('gift_upgrade_sent', ('GiftInfo',), False),
-        _F('connected_website', ('String',), False),
-        _F('write_access_allowed', ('WriteAccessAllowed',), False),
-        _F('passport_data', ('PassportData',), False),
-        _F('proximity_alert_triggered', ('ProximityAlertTriggered',), False),
-        _F('boost_added', ('ChatBoostAdded',), False),
-        _F('chat_background_set', ('ChatBackground',), False),
-        _F('checklist_tasks_done', ('ChecklistTasksDone',), False),
-        _F('checklist_tasks_added', ('ChecklistTasksAdded',), False),
-        _F('direct_message_price_changed', ('DirectMessagePriceChanged',), False),
-        _F('forum_topic_created', ('ForumTopicCreated',), False),
-        _F('forum_topic_edited', ('ForumTopicEdited',), False),
-        _F('forum_topic_closed', ('ForumTopicClosed',), False),
-        _F('forum_topic_reopened', ('ForumTopicReopened',), False),
-        _F('general_forum_topic_hidden', ('GeneralForumTopicHidden',), False),
-        _F('general_forum_topic_unhidden', ('GeneralForumTopicUnhidden',), False),
-        _F('giveaway_created', ('GiveawayCreated',), False),
-        _F('giveaway', ('Giveaway',), False),
-        _F('giveaway_winners', ('GiveawayWinners',), False),
-        _F('giveaway_completed', ('GiveawayCompleted',), False),
-        _F('managed_bot_created', ('ManagedBotCreated',), False),
-        _F('paid_message_price_changed', ('PaidMessagePriceChanged',), False),
-        _F('poll_option_added', ('PollOptionAdded',), False),
-        _F('poll_option_deleted', ('PollOptionDeleted',), False),
-        _F('suggested_post_approved', ('SuggestedPostApproved',), False),
-        _F('suggested_post_approval_failed', ('SuggestedPostApprovalFailed',), False),
-        _F('suggested_post_declined', ('SuggestedPostDeclined',), False),
-        _F('suggested_post_paid', ('SuggestedPostPaid',), False),
-        _F('suggested_post_refunded', ('SuggestedPostRefunded',), False),
-        _F('video_chat_scheduled', ('VideoChatScheduled',), False),
-        _F('video_chat_started', ('VideoChatStarted',), False),
-        _F('video_chat_ended', ('VideoChatEnded',), False),
-        _F('video_chat_participants_invited', ('VideoChatParticipantsInvited',), False),
-        _F('web_app_data', ('WebAppData',), False),
-        _F('reply_markup', ('InlineKeyboardMarkup',), False),
-    ), (), ('MaybeInaccessibleMessage',)),
-    'MessageAutoDeleteTimerChanged': _T('MessageAutoDeleteTimerChanged', (
-        _F('message_auto_delete_time', ('Integer',), True),
-    )),
-    'MessageEntity': _T('MessageEntity', (
-        _F('type', ('String',), True),
-        _F('offset', ('Integer',), True),
-        _F('length', ('Integer',), True),
-        _F('url', ('String',), False),
-        _F('user', ('User',), False),
-        _F('language', ('String',), False),
-        _F('custom_emoji_id', ('String',), False),
-        _F('unix_time', ('Integer',), False),
-        _F('date_time_format', ('String',), False),
-    )),
-    'MessageId': _T('MessageId', (
-        _F('message_id', ('Integer',), True),
-    )),
-    'MessageOrigin': _T('MessageOrigin', (), ('MessageOriginUser', 'MessageOriginHiddenUser', 'MessageOriginChat', 'MessageOriginChannel'), ()),
-    'MessageOriginChannel': _T('MessageOriginChannel', (
-        _F('type', ('String',), True, 'channel'),
-        _F('date', ('Integer',), True),
-        _F('chat', ('Chat',), True),
-        _F('message_id', ('Integer',), True),
-        _F('author_signature', ('String',), False),
-    ), (), ('MessageOrigin',)),
-    'MessageOriginChat': _T('MessageOriginChat', (
-        _F('type', ('String',), True, 'chat'),
-        _F('date', ('Integer',), True),
-        _F('sender_chat', ('Chat',), True),
-        _F('author_signature', ('String',), False),
-    ), (), ('MessageOrigin',)),
-    'MessageOriginHiddenUser': _T('MessageOriginHiddenUser', (
-        _F('type', ('String',), True, 'hidden_user'),
-        _F('date', ('Integer',), True),
-        _F('sender_user_name', ('String',), True),
-    ), (), ('MessageOrigin',)),
-    'MessageOriginUser': _T('MessageOriginUser', (
-        _F('type', ('String',), True, 'user'),
-        _F('date', ('Integer',), True),
-        _F('sender_user', ('User',), True),
-    ), (), ('MessageOrigin',)),
-    'MessageReactionCountUpdated': _T('MessageReactionCountUpdated', (
-        _F('chat', ('Chat',), True),
-        _F('message_id', ('Integer',), True),
-        _F('date', ('Integer',), True),
-        _F('reactions', ('Array of ReactionCount',), True),
-    )),
-    'MessageReactionUpdated': _T('MessageReactionUpdated', (
-        _F('chat', ('Chat',), True),
-        _F('message_id', ('Integer',), True),
-        _F('user', ('User',), False),
-        _F('actor_chat', ('Chat',), False),
-        _F('date', ('Integer',), True),
-        _F('old_reaction', ('Array of ReactionType',), True),
-        _F('new_reaction', ('Array of ReactionType',), True),
-    )),
-    'OrderInfo': _T('OrderInfo', (
-        _F('name', ('String',), False),
-        _F('phone_number', ('String',), False),
-        _F('email', ('String',), False),
-        _F('shipping_address', ('ShippingAddress',), False),
-    )),
-    'OwnedGift': _T('OwnedGift', (), ('OwnedGiftRegular', 'OwnedGiftUnique'), ()),
-    'OwnedGiftRegular': _T('OwnedGiftRegular', (
-        _F('type', ('String',), True, 'regular'),
-        _F('gift', ('Gift',), True),
-        _F('owned_gift_id', ('String',), False),
-        _F('sender_user', ('User',), False),
-        _F('send_date', ('Integer',), True),
-        _F('text', ('String',), False),
-        _F('entities', ('Array of MessageEntity',), False),
-        _F('is_private', ('Boolean',), False),
-        _F('is_saved', ('Boolean',), False),
-        _F('can_be_upgraded', ('Boolean',), False),
-        _F('was_refunded', ('Boolean',), False),
-        _F('convert_star_count', ('Integer',), False),
-        _F('prepaid_upgrade_star_count', ('Integer',), False),
-        _F('is_upgrade_separate', ('Boolean',), False),
-        _F('unique_gift_number', ('Integer',), False),
-    ), (), ('OwnedGift',)),
-    'OwnedGiftUnique': _T('OwnedGiftUnique', (
-        _F('type', ('String',), True, 'unique'),
-        _F('gift', ('UniqueGift',), True),
-        _F('owned_gift_id', ('String',), False),
-        _F('sender_user', ('User',), False),
-        _F('send_date', ('Integer',), True),
-        _F('is_saved', ('Boolean',), False),
-        _F('can_be_transferred', ('Boolean',), False),
-        _F('transfer_star_count', ('Integer',), False),
-        _F('next_transfer_date', ('Integer',), False),
-    ), (), ('OwnedGift',)),
-    'OwnedGifts': _T('OwnedGifts', (
-        _F('total_count', ('Integer',), True),
-        _F('gifts', ('Array of OwnedGift',), True),
-        _F('next_offset', ('String',), False),
-    )),
-    'PaidMedia': _T('PaidMedia', (), ('PaidMediaLivePhoto', 'PaidMediaPhoto', 'PaidMediaPreview', 'PaidMediaVideo'), ()),
-    'PaidMediaInfo': _T('PaidMediaInfo', (
-        _F('star_count', ('Integer',), True),
-        _F('paid_media', ('Array of PaidMedia',), True),
-    )),
-    'PaidMediaLivePhoto': _T('PaidMediaLivePhoto', (
-        _F('type', ('String',), True, 'live_photo'),
-        _F('live_photo', ('LivePhoto',), True),
-    ), (), ('PaidMedia',)),
-    'PaidMediaPhoto': _T('PaidMediaPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('photo', ('Array of PhotoSize',), True),
-    ), (), ('PaidMedia',)),
-    'PaidMediaPreview': _T('PaidMediaPreview', (
-        _F('type', ('String',), True, 'preview'),
-        _F('width', ('Integer',), False),
-        _F('height', ('Integer',), False),
-        _F('duration', ('Integer',), False),
-    ), (), ('PaidMedia',)),
-    'PaidMediaPurchased': _T('PaidMediaPurchased', (
-        _F('from', ('User',), True),
-        _F('paid_media_payload', ('String',), True),
-    )),
-    'PaidMediaVideo': _T('PaidMediaVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('video', ('Video',), True),
-    ), (), ('PaidMedia',)),
-    'PaidMessagePriceChanged': _T('PaidMessagePriceChanged', (
-        _F('paid_message_star_count', ('Integer',), True),
-    )),
-    'PassportData': _T('PassportData', (
-        _F('data', ('Array of EncryptedPassportElement',), True),
-        _F('credentials', ('EncryptedCredentials',), True),
-    )),
-    'PassportElementError': _T('PassportElementError', (), ('PassportElementErrorDataField', 'PassportElementErrorFrontSide', 'PassportElementErrorReverseSide', 'PassportElementErrorSelfie', 'PassportElementErrorFile', 'PassportElementErrorFiles', 'PassportElementErrorTranslationFile', 'PassportElementErrorTranslationFiles', 'PassportElementErrorUnspecified'), ()),
-    'PassportElementErrorDataField': _T('PassportElementErrorDataField', (
-        _F('source', ('String',), True, 'data'),
-        _F('type', ('String',), True),
-        _F('field_name', ('String',), True),
-        _F('data_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorFile': _T('PassportElementErrorFile', (
-        _F('source', ('String',), True, 'file'),
-        _F('type', ('String',), True),
-        _F('file_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorFiles': _T('PassportElementErrorFiles', (
-        _F('source', ('String',), True, 'files'),
-        _F('type', ('String',), True),
-        _F('file_hashes', ('Array of String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorFrontSide': _T('PassportElementErrorFrontSide', (
-        _F('source', ('String',), True, 'front_side'),
-        _F('type', ('String',), True),
-        _F('file_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorReverseSide': _T('PassportElementErrorReverseSide', (
-        _F('source', ('String',), True, 'reverse_side'),
-        _F('type', ('String',), True),
-        _F('file_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorSelfie': _T('PassportElementErrorSelfie', (
-        _F('source', ('String',), True, 'selfie'),
-        _F('type', ('String',), True),
-        _F('file_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorTranslationFile': _T('PassportElementErrorTranslationFile', (
-        _F('source', ('String',), True, 'translation_file'),
-        _F('type', ('String',), True),
-        _F('file_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorTranslationFiles': _T('PassportElementErrorTranslationFiles', (
-        _F('source', ('String',), True, 'translation_files'),
-        _F('type', ('String',), True),
-        _F('file_hashes', ('Array of String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportElementErrorUnspecified': _T('PassportElementErrorUnspecified', (
-        _F('source', ('String',), True, 'unspecified'),
-        _F('type', ('String',), True),
-        _F('element_hash', ('String',), True),
-        _F('message', ('String',), True),
-    ), (), ('PassportElementError',)),
-    'PassportFile': _T('PassportFile', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('file_size', ('Integer',), True),
-        _F('file_date', ('Integer',), True),
-    )),
-    'PhotoSize': _T('PhotoSize', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('file_size', ('Integer',), False),
-    )),
-    'Poll': _T('Poll', (
-        _F('id', ('String',), True),
-        _F('question', ('String',), True),
-        _F('question_entities', ('Array of MessageEntity',), False),
-        _F('options', ('Array of PollOption',), True),
-        _F('total_voter_count', ('Integer',), True),
-        _F('is_closed', ('Boolean',), True),
-        _F('is_anonymous', ('Boolean',), True),
-        _F('type', ('String',), True),
-        _F('allows_multiple_answers', ('Boolean',), True),
-        _F('allows_revoting', ('Boolean',), True),
-        _F('members_only', ('Boolean',), True),
-        _F('country_codes', ('Array of String',), False),
-        _F('correct_option_ids', ('Array of Integer',), False),
-        _F('explanation', ('String',), False),
-        _F('explanation_entities', ('Array of MessageEntity',), False),
-        _F('explanation_media', ('PollMedia',), False),
-        _F('open_period', ('Integer',), False),
-        _F('close_date', ('Integer',), False),
-        _F('description', ('String',), False),
-        _F('description_entities', ('Array of MessageEntity',), False),
-        _F('media', ('PollMedia',), False),
-    )),
-    'PollAnswer': _T('PollAnswer', (
-        _F('poll_id', ('String',), True),
-        _F('voter_chat', ('Chat',), False),
-        _F('user', ('User',), False),
-        _F('option_ids', ('Array of Integer',), True),
-        _F('option_persistent_ids', ('Array of String',), True),
-    )),
-    'PollMedia': _T('PollMedia', (
-        _F('animation', ('Animation',), False),
-        _F('audio', ('Audio',), False),
-        _F('document', ('Document',), False),
-        _F('link', ('Link',), False),
-        _F('live_photo', ('LivePhoto',), False),
-        _F('location', ('Location',), False),
-        _F('photo', ('Array of PhotoSize',), False),
-        _F('sticker', ('Sticker',), False),
-        _F('venue', ('Venue',), False),
-        _F('video', ('Video',), False),
-    )),
-    'PollOption': _T('PollOption', (
-        _F('persistent_id', ('String',), True),
-        _F('text', ('String',), True),
-        _F('text_entities', ('Array of MessageEntity',), False),
-        _F('media', ('PollMedia',), False),
-        _F('voter_count', ('Integer',), True),
-        _F('added_by_user', ('User',), False),
-        _F('added_by_chat', ('Chat',), False),
-        _F('addition_date', ('Integer',), False),
-    )),
-    'PollOptionAdded': _T('PollOptionAdded', (
-        _F('poll_message', ('MaybeInaccessibleMessage',), False),
-        _F('option_persistent_id', ('String',), True),
-        _F('option_text', ('String',), True),
-        _F('option_text_entities', ('Array of MessageEntity',), False),
-    )),
-    'PollOptionDeleted': _T('PollOptionDeleted', (
-        _F('poll_message', ('MaybeInaccessibleMessage',), False),
-        _F('option_persistent_id', ('String',), True),
-        _F('option_text', ('String',), True),
-        _F('option_text_entities', ('Array of MessageEntity',), False),
-    )),
-    'PreCheckoutQuery': _T('PreCheckoutQuery', (
-        _F('id', ('String',), True),
-        _F('from', ('User',), True),
-        _F('currency', ('String',), True),
-        _F('total_amount', ('Integer',), True),
-        _F('invoice_payload', ('String',), True),
-        _F('shipping_option_id', ('String',), False),
-        _F('order_info', ('OrderInfo',), False),
-    )),
-    'PreparedInlineMessage': _T('PreparedInlineMessage', (
-        _F('id', ('String',), True),
-        _F('expiration_date', ('Integer',), True),
-    )),
-    'PreparedKeyboardButton': _T('PreparedKeyboardButton', (
-        _F('id', ('String',), True),
-    )),
-    'ProximityAlertTriggered': _T('ProximityAlertTriggered', (
-        _F('traveler', ('User',), True),
-        _F('watcher', ('User',), True),
-        _F('distance', ('Integer',), True),
-    )),
-    'ReactionCount': _T('ReactionCount', (
-        _F('type', ('ReactionType',), True),
-        _F('total_count', ('Integer',), True),
-    )),
-    'ReactionType': _T('ReactionType', (), ('ReactionTypeEmoji', 'ReactionTypeCustomEmoji', 'ReactionTypePaid'), ()),
-    'ReactionTypeCustomEmoji': _T('ReactionTypeCustomEmoji', (
-        _F('type', ('String',), True, 'custom_emoji'),
-        _F('custom_emoji_id', ('String',), True),
-    ), (), ('ReactionType',)),
-    'ReactionTypeEmoji': _T('ReactionTypeEmoji', (
-        _F('type', ('String',), True, 'emoji'),
-        _F('emoji', ('String',), True),
-    ), (), ('ReactionType',)),
-    'ReactionTypePaid': _T('ReactionTypePaid', (
-        _F('type', ('String',), True, 'paid'),
-    ), (), ('ReactionType',)),
-    'RefundedPayment': _T('RefundedPayment', (
-        _F('currency', ('String',), True),
-        _F('total_amount', ('Integer',), True),
-        _F('invoice_payload', ('String',), True),
-        _F('telegram_payment_charge_id', ('String',), True),
-        _F('provider_payment_charge_id', ('String',), False),
-    )),
-    'ReplyKeyboardMarkup': _T('ReplyKeyboardMarkup', (
-        _F('keyboard', ('Array of Array of KeyboardButton',), True),
-        _F('is_persistent', ('Boolean',), False),
-        _F('resize_keyboard', ('Boolean',), False),
-        _F('one_time_keyboard', ('Boolean',), False),
-        _F('input_field_placeholder', ('String',), False),
-        _F('selective', ('Boolean',), False),
-    )),
-    'ReplyKeyboardRemove': _T('ReplyKeyboardRemove', (
-        _F('remove_keyboard', ('Boolean',), True, True),
-        _F('selective', ('Boolean',), False),
-    )),
-    'ReplyParameters': _T('ReplyParameters', (
-        _F('message_id', ('Integer',), True),
-        _F('chat_id', ('Integer', 'String'), False),
-        _F('allow_sending_without_reply', ('Boolean',), False),
-        _F('quote', ('String',), False),
-        _F('quote_parse_mode', ('String',), False),
-        _F('quote_entities', ('Array of MessageEntity',), False),
-        _F('quote_position', ('Integer',), False),
-        _F('checklist_task_id', ('Integer',), False),
-        _F('poll_option_id', ('String',), False),
-    )),
-    'ResponseParameters': _T('ResponseParameters', (
-        _F('migrate_to_chat_id', ('Integer',), False),
-        _F('retry_after', ('Integer',), False),
-    )),
-    'RevenueWithdrawalState': _T('RevenueWithdrawalState', (), ('RevenueWithdrawalStatePending', 'RevenueWithdrawalStateSucceeded', 'RevenueWithdrawalStateFailed'), ()),
-    'RevenueWithdrawalStateFailed': _T('RevenueWithdrawalStateFailed', (
-        _F('type', ('String',), True, 'failed'),
-    ), (), ('RevenueWithdrawalState',)),
-    'RevenueWithdrawalStatePending': _T('RevenueWithdrawalStatePending', (
-        _F('type', ('String',), True, 'pending'),
-    ), (), ('RevenueWithdrawalState',)),
-    'RevenueWithdrawalStateSucceeded': _T('RevenueWithdrawalStateSucceeded', (
-        _F('type', ('String',), True, 'succeeded'),
-        _F('date', ('Integer',), True),
-        _F('url', ('String',), True),
-    ), (), ('RevenueWithdrawalState',)),
-    'RichBlock': _T('RichBlock', (), ('RichBlockParagraph', 'RichBlockSectionHeading', 'RichBlockPreformatted', 'RichBlockFooter', 'RichBlockDivider', 'RichBlockMathematicalExpression', 'RichBlockAnchor', 'RichBlockList', 'RichBlockBlockQuotation', 'RichBlockPullQuotation', 'RichBlockCollage', 'RichBlockSlideshow', 'RichBlockTable', 'RichBlockDetails', 'RichBlockMap', 'RichBlockAnimation', 'RichBlockAudio', 'RichBlockPhoto', 'RichBlockVideo', 'RichBlockVoiceNote', 'RichBlockThinking'), ()),
-    'RichBlockAnchor': _T('RichBlockAnchor', (
-        _F('type', ('String',), True, 'anchor'),
-        _F('name', ('String',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockAnimation': _T('RichBlockAnimation', (
-        _F('type', ('String',), True, 'animation'),
-        _F('animation', ('Animation',), True),
-        _F('has_spoiler', ('Boolean',), False),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockAudio': _T('RichBlockAudio', (
-        _F('type', ('String',), True, 'audio'),
-        _F('audio', ('Audio',), True),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockBlockQuotation': _T('RichBlockBlockQuotation', (
-        _F('type', ('String',), True, 'blockquote'),
-        _F('blocks', ('Array of RichBlock',), True),
-        _F('credit', ('RichText',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockCaption': _T('RichBlockCaption', (
-        _F('text', ('RichText',), True),
-        _F('credit', ('RichText',), False),
-    )),
-    'RichBlockCollage': _T('RichBlockCollage', (
-        _F('type', ('String',), True, 'collage'),
-        _F('blocks', ('Array of RichBlock',), True),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockDetails': _T('RichBlockDetails', (
-        _F('type', ('String',), True, 'details'),
-        _F('summary', ('RichText',), True),
-        _F('blocks', ('Array of RichBlock',), True),
-        _F('is_open', ('Boolean',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockDivider': _T('RichBlockDivider', (
-        _F('type', ('String',), True, 'divider'),
-    ), (), ('RichBlock',)),
-    'RichBlockFooter': _T('RichBlockFooter', (
-        _F('type', ('String',), True, 'footer'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockList': _T('RichBlockList', (
-        _F('type', ('String',), True, 'list'),
-        _F('items', ('Array of RichBlockListItem',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockListItem': _T('RichBlockListItem', (
-        _F('label', ('String',), True),
-        _F('blocks', ('Array of RichBlock',), True),
-        _F('has_checkbox', ('Boolean',), False),
-        _F('is_checked', ('Boolean',), False),
-        _F('value', ('Integer',), False),
-        _F('type', ('String',), False),
-    )),
-    'RichBlockMap': _T('RichBlockMap', (
-        _F('type', ('String',), True, 'map'),
-        _F('location', ('Location',), True),
-        _F('zoom', ('Integer',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockMathematicalExpression': _T('RichBlockMathematicalExpression', (
-        _F('type', ('String',), True, 'mathematical_expression'),
-        _F('expression', ('String',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockParagraph': _T('RichBlockParagraph', (
-        _F('type', ('String',), True, 'paragraph'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockPhoto': _T('RichBlockPhoto', (
-        _F('type', ('String',), True, 'photo'),
-        _F('photo', ('Array of PhotoSize',), True),
-        _F('has_spoiler', ('Boolean',), False),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockPreformatted': _T('RichBlockPreformatted', (
-        _F('type', ('String',), True, 'pre'),
-        _F('text', ('RichText',), True),
-        _F('language', ('String',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockPullQuotation': _T('RichBlockPullQuotation', (
-        _F('type', ('String',), True, 'pullquote'),
-        _F('text', ('RichText',), True),
-        _F('credit', ('RichText',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockSectionHeading': _T('RichBlockSectionHeading', (
-        _F('type', ('String',), True, 'heading'),
-        _F('text', ('RichText',), True),
-        _F('size', ('Integer',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockSlideshow': _T('RichBlockSlideshow', (
-        _F('type', ('String',), True, 'slideshow'),
-        _F('blocks', ('Array of RichBlock',), True),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockTable': _T('RichBlockTable', (
-        _F('type', ('String',), True, 'table'),
-        _F('cells', ('Array of Array of RichBlockTableCell',), True),
-        _F('is_bordered', ('Boolean',), False),
-        _F('is_striped', ('Boolean',), False),
-        _F('caption', ('RichText',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockTableCell': _T('RichBlockTableCell', (
-        _F('text', ('RichText',), False),
-        _F('is_header', ('Boolean',), False),
-        _F('colspan', ('Integer',), False),
-        _F('rowspan', ('Integer',), False),
-        _F('align', ('String',), True),
-        _F('valign', ('String',), True),
-    )),
-    'RichBlockThinking': _T('RichBlockThinking', (
-        _F('type', ('String',), True, 'thinking'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichBlock',)),
-    'RichBlockVideo': _T('RichBlockVideo', (
-        _F('type', ('String',), True, 'video'),
-        _F('video', ('Video',), True),
-        _F('has_spoiler', ('Boolean',), False),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichBlockVoiceNote': _T('RichBlockVoiceNote', (
-        _F('type', ('String',), True, 'voice_note'),
-        _F('voice_note', ('Voice',), True),
-        _F('caption', ('RichBlockCaption',), False),
-    ), (), ('RichBlock',)),
-    'RichMessage': _T('RichMessage', (
-        _F('blocks', ('Array of RichBlock',), True),
-        _F('is_rtl', ('Boolean',), False),
-    )),
-    'RichText': _T('RichText', (), ('String', 'Array of RichText', 'RichTextBold', 'RichTextItalic', 'RichTextUnderline', 'RichTextStrikethrough', 'RichTextSpoiler', 'RichTextDateTime', 'RichTextTextMention', 'RichTextSubscript', 'RichTextSuperscript', 'RichTextMarked', 'RichTextCode', 'RichTextCustomEmoji', 'RichTextMathematicalExpression', 'RichTextUrl', 'RichTextEmailAddress', 'RichTextPhoneNumber', 'RichTextBankCardNumber', 'RichTextMention', 'RichTextHashtag', 'RichTextCashtag', 'RichTextBotCommand', 'RichTextAnchor', 'RichTextAnchorLink', 'RichTextReference', 'RichTextReferenceLink'), ()),
-    'RichTextAnchor': _T('RichTextAnchor', (
-        _F('type', ('String',), True, 'anchor'),
-        _F('name', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextAnchorLink': _T('RichTextAnchorLink', (
-        _F('type', ('String',), True, 'anchor_link'),
-        _F('text', ('RichText',), True),
-        _F('anchor_name', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextBankCardNumber': _T('RichTextBankCardNumber', (
-        _F('type', ('String',), True, 'bank_card_number'),
-        _F('text', ('RichText',), True),
-        _F('bank_card_number', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextBold': _T('RichTextBold', (
-        _F('type', ('String',), True, 'bold'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextBotCommand': _T('RichTextBotCommand', (
-        _F('type', ('String',), True, 'bot_command'),
-        _F('text', ('RichText',), True),
-        _F('bot_command', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextCashtag': _T('RichTextCashtag', (
-        _F('type', ('String',), True, 'cashtag'),
-        _F('text', ('RichText',), True),
-        _F('cashtag', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextCode': _T('RichTextCode', (
-        _F('type', ('String',), True, 'code'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextCustomEmoji': _T('RichTextCustomEmoji', (
-        _F('type', ('String',), True, 'custom_emoji'),
-        _F('custom_emoji_id', ('String',), True),
-        _F('alternative_text', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextDateTime': _T('RichTextDateTime', (
-        _F('type', ('String',), True, 'date_time'),
-        _F('text', ('RichText',), True),
-        _F('unix_time', ('Integer',), True),
-        _F('date_time_format', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextEmailAddress': _T('RichTextEmailAddress', (
-        _F('type', ('String',), True, 'email_address'),
-        _F('text', ('RichText',), True),
-        _F('email_address', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextHashtag': _T('RichTextHashtag', (
-        _F('type', ('String',), True, 'hashtag'),
-        _F('text', ('RichText',), True),
-        _F('hashtag', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextItalic': _T('RichTextItalic', (
-        _F('type', ('String',), True, 'italic'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextMarked': _T('RichTextMarked', (
-        _F('type', ('String',), True, 'marked'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextMathematicalExpression': _T('RichTextMathematicalExpression', (
-        _F('type', ('String',), True, 'mathematical_expression'),
-        _F('expression', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextMention': _T('RichTextMention', (
-        _F('type', ('String',), True, 'mention'),
-        _F('text', ('RichText',), True),
-        _F('username', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextPhoneNumber': _T('RichTextPhoneNumber', (
-        _F('type', ('String',), True, 'phone_number'),
-        _F('text', ('RichText',), True),
-        _F('phone_number', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextReference': _T('RichTextReference', (
-        _F('type', ('String',), True, 'reference'),
-        _F('text', ('RichText',), True),
-        _F('name', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextReferenceLink': _T('RichTextReferenceLink', (
-        _F('type', ('String',), True, 'reference_link'),
-        _F('text', ('RichText',), True),
-        _F('reference_name', ('String',), True),
-    ), (), ('RichText',)),
-    'RichTextSpoiler': _T('RichTextSpoiler', (
-        _F('type', ('String',), True, 'spoiler'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextStrikethrough': _T('RichTextStrikethrough', (
-        _F('type', ('String',), True, 'strikethrough'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextSubscript': _T('RichTextSubscript', (
-        _F('type', ('String',), True, 'subscript'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextSuperscript': _T('RichTextSuperscript', (
-        _F('type', ('String',), True, 'superscript'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextTextMention': _T('RichTextTextMention', (
-        _F('type', ('String',), True, 'text_mention'),
-        _F('text', ('RichText',), True),
-        _F('user', ('User',), True),
-    ), (), ('RichText',)),
-    'RichTextUnderline': _T('RichTextUnderline', (
-        _F('type', ('String',), True, 'underline'),
-        _F('text', ('RichText',), True),
-    ), (), ('RichText',)),
-    'RichTextUrl': _T('RichTextUrl', (
-        _F('type', ('String',), True, 'url'),
-        _F('text', ('RichText',), True),
-        _F('url', ('String',), True),
-    ), (), ('RichText',)),
-    'SentGuestMessage': _T('SentGuestMessage', (
-        _F('inline_message_id', ('String',), True),
-    )),
-    'SentWebAppMessage': _T('SentWebAppMessage', (
-        _F('inline_message_id', ('String',), False),
-    )),
-    'SharedUser': _T('SharedUser', (
-        _F('user_id', ('Integer',), True),
-        _F('first_name', ('String',), False),
-        _F('last_name', ('String',), False),
-        _F('username', ('String',), False),
-        _F('photo', ('Array of PhotoSize',), False),
-    )),
-    'ShippingAddress': _T('ShippingAddress', (
-        _F('country_code', ('String',), True),
-        _F('state', ('String',), True),
-        _F('city', ('String',), True),
-        _F('street_line1', ('String',), True),
-        _F('street_line2', ('String',), True),
-        _F('post_code', ('String',), True),
-    )),
-    'ShippingOption': _T('ShippingOption', (
-        _F('id', ('String',), True),
-        _F('title', ('String',), True),
-        _F('prices', ('Array of LabeledPrice',), True),
-    )),
-    'ShippingQuery': _T('ShippingQuery', (
-        _F('id', ('String',), True),
-        _F('from', ('User',), True),
-        _F('invoice_payload', ('String',), True),
-        _F('shipping_address', ('ShippingAddress',), True),
-    )),
-    'StarAmount': _T('StarAmount', (
-        _F('amount', ('Integer',), True),
-        _F('nanostar_amount', ('Integer',), False),
-    )),
-    'StarTransaction': _T('StarTransaction', (
-        _F('id', ('String',), True),
-        _F('amount', ('Integer',), True),
-        _F('nanostar_amount', ('Integer',), False),
-        _F('date', ('Integer',), True),
-        _F('source', ('TransactionPartner',), False),
-        _F('receiver', ('TransactionPartner',), False),
-    )),
-    'StarTransactions': _T('StarTransactions', (
-        _F('transactions', ('Array of StarTransaction',), True),
-    )),
-    'Sticker': _T('Sticker', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('type', ('String',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('is_animated', ('Boolean',), True),
-        _F('is_video', ('Boolean',), True),
-        _F('thumbnail', ('PhotoSize',), False),
-        _F('emoji', ('String',), False),
-        _F('set_name', ('String',), False),
-        _F('premium_animation', ('File',), False),
-        _F('mask_position', ('MaskPosition',), False),
-        _F('custom_emoji_id', ('String',), False),
-        _F('needs_repainting', ('Boolean',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'StickerSet': _T('StickerSet', (
-        _F('name', ('String',), True),
-        _F('title', ('String',), True),
-        _F('sticker_type', ('String',), True),
-        _F('stickers', ('Array of Sticker',), True),
-        _F('thumbnail', ('PhotoSize',), False),
-    )),
-    'Story': _T('Story', (
-        _F('chat', ('Chat',), True),
-        _F('id', ('Integer',), True),
-    )),
-    'StoryArea': _T('StoryArea', (
-        _F('position', ('StoryAreaPosition',), True),
-        _F('type', ('StoryAreaType',), True),
-    )),
-    'StoryAreaPosition': _T('StoryAreaPosition', (
-        _F('x_percentage', ('Float',), True),
-        _F('y_percentage', ('Float',), True),
-        _F('width_percentage', ('Float',), True),
-        _F('height_percentage', ('Float',), True),
-        _F('rotation_angle', ('Float',), True),
-        _F('corner_radius_percentage', ('Float',), True),
-    )),
-    'StoryAreaType': _T('StoryAreaType', (), ('StoryAreaTypeLocation', 'StoryAreaTypeSuggestedReaction', 'StoryAreaTypeLink', 'StoryAreaTypeWeather', 'StoryAreaTypeUniqueGift'), ()),
-    'StoryAreaTypeLink': _T('StoryAreaTypeLink', (
-        _F('type', ('String',), True, 'link'),
-        _F('url', ('String',), True),
-    ), (), ('StoryAreaType',)),
-    'StoryAreaTypeLocation': _T('StoryAreaTypeLocation', (
-        _F('type', ('String',), True, 'location'),
-        _F('latitude', ('Float',), True),
-        _F('longitude', ('Float',), True),
-        _F('address', ('LocationAddress',), False),
-    ), (), ('StoryAreaType',)),
-    'StoryAreaTypeSuggestedReaction': _T('StoryAreaTypeSuggestedReaction', (
-        _F('type', ('String',), True, 'suggested_reaction'),
-        _F('reaction_type', ('ReactionType',), True),
-        _F('is_dark', ('Boolean',), False),
-        _F('is_flipped', ('Boolean',), False),
-    ), (), ('StoryAreaType',)),
-    'StoryAreaTypeUniqueGift': _T('StoryAreaTypeUniqueGift', (
-        _F('type', ('String',), True, 'unique_gift'),
-        _F('name', ('String',), True),
-    ), (), ('StoryAreaType',)),
-    'StoryAreaTypeWeather': _T('StoryAreaTypeWeather', (
-        _F('type', ('String',), True, 'weather'),
-        _F('temperature', ('Float',), True),
-        _F('emoji', ('String',), True),
-        _F('background_color', ('Integer',), True),
-    ), (), ('StoryAreaType',)),
-    'SuccessfulPayment': _T('SuccessfulPayment', (
-        _F('currency', ('String',), True),
-        _F('total_amount', ('Integer',), True),
-        _F('invoice_payload', ('String',), True),
-        _F('subscription_expiration_date', ('Integer',), False),
-        _F('is_recurring', ('Boolean',), False),
-        _F('is_first_recurring', ('Boolean',), False),
-        _F('shipping_option_id', ('String',), False),
-        _F('order_info', ('OrderInfo',), False),
-        _F('telegram_payment_charge_id', ('String',), True),
-        _F('provider_payment_charge_id', ('String',), True),
-    )),
-    'SuggestedPostApprovalFailed': _T('SuggestedPostApprovalFailed', (
-        _F('suggested_post_message', ('Message',), False),
-        _F('price', ('SuggestedPostPrice',), True),
-    )),
-    'SuggestedPostApproved': _T('SuggestedPostApproved', (
-        _F('suggested_post_message', ('Message',), False),
-        _F('price', ('SuggestedPostPrice',), False),
-        _F('send_date', ('Integer',), True),
-    )),
-    'SuggestedPostDeclined': _T('SuggestedPostDeclined', (
-        _F('suggested_post_message', ('Message',), False),
-        _F('comment', ('String',), False),
-    )),
-    'SuggestedPostInfo': _T('SuggestedPostInfo', (
-        _F('state', ('String',), True),
-        _F('price', ('SuggestedPostPrice',), False),
-        _F('send_date', ('Integer',), False),
-    )),
-    'SuggestedPostPaid': _T('SuggestedPostPaid', (
-        _F('suggested_post_message', ('Message',), False),
-        _F('currency', ('String',), True),
-        _F('amount', ('Integer',), False),
-        _F('star_amount', ('StarAmount',), False),
-    )),
-    'SuggestedPostParameters': _T('SuggestedPostParameters', (
-        _F('price', ('SuggestedPostPrice',), False),
-        _F('send_date', ('Integer',), False),
-    )),
-    'SuggestedPostPrice': _T('SuggestedPostPrice', (
-        _F('currency', ('String',), True),
-        _F('amount', ('Integer',), True),
-    )),
-    'SuggestedPostRefunded': _T('SuggestedPostRefunded', (
-        _F('suggested_post_message', ('Message',), False),
-        _F('reason', ('String',), True),
-    )),
-    'SwitchInlineQueryChosenChat': _T('SwitchInlineQueryChosenChat', (
-        _F('query', ('String',), False),
-        _F('allow_user_chats', ('Boolean',), False),
-        _F('allow_bot_chats', ('Boolean',), False),
-        _F('allow_group_chats', ('Boolean',), False),
-        _F('allow_channel_chats', ('Boolean',), False),
-    )),
-    'TextQuote': _T('TextQuote', (
-        _F('text', ('String',), True),
-        _F('entities', ('Array of MessageEntity',), False),
-        _F('position', ('Integer',), True),
-        _F('is_manual', ('Boolean',), False),
-    )),
-    'TransactionPartner': _T('TransactionPartner', (), ('TransactionPartnerUser', 'TransactionPartnerChat', 'TransactionPartnerAffiliateProgram', 'TransactionPartnerFragment', 'TransactionPartnerTelegramAds', 'TransactionPartnerTelegramApi', 'TransactionPartnerOther'), ()),
-    'TransactionPartnerAffiliateProgram': _T('TransactionPartnerAffiliateProgram', (
-        _F('type', ('String',), True, 'affiliate_program'),
-        _F('sponsor_user', ('User',), False),
-        _F('commission_per_mille', ('Integer',), True),
-    ), (), ('TransactionPartner',)),
-    'TransactionPartnerChat': _T('TransactionPartnerChat', (
-        _F('type', ('String',), True, 'chat'),
-        _F('chat', ('Chat',), True),
-        _F('gift', ('Gift',), False),
-    ), (), ('TransactionPartner',)),
-    'TransactionPartnerFragment': _T('TransactionPartnerFragment', (
-        _F('type', ('String',), True, 'fragment'),
-        _F('withdrawal_state', ('RevenueWithdrawalState',), False),
-    ), (), ('TransactionPartner',)),
-    'TransactionPartnerOther': _T('TransactionPartnerOther', (
-        _F('type', ('String',), True, 'other'),
-    ), (), ('TransactionPartner',)),
-    'TransactionPartnerTelegramAds': _T('TransactionPartnerTelegramAds', (
-        _F('type', ('String',), True, 'telegram_ads'),
-    ), (), ('TransactionPartner',)),
-    'TransactionPartnerTelegramApi': _T('TransactionPartnerTelegramApi', (
-        _F('type', ('String',), True, 'telegram_api'),
-        _F('request_count', ('Integer',), True),
-    ), (), ('TransactionPartner',)),
-    'TransactionPartnerUser': _T('TransactionPartnerUser', (
-        _F('type', ('String',), True, 'user'),
-        _F('transaction_type', ('String',), True),
-        _F('user', ('User',), True),
-        _F('affiliate', ('AffiliateInfo',), False),
-        _F('invoice_payload', ('String',), False),
-        _F('subscription_period', ('Integer',), False),
-        _F('paid_media', ('Array of PaidMedia',), False),
-        _F('paid_media_payload', ('String',), False),
-        _F('gift', ('Gift',), False),
-        _F('premium_subscription_duration', ('Integer',), False),
-    ), (), ('TransactionPartner',)),
-    'UniqueGift': _T('UniqueGift', (
-        _F('gift_id', ('String',), True),
-        _F('base_name', ('String',), True),
-        _F('name', ('String',), True),
-        _F('number', ('Integer',), True),
-        _F('model', ('UniqueGiftModel',), True),
-        _F('symbol', ('UniqueGiftSymbol',), True),
-        _F('backdrop', ('UniqueGiftBackdrop',), True),
-        _F('is_premium', ('Boolean',), False),
-        _F('is_burned', ('Boolean',), False),
-        _F('is_from_blockchain', ('Boolean',), False),
-        _F('colors', ('UniqueGiftColors',), False),
-        _F('publisher_chat', ('Chat',), False),
-    )),
-    'UniqueGiftBackdrop': _T('UniqueGiftBackdrop', (
-        _F('name', ('String',), True),
-        _F('colors', ('UniqueGiftBackdropColors',), True),
-        _F('rarity_per_mille', ('Integer',), True),
-    )),
-    'UniqueGiftBackdropColors': _T('UniqueGiftBackdropColors', (
-        _F('center_color', ('Integer',), True),
-        _F('edge_color', ('Integer',), True),
-        _F('symbol_color', ('Integer',), True),
-        _F('text_color', ('Integer',), True),
-    )),
-    'UniqueGiftColors': _T('UniqueGiftColors', (
-        _F('model_custom_emoji_id', ('String',), True),
-        _F('symbol_custom_emoji_id', ('String',), True),
-        _F('light_theme_main_color', ('Integer',), True),
-        _F('light_theme_other_colors', ('Array of Integer',), True),
-        _F('dark_theme_main_color', ('Integer',), True),
-        _F('dark_theme_other_colors', ('Array of Integer',), True),
-    )),
-    'UniqueGiftInfo': _T('UniqueGiftInfo', (
-        _F('gift', ('UniqueGift',), True),
-        _F('origin', ('String',), True),
-        _F('last_resale_currency', ('String',), False),
-        _F('last_resale_amount', ('Integer',), False),
-        _F('owned_gift_id', ('String',), False),
-        _F('transfer_star_count', ('Integer',), False),
-        _F('next_transfer_date', ('Integer',), False),
-    )),
-    'UniqueGiftModel': _T('UniqueGiftModel', (
-        _F('name', ('String',), True),
-        _F('sticker', ('Sticker',), True),
-        _F('rarity_per_mille', ('Integer',), True),
-        _F('rarity', ('String',), False),
-    )),
-    'UniqueGiftSymbol': _T('UniqueGiftSymbol', (
-        _F('name', ('String',), True),
-        _F('sticker', ('Sticker',), True),
-        _F('rarity_per_mille', ('Integer',), True),
-    )),
-    'Update': _T('Update', (
-        _F('update_id', ('Integer',), True),
-        _F('message', ('Message',), False),
-        _F('edited_message', ('Message',), False),
-        _F('channel_post', ('Message',), False),
-        _F('edited_channel_post', ('Message',), False),
-        _F('business_connection', ('BusinessConnection',), False),
-        _F('business_message', ('Message',), False),
-        _F('edited_business_message', ('Message',), False),
-        _F('deleted_business_messages', ('BusinessMessagesDeleted',), False),
-        _F('guest_message', ('Message',), False),
-        _F('message_reaction', ('MessageReactionUpdated',), False),
-        _F('message_reaction_count', ('MessageReactionCountUpdated',), False),
-        _F('inline_query', ('InlineQuery',), False),
-        _F('chosen_inline_result', ('ChosenInlineResult',), False),
-        _F('callback_query', ('CallbackQuery',), False),
-        _F('shipping_query', ('ShippingQuery',), False),
-        _F('pre_checkout_query', ('PreCheckoutQuery',), False),
-        _F('purchased_paid_media', ('PaidMediaPurchased',), False),
-        _F('poll', ('Poll',), False),
-        _F('poll_answer', ('PollAnswer',), False),
-        _F('my_chat_member', ('ChatMemberUpdated',), False),
-        _F('chat_member', ('ChatMemberUpdated',), False),
-        _F('chat_join_request', ('ChatJoinRequest',), False),
-        _F('chat_boost', ('ChatBoostUpdated',), False),
-        _F('removed_chat_boost', ('ChatBoostRemoved',), False),
-        _F('managed_bot', ('ManagedBotUpdated',), False),
-    )),
-    'User': _T('User', (
-        _F('id', ('Integer',), True),
-        _F('is_bot', ('Boolean',), True),
-        _F('first_name', ('String',), True),
-        _F('last_name', ('String',), False),
-        _F('username', ('String',), False),
-        _F('language_code', ('String',), False),
-        _F('is_premium', ('Boolean',), False),
-        _F('added_to_attachment_menu', ('Boolean',), False),
-        _F('can_join_groups', ('Boolean',), False),
-        _F('can_read_all_group_messages', ('Boolean',), False),
-        _F('supports_guest_queries', ('Boolean',), False),
-        _F('supports_inline_queries', ('Boolean',), False),
-        _F('can_connect_to_business', ('Boolean',), False),
-        _F('has_main_web_app', ('Boolean',), False),
-        _F('has_topics_enabled', ('Boolean',), False),
-        _F('allows_users_to_create_topics', ('Boolean',), False),
-        _F('can_manage_bots', ('Boolean',), False),
-        _F('supports_join_request_queries', ('Boolean',), False),
-    )),
-    'UserChatBoosts': _T('UserChatBoosts', (
-        _F('boosts', ('Array of ChatBoost',), True),
-    )),
-    'UserProfileAudios': _T('UserProfileAudios', (
-        _F('total_count', ('Integer',), True),
-        _F('audios', ('Array of Audio',), True),
-    )),
-    'UserProfilePhotos': _T('UserProfilePhotos', (
-        _F('total_count', ('Integer',), True),
-        _F('photos', ('Array of Array of PhotoSize',), True),
-    )),
-    'UserRating': _T('UserRating', (
-        _F('level', ('Integer',), True),
-        _F('rating', ('Integer',), True),
-        _F('current_level_rating', ('Integer',), True),
-        _F('next_level_rating', ('Integer',), False),
-    )),
-    'UsersShared': _T('UsersShared', (
-        _F('request_id', ('Integer',), True),
-        _F('users', ('Array of SharedUser',), True),
-    )),
-    'Venue': _T('Venue', (
-        _F('location', ('Location',), True),
-        _F('title', ('String',), True),
-        _F('address', ('String',), True),
-        _F('foursquare_id', ('String',), False),
-        _F('foursquare_type', ('String',), False),
-        _F('google_place_id', ('String',), False),
-        _F('google_place_type', ('String',), False),
-    )),
-    'Video': _T('Video', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('duration', ('Integer',), True),
-        _F('thumbnail', ('PhotoSize',), False),
-        _F('cover', ('Array of PhotoSize',), False),
-        _F('start_timestamp', ('Integer',), False),
-        _F('qualities', ('Array of VideoQuality',), False),
-        _F('file_name', ('String',), False),
-        _F('mime_type', ('String',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'VideoChatEnded': _T('VideoChatEnded', (
-        _F('duration', ('Integer',), True),
-    )),
-    'VideoChatParticipantsInvited': _T('VideoChatParticipantsInvited', (
-        _F('users', ('Array of User',), True),
-    )),
-    'VideoChatScheduled': _T('VideoChatScheduled', (
-        _F('start_date', ('Integer',), True),
-    )),
-    'VideoChatStarted': _T('VideoChatStarted', ()),
-    'VideoNote': _T('VideoNote', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('length', ('Integer',), True),
-        _F('duration', ('Integer',), True),
-        _F('thumbnail', ('PhotoSize',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'VideoQuality': _T('VideoQuality', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('width', ('Integer',), True),
-        _F('height', ('Integer',), True),
-        _F('codec', ('String',), True),
-        _F('file_size', ('Integer',), False),
-    )),
-    'Voice': _T('Voice', (
-        _F('file_id', ('String',), True),
-        _F('file_unique_id', ('String',), True),
-        _F('duration', ('Integer',), True),
-        _F('mime_type', ('String',), False),
-        _F('file_size', ('Integer',), False),
-    )),
-    'WebAppData': _T('WebAppData', (
-        _F('data', ('String',), True),
-        _F('button_text', ('String',), True),
-    )),
-    'WebAppInfo': _T('WebAppInfo', (
-        _F('url', ('String',), True),
-    )),
-    'WebhookInfo': _T('WebhookInfo', (
-        _F('url', ('String',), True),
-        _F('has_custom_certificate', ('Boolean',), True),
-        _F('pending_update_count', ('Integer',), True),
-        _F('ip_address', ('String',), False),
-        _F('last_error_date', ('Integer',), False),
-        _F('last_error_message', ('String',), False),
-        _F('last_synchronization_error_date', ('Integer',), False),
-        _F('max_connections', ('Integer',), False),
-        _F('allowed_updates', ('Array of String',), False),
-    )),
-    'WriteAccessAllowed': _T('WriteAccessAllowed', (
-        _F('from_request', ('Boolean',), False),
-        _F('web_app_name', ('String',), False),
-        _F('from_attachment_menu', ('Boolean',), False),
-    )),
-})
+
+def _types(text: str) -> dict[str, TypeSpec]:
+    return {
+        name: TypeSpec(
+            name,
+            tuple([Field(f[0], tuple(f[1]), f[2], f[3] if len(f) > 3 else None) for f in fields]),
+            tuple(sub),
+            tuple(of),
+        )
+        for name, (fields, sub, of) in json.loads(text).items()
+    }
+
+
+TYPES: MappingProxyType[str, TypeSpec] = MappingProxyType(_types(_TYPES))
+del _TYPES

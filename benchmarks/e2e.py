@@ -14,7 +14,9 @@ Per run it prints:
 - RSS MB: peak resident memory of the bot process (VmHWM);
 - thr: the most threads the process had at any sample (every 50 ms);
 - cpu/1k: CPU seconds of the bot process per 1,000 replies, from its first getUpdates;
-- start s: process start to first getUpdates (interpreter, imports, set-up);
+- start s: process start to first getUpdates (interpreter, imports, set-up; with
+  ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__``, compiling actorbot's modules
+  too: ``--bytecode cached`` gives every bot a bytecode cache, as an installed package has);
 - x best: msgs/s over the best peer's (the non-actorbot bots) in the same workload;
 - note: why a run stopped early, and "server N%": the fake server's CPU time over the
   run's duration (startup included), showing how far it was from being the bottleneck.
@@ -166,11 +168,15 @@ def kill_if_bot(pid: int) -> None:
 
 
 def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit: float, stall: float,
-            log_dir: Path, root: Path = ROOT, profile: Path | None = None, start_limit: float = 120.0) -> Result:
+            log_dir: Path, root: Path = ROOT, profile: Path | None = None, start_limit: float = 120.0,
+            pycache: Path | None = None) -> Result:
     api.call("/ctl/reset", {"updates": updates, "chats": chats, "delay": delay})
     server_cpu0 = api.call("/ctl/stats")["cpu"]
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("ACTORBOT_API_URL", None)
+    if pycache is not None:  # --bytecode cached: one cache per checkout
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache / (root.name if root != ROOT else "this"))
     label = bot if root == ROOT else f"{bot} ({root.name})"
     log_path = log_dir / f"{label.replace(' ', '_').replace('(', '').replace(')', '')}-{updates}-{chats}-{delay}.log"
     res = Result(label)
@@ -275,6 +281,11 @@ def main() -> None:
     parser.add_argument("--profile", type=Path,
                         help="record each bot with py-spy (raw folded stacks) into this directory")
     parser.add_argument("--logs", default="/tmp/actorbot-e2e", help="directory for the bots' output")
+    parser.add_argument("--bytecode", choices=["as-is", "cached"], default="as-is",
+                        help="as-is: the environment decides (with PYTHONDONTWRITEBYTECODE set and no __pycache__, "
+                             "actorbot is compiled from source at each start, installed peers are not); cached: "
+                             "every bot gets a bytecode cache (PYTHONPYCACHEPREFIX under --logs), filled by a "
+                             "discarded warm-up run, as an installed package has")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.repeat = ["2000/10"], 1
@@ -290,9 +301,15 @@ def main() -> None:
           f"({top['server_cpu_us']} µs each); {top['sendMessage_per_s']:,}/s measured against a Node "
           "client process sharing the cores (32 keep-alive connections)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; load average "
-          f"{os.getloadavg()[0]:.2f}; median of {args.repeat} run(s); bots' logs in {log_dir}")
+          f"{os.getloadavg()[0]:.2f}; median of {args.repeat} run(s); bytecode {args.bytecode}; "
+          f"bots' logs in {log_dir}")
     api = FakeApi()
+    pycache = log_dir / "pycache" if args.bytecode == "cached" else None
     try:
+        if pycache is not None:  # warm-up runs, discarded: they fill the bytecode cache
+            for bot in args.bots:
+                for root in [ROOT] + [b.resolve() for b in args.baseline if bot.startswith("actorbot")]:
+                    run_one(api, bot, 20, 2, 0, 5.0, 5.0, log_dir, root, None, args.start_limit, pycache)
         for spec, delay, limit in workloads:
             updates, chats = (int(x) for x in spec.split("/"))
             title = f"{updates:,} updates / {chats:,} chats"
@@ -307,7 +324,7 @@ def main() -> None:
             for _ in range(args.repeat):  # interleaved: a burst of load elsewhere hits every bot alike
                 for bot, root in entries:
                     runs[(bot, root)].append(run_one(api, bot, updates, chats, delay, limit, args.stall, log_dir,
-                                                     root, args.profile, args.start_limit))
+                                                     root, args.profile, args.start_limit, pycache))
             results = [median_result(r) for r in runs.values()]
             best = max((r.msgs_s for r in results if r.bot in PEERS), default=0.0)
             for r in results:

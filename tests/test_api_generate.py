@@ -72,3 +72,25 @@ def test_a_plugged_in_generator_is_run(tmp_path):
     finally:
         gen.generators = original
     assert (tmp_path / "actorbot" / "_extra.py").read_text() == "# 359 types\n"
+
+
+def test_message_fields_are_the_message_types_fields():
+    from actorbot import _spec, _types
+
+    assert _spec.MESSAGE_FIELDS == tuple(f.name for f in _types.TYPES["Message"].fields)
+
+
+def test_tables_are_built_as_plain_tuples():
+    """The JSON text the tables are stored as becomes the same tuples the reference gives."""
+    from actorbot import _spec, _types
+
+    for method in _spec.METHODS.values():
+        assert type(method) is _spec.Method and type(method.params) is tuple and type(method.returns) is tuple
+        assert all(type(p) is _spec.Param and type(p.types) is tuple for p in method.params)
+    assert all(type(v) is tuple for v in _spec.UPLOAD_PARAMS.values())
+    assert all(type(f) is tuple for params in _spec.MEDIA_PARAMS.values() for f in params.values())
+    for spec in _types.TYPES.values():
+        assert type(spec) is _types.TypeSpec and type(spec.subtypes) is tuple and type(spec.subtype_of) is tuple
+        assert all(type(f) is _types.Field and type(f.types) is tuple for f in spec.fields)
+    assert _types.TYPES["ForceReply"].fields[0].const is True
+    assert _types.TYPES["InaccessibleMessage"].fields[2] == _types.Field("date", ("Integer",), True, 0)

@@ -124,13 +124,38 @@ def _method_facts(spec: dict[str, Any]) -> tuple[
     return methods, uploads, media
 
 
+def _json_lines(entries: dict[str, Any]) -> str:
+    """A JSON object as implicitly concatenated string literals, one entry a line."""
+    lines = ["    '{'"]
+    items = list(entries.items())
+    for i, (key, value) in enumerate(items):
+        sep = "," if i < len(items) - 1 else ""
+        lines.append(f"    {json.dumps({key: value}, separators=(',', ':'))[1:-1] + sep!r}")
+    lines.append("    '}'")
+    return "\n".join(lines) + "\n"
+
+
+# Why the tables are JSON text: a string literal compiles in a fraction of a millisecond,
+# where the same data written as Python calls takes tens of milliseconds to compile. A
+# program run without cached bytecode (a checkout with PYTHONDONTWRITEBYTECODE set, a
+# container that cannot write __pycache__) compiles every module it imports at each
+# start. Decoding the text and building the tuples takes about a millisecond.
+JSON_NOTE = (
+    "# The tables as JSON text (see tools/generate.py): a string compiles far faster than\n"
+    "# the same data as Python expressions, which matters when no bytecode is cached.\n"
+)
+
+
 def render_methods(spec: dict[str, Any]) -> str:
     """Render ``actorbot/_spec.py``: every method, its parameters in order, its return types."""
     methods, uploads, media = _method_facts(spec)
     out = [_header(spec, "Bot API method table: parameters (in order), their types, required flags.")]
     out.append("from __future__ import annotations\n\n")
+    out.append("import json\n")
     out.append("from typing import NamedTuple\n\n")
-    out.append('__all__ = ["API_VERSION", "Param", "Method", "METHODS", "UPLOAD_PARAMS", "MEDIA_PARAMS"]\n\n')
+    out.append(
+        '__all__ = ["API_VERSION", "Param", "Method", "METHODS", "UPLOAD_PARAMS", "MEDIA_PARAMS", "MESSAGE_FIELDS"]\n\n'
+    )
     out.append(f"API_VERSION = {spec.get('version', '')!r}\n\n\n")
     out.append(
         "class Param(NamedTuple):\n"
@@ -144,29 +169,44 @@ def render_methods(spec: dict[str, Any]) -> str:
         "    params: tuple[Param, ...]\n"
         "    returns: tuple[str, ...]\n\n\n"
     )
-    out.append("METHODS: dict[str, Method] = {\n")
-    for name, params, returns in methods:
-        out.append(f"    {name!r}: Method(\n        {name!r},\n        (\n")
-        for p, types, req in params:
-            out.append(f"            Param({p!r}, {types!r}, {req!r}),\n")
-        out.append(f"        ),\n        {returns!r},\n    ),\n")
-    out.append("}\n\n")
+    out.append(JSON_NOTE)
+    out.append("# method -> [[[parameter, [types], required], ...], [return types]]\n")
+    out.append("_METHODS = (\n")
+    out.append(_json_lines({name: [[[p, list(t), r] for p, t, r in params], list(returns)]
+                            for name, params, returns in methods}))
+    out.append(")\n\n")
     out.append("# Parameters whose types include InputFile: they may carry an upload as a form part.\n")
-    out.append("UPLOAD_PARAMS: dict[str, tuple[str, ...]] = {\n")
-    for name in sorted(uploads):
-        out.append(f"    {name!r}: {uploads[name]!r},\n")
-    out.append("}\n\n")
+    out.append("_UPLOAD_PARAMS = (\n")
+    out.append(_json_lines({name: list(uploads[name]) for name in sorted(uploads)}))
+    out.append(")\n\n")
     out.append(
         "# Parameters holding InputMedia-like objects: method -> parameter -> the field names\n"
         "# (at any depth) that may be given as attach://<name> to refer to an uploaded part.\n"
     )
-    out.append("MEDIA_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {\n")
-    for name in sorted(media):
-        out.append(f"    {name!r}: {{\n")
-        for p in sorted(media[name]):
-            out.append(f"        {p!r}: {media[name][p]!r},\n")
-        out.append("    },\n")
-    out.append("}\n")
+    out.append("_MEDIA_PARAMS = (\n")
+    out.append(_json_lines({name: {p: list(media[name][p]) for p in sorted(media[name])} for name in sorted(media)}))
+    out.append(")\n\n\n")
+    out.append(
+        "def _methods(text: str) -> dict[str, Method]:\n"
+        "    return {\n"
+        "        name: Method(name, tuple([Param(p, tuple(t), r) for p, t, r in params]), tuple(returns))\n"
+        "        for name, (params, returns) in json.loads(text).items()\n"
+        "    }\n\n\n"
+        "METHODS: dict[str, Method] = _methods(_METHODS)\n"
+        "UPLOAD_PARAMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in json.loads(_UPLOAD_PARAMS).items()}\n"
+        "MEDIA_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {\n"
+        "    k: {p: tuple(f) for p, f in v.items()} for k, v in json.loads(_MEDIA_PARAMS).items()\n"
+        "}\n"
+        "del _METHODS, _UPLOAD_PARAMS, _MEDIA_PARAMS\n\n"
+    )
+    message = [f["name"] for f in spec["types"]["Message"].get("fields", [])]
+    out.append(
+        "# The fields of the Message type in the reference's order (actorbot._types has them too):\n"
+        "# actorbot.all_content_types is built from them without loading the whole type table.\n"
+        "MESSAGE_FIELDS: tuple[str, ...] = (\n"
+    )
+    out.extend(f"    {name!r},\n" for name in message)
+    out.append(")\n")
     return "".join(out)
 
 

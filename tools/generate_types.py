@@ -72,6 +72,7 @@ def render(spec: dict[str, Any]) -> str:
         "",
         "from __future__ import annotations",
         "",
+        "import json",
         "from types import MappingProxyType",
         "from typing import NamedTuple",
         "",
@@ -98,30 +99,44 @@ def render(spec: dict[str, Any]) -> str:
         "    subtype_of: tuple[str, ...] = ()",
         "",
         "",
-        "_F = Field",
-        "_T = TypeSpec",
-        "",
-        "TYPES: MappingProxyType[str, TypeSpec] = MappingProxyType({",
+        "# The table as JSON text (see tools/generate.py): a string compiles far faster than",
+        "# the same data as Python expressions, which matters when no bytecode is cached.",
+        "# type -> [[[field, [types], required(, fixed value)], ...], [subtypes], [subtype_of]]",
+        "_TYPES = (",
+        "    '{'",
     ]
-    for name in sorted(spec["types"]):
+    names = sorted(spec["types"])
+    for i, name in enumerate(names):
         t = spec["types"][name]
-        fields = []
+        fields: list[list[Any]] = []
         for f in t.get("fields", []) or []:
             const = _const(name, f)
-            extra = f", {const!r}" if const is not None else ""
-            types = tuple(f.get("types", []))
-            fields.append(f"        _F({f['name']!r}, {types!r}, {bool(f.get('required'))!r}{extra}),")
-        subtypes = tuple(t.get("subtypes", []) or [])
-        subtype_of = tuple(t.get("subtype_of", []) or [])
-        rest = f", {subtypes!r}, {subtype_of!r}" if subtypes or subtype_of else ""
-        if fields:
-            out.append(f"    {name!r}: _T({name!r}, (")
-            out.extend(fields)
-            out.append(f"    ){rest}),")
-        else:
-            out.append(f"    {name!r}: _T({name!r}, (){rest}),")
-    out.append("})")
-    out.append("")
+            field = [f["name"], list(f.get("types", [])), bool(f.get("required"))]
+            fields.append(field + [const] if const is not None else field)
+        entry = [fields, list(t.get("subtypes", []) or []), list(t.get("subtype_of", []) or [])]
+        line = json.dumps({name: entry}, separators=(",", ":"))[1:-1] + ("," if i < len(names) - 1 else "")
+        out.append(f"    {line!r}")
+    out += [
+        "    '}'",
+        ")",
+        "",
+        "",
+        "def _types(text: str) -> dict[str, TypeSpec]:",
+        "    return {",
+        "        name: TypeSpec(",
+        "            name,",
+        "            tuple([Field(f[0], tuple(f[1]), f[2], f[3] if len(f) > 3 else None) for f in fields]),",
+        "            tuple(sub),",
+        "            tuple(of),",
+        "        )",
+        "        for name, (fields, sub, of) in json.loads(text).items()",
+        "    }",
+        "",
+        "",
+        "TYPES: MappingProxyType[str, TypeSpec] = MappingProxyType(_types(_TYPES))",
+        "del _TYPES",
+        "",
+    ]
     return "\n".join(out)
 
 

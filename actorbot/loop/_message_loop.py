@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import queue
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._handling import Handler
 from ._polling import MessageLoop
-from ._queue_source import QueueLoop
+
+if TYPE_CHECKING:
+    from ._queue_source import QueueLoop  # imported when a queue is the source: it brings the webhook loops
 
 __all__ = ["start_message_loop"]
 
@@ -50,6 +52,8 @@ def start_message_loop(
         loop = MessageLoop(bot, callback)
         loop.run_as_thread(relax=relax, timeout=timeout, allowed_updates=allowed_updates)
     elif isinstance(source, (queue.Queue, queue.SimpleQueue)):
+        from ._queue_source import QueueLoop
+
         loop = QueueLoop(bot, source, callback, ordered=ordered)
         loop.run_as_thread(maxhold=maxhold)
     else:
