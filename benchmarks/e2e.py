@@ -266,6 +266,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
     stats = api.call("/ctl/stats")
     check = api.call("/ctl/check")
     res.replies = stats["replies"]
+    res.extra["polls"] = stats["polls"]
     res.extra["server_cpu_s"] = (stats["cpu"] - server_cpu0) / 1e6
     if stats["firstPoll"] is not None and stats["lastReply"] is not None and res.replies:
         res.msgs_s = res.replies / max((stats["lastReply"] - stats["firstPoll"]) / 1000, 1e-9)
@@ -286,6 +287,8 @@ def fmt_row(r: Result, best: float) -> str:
     ratio = f"{r.msgs_s / best:.2f}" if best else "-"
     note = r.note + (f"; {r.wrong} wrong numbers" if r.wrong else "")
     note = (note + "; " if note else "") + f"server {r.server_busy:.0%}"
+    if r.extra.get("polls"):
+        note += f"; {r.replies / r.extra['polls']:.0f} replies/poll"
     return (f"| {r.bot} | {r.msgs_s:,.0f} | {r.out_of_order} | {r.missing} | {r.duplicated} | "
             f"{r.peak_rss_mb:.0f} | {r.threads} | {r.cpu_per_1k:.2f} | {r.switches_per_msg:.1f} | "
             f"{r.start_s:.2f} | {ratio} | {note} |")
