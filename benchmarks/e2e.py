@@ -14,6 +14,9 @@ Per run it prints:
 - RSS MB: peak resident memory of the bot process (VmHWM);
 - thr: the most threads the process had at any sample (every 50 ms);
 - cpu/1k: CPU seconds of the bot process per 1,000 replies, from its first getUpdates;
+- csw/msg: context switches of the bot's threads per reply, from its first getUpdates
+  (each is a hand-off between threads or a wait; unlike CPU, it barely depends on the
+  machine's load);
 - start s: process start to first getUpdates (interpreter, imports, set-up; with
   ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__``, compiling actorbot's modules
   too: ``--bytecode cached`` gives every bot a bytecode cache, as an installed package has);
@@ -66,6 +69,7 @@ class Result:
     peak_rss_mb: float = 0.0
     threads: int = 0
     cpu_per_1k: float = 0.0
+    switches_per_msg: float = 0.0
     start_s: float = 0.0
     bounded: bool = False
     note: str = ""
@@ -127,6 +131,30 @@ def proc_sample(pid: int) -> tuple[float, int, float] | None:
     return hwm, threads, cpu
 
 
+class Switches:
+    """Context switches of a process's threads (voluntary and not), summed over every thread
+    seen alive: a thread that ended keeps the count it had when last sampled."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._seen: dict[str, int] = {}
+
+    def total(self) -> int:
+        try:
+            tids = os.listdir(f"/proc/{self.pid}/task")
+        except OSError:
+            return sum(self._seen.values())
+        for tid in tids:
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/status") as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue  # ended between the listing and the read
+            count = sum(int(line.split()[1]) for line in lines if "ctxt_switches:" in line)
+            self._seen[tid] = max(self._seen.get(tid, 0), count)
+        return sum(self._seen.values())
+
+
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -186,11 +214,12 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
         if profile is not None:
             profile.mkdir(parents=True, exist_ok=True)
             out = profile / f"{log_path.stem}.txt"
-            cmd = ["py-spy", "record", "-r", "200", "--format", "raw", "-o", str(out), "--"] + cmd
+            cmd = ["py-spy", "record", "-r", "67", "--gil", "--format", "raw", "-o", str(out), "--"] + cmd
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
         pid = child_pid(proc.pid) if profile is not None else proc.pid
         try:
             cpu0 = None
+            switches, switches0, switched = Switches(pid), 0, 0
             last_progress, last_replies = started, -1
             sample = None
             while True:
@@ -204,6 +233,9 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
                 now = time.monotonic()
                 if stats["firstPoll"] is not None and cpu0 is None and sample is not None:
                     cpu0 = sample[2]
+                    switches0 = switches.total()
+                elif cpu0 is not None:
+                    switches.total()  # keep the count of threads that may end before the last look
                     res.start_s = now - started
                     last_progress = now  # the stall bound counts from the first poll
                 if stats["replies"] != last_replies:
@@ -226,6 +258,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
             if s is not None:
                 sample = s
                 res.peak_rss_mb = max(res.peak_rss_mb, s[0])
+            switched = switches.total() - switches0
         finally:
             if pid != proc.pid:  # py-spy writes its profile once the bot is gone
                 try:
@@ -239,6 +272,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
     stats = api.call("/ctl/stats")
     check = api.call("/ctl/check")
     res.replies = stats["replies"]
+    res.extra["polls"] = stats["polls"]
     res.extra["server_cpu_s"] = (stats["cpu"] - server_cpu0) / 1e6
     if stats["firstPoll"] is not None and stats["lastReply"] is not None and res.replies:
         res.msgs_s = res.replies / max((stats["lastReply"] - stats["firstPoll"]) / 1000, 1e-9)
@@ -246,6 +280,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
     res.duplicated, res.wrong = check["duplicated"], check["wrong"]
     if sample is not None and cpu0 is not None and res.replies:
         res.cpu_per_1k = (sample[2] - cpu0) / res.replies * 1000
+        res.switches_per_msg = switched / res.replies
     return res
 
 
@@ -258,8 +293,11 @@ def fmt_row(r: Result, best: float) -> str:
     ratio = f"{r.msgs_s / best:.2f}" if best else "-"
     note = r.note + (f"; {r.wrong} wrong numbers" if r.wrong else "")
     note = (note + "; " if note else "") + f"server {r.server_busy:.0%}"
+    if r.extra.get("polls"):
+        note += f"; {r.replies / r.extra['polls']:.0f} replies/poll"
     return (f"| {r.bot} | {r.msgs_s:,.0f} | {r.out_of_order} | {r.missing} | {r.duplicated} | "
-            f"{r.peak_rss_mb:.0f} | {r.threads} | {r.cpu_per_1k:.2f} | {r.start_s:.2f} | {ratio} | {note} |")
+            f"{r.peak_rss_mb:.0f} | {r.threads} | {r.cpu_per_1k:.2f} | {r.switches_per_msg:.1f} | "
+            f"{r.start_s:.2f} | {ratio} | {note} |")
 
 
 def main() -> None:
@@ -315,8 +353,9 @@ def main() -> None:
             title = f"{updates:,} updates / {chats:,} chats"
             title += f", sendMessage answered after {delay} ms" if delay else ""
             print(f"\n### {title} (each run bounded at {limit:.0f} s from its first poll)\n")
-            print("| bot | msgs/s | order | missing | dup | RSS MB | thr | cpu/1k | start s | x best | note |")
-            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            print("| bot | msgs/s | order | missing | dup | RSS MB | thr | cpu/1k | csw/msg | start s | x best "
+                  "| note |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
             entries = [(bot, ROOT) for bot in args.bots]
             entries += [(bot, base.resolve()) for base in args.baseline for bot in args.bots
                         if bot.startswith("actorbot")]

@@ -23,6 +23,7 @@ let delay = 0;
 let firstPoll = null;        // ms (performance.now) of the first getUpdates after reset
 let lastReply = null;
 let replies = 0;
+let polls = 0;                // getUpdates calls since the last reset
 let replyLog = new Map();    // chat_id -> array of reply numbers in arrival order
 let waiting = [];            // held long polls: {res, offset, limit, timer}
 let gen = 0;                 // reset generation; stale replies are ignored
@@ -49,7 +50,7 @@ function reset(cfg) {
       chat: {id: chat, type: 'private', first_name: 'u' + chat},
       from: {id: chat, is_bot: false, first_name: 'u' + chat}}});
   }
-  firstPoll = null; lastReply = null; replies = 0; replyLog = new Map(); messageId = 0;
+  firstPoll = null; lastReply = null; replies = 0; polls = 0; replyLog = new Map(); messageId = 0;
 }
 
 function send(res, resultJson) {
@@ -148,7 +149,7 @@ function handler(req, res) {
     if (path.startsWith('/ctl/')) {
       if (path === '/ctl/reset') { reset(JSON.parse(raw.toString())); return send(res, 'true'); }
       if (path === '/ctl/stats') {
-        return send(res, JSON.stringify({replies, updates: updates.length, firstPoll, lastReply,
+        return send(res, JSON.stringify({replies, polls, updates: updates.length, firstPoll, lastReply,
           now: now(), polling: waiting.length, cpu: cpuMicros()}));
       }
       if (path === '/ctl/check') return send(res, JSON.stringify(check()));
@@ -163,6 +164,7 @@ function handler(req, res) {
     }
     switch (method) {
       case 'getUpdates':
+        polls += 1;
         return answerPoll(res, Number(p.offset || 0), Number(p.limit || 100), Number(p.timeout || 0));
       case 'sendMessage':
         return sendMessage(res, p);

@@ -179,7 +179,9 @@ class FloodGate:
             if self.policy.coalesce_edits and method.startswith("edit") and params:
                 message_id = params.get("message_id")
                 edit = (method, message_id) if message_id is not None else None
-            passage.edit = edit
+            if edit is not None:
+                passage.edit = edit
+                passage._done = threading.Event()  # a newer edit may replace it: its outcome is waited for
             with self._cond:
                 lane = self._lanes.get(chat)
                 if lane is None:
@@ -304,7 +306,8 @@ class FloodGate:
                 lane.queue.remove(passage)
             except ValueError:
                 return
-            self._cond.notify_all()
+            if lane.queue or self.limits is not None:  # a call waits for its turn (or for the pacing)
+                self._cond.notify_all()
             if len(self._lanes) > _LANES_KEPT:
                 now = self.clock.now()
                 for key in [k for k, ln in self._lanes.items() if _idle(ln, now)]:
@@ -342,7 +345,7 @@ class Passage:
         self.superseded_by: Passage | None = None
         self._interrupt: threading.Event | None = None
         self._detach: Callable[[], None] | None = None
-        self._done = threading.Event()
+        self._done: threading.Event | None = None  # only an edit's (see FloodGate.passage)
         self._result: Any = None
         self._error: BaseException | None = None
 
@@ -364,11 +367,16 @@ class Passage:
 
     def finish(self, result: Any = None, error: BaseException | None = None) -> None:
         """Publish this call's outcome (for the older edits it replaced). Called by the bot."""
-        self._result, self._error = result, error
-        self._done.set()
+        if self._done is not None:
+            self._result, self._error = result, error
+            self._done.set()
 
     def outcome(self) -> Any:
-        """This call's result once it has one (raises its error); blocks the calling thread."""
+        """This call's result once it has one (raises its error); blocks the calling thread.
+
+        Only an edit's passage has an outcome (another edit of its message may be waiting for it).
+        """
+        assert self._done is not None, "only an edit's passage publishes its outcome"
         self._done.wait()
         if self._error is not None:
             raise self._error
