@@ -19,7 +19,8 @@ Per run it prints:
   machine's load);
 - start s: process start to first getUpdates (interpreter, imports, set-up; with
   ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__``, compiling actorbot's modules
-  too: ``--bytecode cached`` gives every bot a bytecode cache, as an installed package has);
+  too: so by default (``--bytecode cached``) every bot gets a bytecode cache, as an installed
+  package has; ``--bytecode as-is`` leaves it to the environment);
 - x best: msgs/s over the best peer's (the non-actorbot bots) in the same workload;
 - note: why a run stopped early, and "server N%": the fake server's CPU time over the
   run's duration (startup included), showing how far it was from being the bottleneck.
@@ -319,11 +320,12 @@ def main() -> None:
     parser.add_argument("--profile", type=Path,
                         help="record each bot with py-spy (raw folded stacks) into this directory")
     parser.add_argument("--logs", default="/tmp/actorbot-e2e", help="directory for the bots' output")
-    parser.add_argument("--bytecode", choices=["as-is", "cached"], default="as-is",
+    parser.add_argument("--bytecode", choices=["as-is", "cached"], default="cached",
                         help="as-is: the environment decides (with PYTHONDONTWRITEBYTECODE set and no __pycache__, "
                              "actorbot is compiled from source at each start, installed peers are not); cached: "
                              "every bot gets a bytecode cache (PYTHONPYCACHEPREFIX under --logs), filled by a "
-                             "discarded warm-up run, as an installed package has")
+                             "discarded warm-up run, as an installed package has (the default: every library is "
+                             "then started as a user's installed copy would be)")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.repeat = ["2000/10"], 1
