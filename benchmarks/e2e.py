@@ -17,7 +17,7 @@ Per run it prints:
 - csw/msg: context switches of the bot's threads per reply, from its first getUpdates
   (each is a hand-off between threads or a wait; unlike CPU, it barely depends on the
   machine's load);
-- start s: process start to first getUpdates (interpreter, imports, set-up; with
+- start s: process start to first getUpdates, on the server's clock (interpreter, imports, set-up; with
   ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__``, compiling actorbot's modules
   too: so by default (``--bytecode cached``) every bot gets a bytecode cache, as an installed
   package has; ``--bytecode as-is`` leaves it to the environment);
@@ -210,6 +210,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
     log_path = log_dir / f"{label.replace(' ', '_').replace('(', '').replace(')', '')}-{updates}-{chats}-{delay}.log"
     res = Result(label)
     with open(log_path, "wb") as log:
+        server_started = api.call("/ctl/stats")["now"]  # ms on the server's clock, as firstPoll
         started = time.monotonic()
         cmd = [sys.executable, str(HERE / "e2e_bots.py"), bot, api.url]
         if profile is not None:
@@ -237,7 +238,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
                     switches0 = switches.total()
                 elif cpu0 is not None:
                     switches.total()  # keep the count of threads that may end before the last look
-                    res.start_s = now - started
+                    res.start_s = (stats["firstPoll"] - server_started) / 1000
                     last_progress = now  # the stall bound counts from the first poll
                 if stats["replies"] != last_replies:
                     last_replies, last_progress = stats["replies"], now
