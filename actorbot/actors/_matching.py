@@ -148,6 +148,30 @@ def _extract(data: Any, shape: Any) -> set[tuple[Any, ...]]:
     return {tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*per_entry)}
 
 
+def _chain(shape: Any) -> tuple[Any, ...] | None:
+    """The keys of ``shape`` when it is one plain key per level down to one leaf, else None."""
+    keys = []
+    while True:
+        if len(shape) != 1:
+            return None
+        (kind, key), sub = shape[0]
+        if kind != "k":
+            return None
+        keys.append(key)
+        if sub == _LEAF:
+            return tuple(keys)
+        shape = sub
+
+
+def _follow(data: Any, path: tuple[Any, ...]) -> tuple[tuple[Any], ...]:
+    """What :func:`_extract` finds for a chain shape of keys ``path``: ``((leaf,),)`` or ``()``."""
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return ()
+        data = data[key]
+    return ((data,),) if _hashable(data) else ()
+
+
 def _fully_indexed(template: Any) -> bool:
     """Whether ``template``'s shape is all of it: plain keys, equality leaves and sub-dicts of
     the same kind only. Then a message found in its index bucket matches it (its leaf values
@@ -187,6 +211,7 @@ class CaptureIndex:
     _by_owner: dict[int, dict[int, tuple[Capture, Any, Any]]] = field(default_factory=dict)
     _exact: set[int] = field(default_factory=set)  # ids of captures a bucket hit matches (no match() run)
     _shapes: dict[Any, Any] = field(default_factory=dict)  # each shape in use -> its one shared copy
+    _paths: dict[Any, tuple[Any, ...] | None] = field(default_factory=dict)  # shape -> its keys, if a chain
 
     def add(self, capture: Capture) -> None:
         """Register a capture (adding the same token twice has no effect)."""
@@ -203,7 +228,11 @@ class CaptureIndex:
         if shape is None:
             self._linear[id(capture)] = capture
         else:
-            shape = self._shapes.setdefault(shape, shape)  # one copy for the many captures of a shape
+            shared = self._shapes.get(shape)
+            if shared is None:
+                shared = self._shapes[shape] = shape  # one copy for the many captures of a shape
+                self._paths[shape] = _chain(shape)
+            shape = shared
             bucket = self._by_shape.setdefault(shape, {}).setdefault(values, {})  # type: ignore[arg-type]
             bucket[id(capture)] = capture
             if len(capture.templates) == 1 and _fully_indexed(capture.templates[0]):
@@ -231,6 +260,7 @@ class CaptureIndex:
             if not table:
                 del self._by_shape[shape]
                 self._shapes.pop(shape, None)
+                self._paths.pop(shape, None)
 
     def remove_owner(self, owner: int) -> None:
         """Forget every capture of ``owner``."""
@@ -265,8 +295,17 @@ class CaptureIndex:
         """Owners with at least one pattern ``msg`` matches, in ascending owner order."""
         hits: set[int] = set()
         exact = self._exact
+        paths = self._paths
         for shape, table in self._by_shape.items():
-            for values in _extract(msg, shape):
+            path = paths.get(shape)
+            if path is not None:  # one key per level down to one leaf (``{'chat': {'id': 5}}``)
+                found = _follow(msg, path)
+                if not found:
+                    continue
+                offered: Any = found
+            else:
+                offered = _extract(msg, shape)
+            for values in offered:
                 bucket = table.get(values)
                 if not bucket:
                     continue

@@ -47,6 +47,7 @@ import itertools
 import logging
 import sys
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -271,6 +272,49 @@ class WorkerPool:
                 logger.exception("%s: a task raised", self.name)
 
 
+class _StopFlag:
+    """A pooled actor's ``actor_stopped``: ``is_set``/``set``/``wait`` as a ``threading.Event``,
+    but no Condition, lock or deque until someone waits (most pooled actors are never waited on:
+    a ``threading.Event`` costs about 1 KiB per live conversation and a tenth of its start).
+
+    ``set`` runs on the worker stopping the actor; ``wait`` on any thread (the supervisor's at
+    shutdown). The waiter publishes its event before reading the flag again, and ``set`` raises
+    the flag before reading the event, so one of the two always sees the other (each step is
+    atomic under the GIL). ``lock`` (the pool's) only serialises waiters creating the event.
+    """
+
+    __slots__ = ("_flag", "_event", "_lock")
+
+    def __init__(self, lock: Any) -> None:
+        self._flag = False
+        self._event: threading.Event | None = None
+        self._lock = lock
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    isSet = is_set  # threading.Event's old name
+
+    def set(self) -> None:
+        self._flag = True
+        event = self._event
+        if event is not None:
+            event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._flag:
+            return True
+        event = self._event
+        if event is None:
+            with self._lock:
+                event = self._event
+                if event is None:
+                    event = self._event = threading.Event()
+        if self._flag:  # set before the event was published: set() may not have seen it
+            return True
+        return event.wait(timeout)
+
+
 class _PooledInbox:
     """A :class:`PooledActor`'s mailbox: a FIFO plus the "scheduled on the pool" flag.
 
@@ -383,7 +427,12 @@ class PooledActor(pykka.Actor):
         self._pool = pool
         self._set_up = False
         self._slice = self._run_slice  # one bound method, submitted each time the actor is scheduled
-        super().__init__(*args, **kwargs)
+        # pykka.Actor.__init__'s fields, with a stop flag instead of a threading.Event (see
+        # _StopFlag): pykka's __init__ is not called, it would build the Event first.
+        self.actor_urn = uuid.uuid4().urn
+        self.actor_inbox = self._create_actor_inbox()
+        self.actor_stopped = _StopFlag(pool._cond)  # type: ignore[assignment]
+        self._actor_ref = pykka.ActorRef(self)
 
     # -- pykka's runtime hooks ---------------------------------------------------------------------
     def _create_actor_inbox(self) -> _PooledInbox:  # type: ignore[override]
