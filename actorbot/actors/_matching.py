@@ -206,17 +206,20 @@ class Capture:
 class CaptureIndex:
     """Owner ids by pattern, indexed by equality paths (see the module docstring)."""
 
-    _by_shape: dict[Any, dict[tuple[Any, ...], dict[int, Capture]]] = field(default_factory=dict)
+    # shape -> leaf values -> the captures there: one Capture alone (most buckets: a chat's
+    # conversation), else a dict by id (a dict is 224 bytes per live conversation)
+    _by_shape: dict[Any, dict[tuple[Any, ...], Capture | dict[int, Capture]]] = field(default_factory=dict)
     _linear: dict[int, Capture] = field(default_factory=dict)
-    _by_owner: dict[int, dict[int, tuple[Capture, Any, Any]]] = field(default_factory=dict)
+    # owner -> its captures, each (capture, shape, values): a list (an owner has a few)
+    _by_owner: dict[int, list[tuple[Capture, Any, Any]]] = field(default_factory=dict)
     _exact: set[int] = field(default_factory=set)  # ids of captures a bucket hit matches (no match() run)
     _shapes: dict[Any, Any] = field(default_factory=dict)  # each shape in use -> its one shared copy
     _paths: dict[Any, tuple[Any, ...] | None] = field(default_factory=dict)  # shape -> its keys, if a chain
 
     def add(self, capture: Capture) -> None:
         """Register a capture (adding the same token twice has no effect)."""
-        owned = self._by_owner.setdefault(capture.owner, {})
-        if id(capture) in owned:
+        owned = self._by_owner.setdefault(capture.owner, [])
+        if any(entry[0] is capture for entry in owned):
             return
         shape = values = None
         for template in capture.templates:
@@ -233,17 +236,28 @@ class CaptureIndex:
                 shared = self._shapes[shape] = shape  # one copy for the many captures of a shape
                 self._paths[shape] = _chain(shape)
             shape = shared
-            bucket = self._by_shape.setdefault(shape, {}).setdefault(values, {})  # type: ignore[arg-type]
-            bucket[id(capture)] = capture
+            table = self._by_shape.setdefault(shape, {})
+            bucket = table.get(values)  # type: ignore[arg-type]
+            if bucket is None:
+                table[values] = capture  # type: ignore[index]
+            elif isinstance(bucket, Capture):
+                table[values] = {id(bucket): bucket, id(capture): capture}  # type: ignore[index]
+            else:
+                bucket[id(capture)] = capture
             if len(capture.templates) == 1 and _fully_indexed(capture.templates[0]):
                 self._exact.add(id(capture))
-        owned[id(capture)] = (capture, shape, values)
+        owned.append((capture, shape, values))
 
     def remove(self, capture: Capture) -> None:
         """Forget one capture (no error if it is already gone)."""
         owned = self._by_owner.get(capture.owner)
-        entry = owned.pop(id(capture), None) if owned is not None else None
-        if entry is None:
+        if owned is None:
+            return
+        for i, entry in enumerate(owned):
+            if entry[0] is capture:
+                del owned[i]
+                break
+        else:
             return
         if not owned:
             del self._by_owner[capture.owner]
@@ -254,17 +268,21 @@ class CaptureIndex:
             return
         table = self._by_shape[shape]
         bucket = table[values]
-        bucket.pop(id(capture), None)
-        if not bucket:
-            del table[values]
-            if not table:
-                del self._by_shape[shape]
-                self._shapes.pop(shape, None)
-                self._paths.pop(shape, None)
+        if isinstance(bucket, Capture):
+            if bucket is capture:
+                del table[values]
+        else:
+            bucket.pop(id(capture), None)
+            if len(bucket) == 1:
+                [table[values]] = bucket.values()
+        if not table:
+            del self._by_shape[shape]
+            self._shapes.pop(shape, None)
+            self._paths.pop(shape, None)
 
     def remove_owner(self, owner: int) -> None:
         """Forget every capture of ``owner``."""
-        for capture, _, _ in list(self._by_owner.get(owner, {}).values()):
+        for capture, _, _ in list(self._by_owner.get(owner, ())):
             self.remove(capture)
 
     def compact(self) -> None:
@@ -277,7 +295,7 @@ class CaptureIndex:
         return set(self._by_owner)
 
     def captures_of(self, owner: int) -> list[Capture]:
-        return [entry[0] for entry in self._by_owner.get(owner, {}).values()]
+        return [entry[0] for entry in self._by_owner.get(owner, ())]
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._by_owner.values())
@@ -289,7 +307,7 @@ class CaptureIndex:
 
     def owner_matches(self, owner: int, msg: Any) -> bool:
         """Whether one of ``owner``'s captures matches ``msg``."""
-        return any(_safe_match(msg, entry[0]) for entry in self._by_owner.get(owner, {}).values())
+        return any(_safe_match(msg, entry[0]) for entry in self._by_owner.get(owner, ()))
 
     def matching_owners(self, msg: Any) -> list[int]:
         """Owners with at least one pattern ``msg`` matches, in ascending owner order."""
@@ -307,9 +325,9 @@ class CaptureIndex:
                 offered = _extract(msg, shape)
             for values in offered:
                 bucket = table.get(values)
-                if not bucket:
+                if bucket is None:
                     continue
-                for capture in bucket.values():
+                for capture in (bucket,) if isinstance(bucket, Capture) else bucket.values():
                     if capture.owner not in hits and (id(capture) in exact or _safe_match(msg, capture)):
                         hits.add(capture.owner)
         for capture in self._linear.values():
