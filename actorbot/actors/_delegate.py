@@ -526,8 +526,12 @@ class PooledDelegateActor(_DelegateBehaviour, PooledActor):
     """A delegate on the engine's worker pool (``runtime="pool"``): hooks run on a pool worker.
 
     While its last run's writes are not durable it is suspended between messages (no worker
-    waits): the commit puts it back in the pool's ready queue.
+    waits): the commit puts it back in the pool's ready queue. It is not in pykka's
+    ``ActorRegistry``: the supervisor owns and stops it (and a registry of 100,000 actors
+    costs seconds to empty, one list removal each).
     """
+
+    registered = False
 
     def __init__(self, port: DelegatePort, delegate: HandlerDelegate, *, pool: WorkerPool) -> None:
         super().__init__(port, delegate, pool=pool)

@@ -24,10 +24,12 @@ through pykka's failure path (logged, the actor stops, ``on_failure`` runs); an
 exception while handling an ``ask`` goes to the caller's future and the actor goes on;
 ``stop()`` is queued behind earlier messages and runs ``on_stop``; asks still queued
 when an actor stops fail with :class:`~pykka.ActorDeadError`; ``actor_stopped`` is set.
-Two deliberate differences: a ``BaseException`` in a handler stops every actor with
+Two deliberate differences: a ``BaseException`` in a handler stops every registered actor with
 ``ActorRegistry.stop_all(block=False)`` (a blocking stop-all on a shared worker could
-wait for itself), and a message that races in after the actor stopped is failed at once
-(``ActorDeadError``) instead of being left unanswered in a dead inbox.
+wait for itself; a subclass may keep its actors out of the registry:
+:attr:`PooledActor.registered`), and a message that races in after the actor stopped is
+failed at once (``ActorDeadError``) instead of being left unanswered in a dead inbox.
+``actor_stopped`` is a flag that makes a ``threading.Event`` only when someone waits on it.
 
 Blocking: a handler that blocks (HTTP, ``Future.get()``, ``time.sleep``) holds its
 worker for that long. Other actors are not delayed while the pool can start another
@@ -435,6 +437,22 @@ class PooledActor(pykka.Actor):
 
     batch_size: ClassVar[int] = 32
     """Messages one worker handles for this actor before re-queueing it behind the others."""
+
+    registered: ClassVar[bool] = True
+    """Whether ``start()`` lists the actor in pykka's ``ActorRegistry`` (as every pykka actor).
+    A subclass whose actors something else owns and stops may say False: the registry is one
+    list, and removing an actor from it costs time in proportion to its length (stopping
+    100,000 registered actors moves gigabytes)."""
+
+    @classmethod
+    def start(cls, *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:  # type: ignore[override]
+        """Construct the actor (on the calling thread), register it unless :attr:`registered`
+        is False, and queue its ``on_start`` on the pool; returns its ref."""
+        if cls.registered:
+            return super().start(*args, **kwargs)
+        obj = cls(*args, **kwargs)
+        obj._start_actor_loop()
+        return obj.actor_ref
 
     _pool: WorkerPool
     _mailbox: _PooledInbox
