@@ -129,9 +129,7 @@ class WorkerPool:
         self.max_workers = max_workers
         self.idle_timeout = idle_timeout
         self.name = name
-        # an RLock only for speed: Condition.notify() checks ownership, which for a Lock is Python
-        # code (a try-acquire), for an RLock a C call (3x less per submit); nothing re-enters it
-        self._cond = threading.Condition(threading.RLock())
+        self._cond = threading.Condition(threading.Lock())
         self._ready: deque[Callable[[], None]] = deque()
         self._workers: set[threading.Thread] = set()
         self._idle = 0  # workers waiting for a task
