@@ -460,7 +460,6 @@ class PooledActor(pykka.Actor):
     def __init__(self, *args: Any, pool: WorkerPool, **kwargs: Any) -> None:
         self._pool = pool
         self._set_up = False
-        self._slice = self._run_slice  # one bound method, submitted each time the actor is scheduled
         # pykka.Actor.__init__'s fields, with a stop flag instead of a threading.Event (see
         # _StopFlag): pykka's __init__ is not called, it would build the Event first.
         self.actor_urn = uuid.uuid4().urn
@@ -487,7 +486,7 @@ class PooledActor(pykka.Actor):
     def _schedule(self) -> None:
         """Put this actor (already marked scheduled) in the pool's ready queue."""
         try:
-            self._pool.submit(self._slice)
+            self._pool.submit(self._run_slice)
         except PoolClosed:
             self._abandon()
 

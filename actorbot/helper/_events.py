@@ -148,12 +148,12 @@ class IdleEventCoordinator:
         self._timeout_seconds = timeout
         self._timeout_event: Any = None
         self._messages = 0  # external messages seen
-        self._postpone = getattr(scheduler, "postpone_later", None)
 
     def refresh(self) -> None:
         """Restart the idle timer."""
         event, seconds = self._timeout_event, self._timeout_seconds
-        if event is not None and seconds is not None and self._postpone is not None and self._postpone(event, seconds):
+        postpone = getattr(self._scheduler, "postpone_later", None) if event is not None else None
+        if seconds is not None and postpone is not None and postpone(event, seconds):
             return  # still pending: now due ``seconds`` from now
         try:
             if self._timeout_event is not None:
