@@ -52,11 +52,10 @@ class DefaultRouterMixin:
     ``RuntimeError``, which closes the delegate, as telepot did.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Built on first use of ``self.router`` (a table of eight entries is about 1 KiB per live
-        # conversation); until then ``on_message`` routes the same way without it.
-        self._router: Router | None = None
-        super().__init__(*args, **kwargs)
+    _router: Router | None = None
+    """Built on first use of ``self.router`` (a table of eight entries is about 1 KiB per live
+    conversation); until then ``on_message`` routes the same way without it, and the instance
+    has no such attribute (the conversations panel lists a handler's attributes)."""
 
     def _route_by_name(self, msg: Any) -> Any:
         kind = flavor(msg)
