@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gc
 import threading
+import time
 
 from freezegun import freeze_time
 from memkit import Counter, message, rss_mib  # benchmarks/memkit.py (the script's directory is on sys.path)
@@ -92,12 +93,16 @@ def main() -> None:
         try:
             for round_ in (1, 2):
                 first = (round_ - 1) * args.chats + 1
+                started = time.perf_counter()
                 for chat in range(first, first + args.chats):
                     bot.handle(message(chat, 1))
                 bot.settle(timeout=600)
+                print(f"round {round_}: {args.chats:,} conversations started in {time.perf_counter() - started:.1f} s")
                 report(f"round {round_}: {args.chats:,} conversations live", base, bot)
+                started = time.perf_counter()
                 frozen.tick(IDLE + 1)
                 bot.settle(timeout=600)
+                print(f"round {round_}: closed by their idle timeout in {time.perf_counter() - started:.1f} s")
                 live = bot.metrics().conversations_live
                 assert live == 0, live
                 report(f"round {round_}: all closed (idle timeout)", base, bot)

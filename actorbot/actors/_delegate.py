@@ -208,7 +208,7 @@ class _DelegateBehaviour(pykka.Actor):
         self._initial = delegate.initial_msg
         self._seed = delegate.seed
         self._closed = False
-        self._bounced: list[Deliver] = []
+        self._bounced: tuple[Deliver, ...] = ()  # updates that came after closing (rare: no list each)
         self._state: Record | None = None
         self._applied: int | None = None  # the last update this conversation's stored state includes
         self._version = 0  # the handler's state_version, once it is built
@@ -252,7 +252,7 @@ class _DelegateBehaviour(pykka.Actor):
         try:
             if isinstance(message, Deliver):
                 if self._closed or self._port.abandoned():
-                    self._bounced.append(message)
+                    self._bounced = (*self._bounced, message)
                 elif self._already_applied(message.uid):
                     logger.debug("%s: update %s already applied before a restart: skipped", self, message.uid)
                     self._port.finish(message.uid, ())
@@ -261,8 +261,8 @@ class _DelegateBehaviour(pykka.Actor):
             elif isinstance(message, Unload):
                 self._unload()
             elif isinstance(message, Drain):
-                self._port.drained(tuple(self._bounced))
-                self._bounced = []
+                self._port.drained(self._bounced)
+                self._bounced = ()
                 self.stop()
             elif isinstance(message, Shutdown):
                 if not self._closed:
@@ -526,8 +526,12 @@ class PooledDelegateActor(_DelegateBehaviour, PooledActor):
     """A delegate on the engine's worker pool (``runtime="pool"``): hooks run on a pool worker.
 
     While its last run's writes are not durable it is suspended between messages (no worker
-    waits): the commit puts it back in the pool's ready queue.
+    waits): the commit puts it back in the pool's ready queue. It is not in pykka's
+    ``ActorRegistry``: the supervisor owns and stops it (and a registry of 100,000 actors
+    costs seconds to empty, one list removal each).
     """
+
+    registered = False
 
     def __init__(self, port: DelegatePort, delegate: HandlerDelegate, *, pool: WorkerPool) -> None:
         super().__init__(port, delegate, pool=pool)

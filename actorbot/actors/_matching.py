@@ -148,6 +148,30 @@ def _extract(data: Any, shape: Any) -> set[tuple[Any, ...]]:
     return {tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*per_entry)}
 
 
+def _chain(shape: Any) -> tuple[Any, ...] | None:
+    """The keys of ``shape`` when it is one plain key per level down to one leaf, else None."""
+    keys = []
+    while True:
+        if len(shape) != 1:
+            return None
+        (kind, key), sub = shape[0]
+        if kind != "k":
+            return None
+        keys.append(key)
+        if sub == _LEAF:
+            return tuple(keys)
+        shape = sub
+
+
+def _follow(data: Any, path: tuple[Any, ...]) -> tuple[tuple[Any], ...]:
+    """What :func:`_extract` finds for a chain shape of keys ``path``: ``((leaf,),)`` or ``()``."""
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return ()
+        data = data[key]
+    return ((data,),) if _hashable(data) else ()
+
+
 def _fully_indexed(template: Any) -> bool:
     """Whether ``template``'s shape is all of it: plain keys, equality leaves and sub-dicts of
     the same kind only. Then a message found in its index bucket matches it (its leaf values
@@ -182,16 +206,20 @@ class Capture:
 class CaptureIndex:
     """Owner ids by pattern, indexed by equality paths (see the module docstring)."""
 
-    _by_shape: dict[Any, dict[tuple[Any, ...], dict[int, Capture]]] = field(default_factory=dict)
+    # shape -> leaf values -> the captures there: one Capture alone (most buckets: a chat's
+    # conversation), else a dict by id (a dict is 224 bytes per live conversation)
+    _by_shape: dict[Any, dict[tuple[Any, ...], Capture | dict[int, Capture]]] = field(default_factory=dict)
     _linear: dict[int, Capture] = field(default_factory=dict)
-    _by_owner: dict[int, dict[int, tuple[Capture, Any, Any]]] = field(default_factory=dict)
+    # owner -> its captures, each (capture, shape, values): a list (an owner has a few)
+    _by_owner: dict[int, list[tuple[Capture, Any, Any]]] = field(default_factory=dict)
     _exact: set[int] = field(default_factory=set)  # ids of captures a bucket hit matches (no match() run)
     _shapes: dict[Any, Any] = field(default_factory=dict)  # each shape in use -> its one shared copy
+    _paths: dict[Any, tuple[Any, ...] | None] = field(default_factory=dict)  # shape -> its keys, if a chain
 
     def add(self, capture: Capture) -> None:
         """Register a capture (adding the same token twice has no effect)."""
-        owned = self._by_owner.setdefault(capture.owner, {})
-        if id(capture) in owned:
+        owned = self._by_owner.setdefault(capture.owner, [])
+        if any(entry[0] is capture for entry in owned):
             return
         shape = values = None
         for template in capture.templates:
@@ -203,18 +231,33 @@ class CaptureIndex:
         if shape is None:
             self._linear[id(capture)] = capture
         else:
-            shape = self._shapes.setdefault(shape, shape)  # one copy for the many captures of a shape
-            bucket = self._by_shape.setdefault(shape, {}).setdefault(values, {})  # type: ignore[arg-type]
-            bucket[id(capture)] = capture
+            shared = self._shapes.get(shape)
+            if shared is None:
+                shared = self._shapes[shape] = shape  # one copy for the many captures of a shape
+                self._paths[shape] = _chain(shape)
+            shape = shared
+            table = self._by_shape.setdefault(shape, {})
+            bucket = table.get(values)  # type: ignore[arg-type]
+            if bucket is None:
+                table[values] = capture  # type: ignore[index]
+            elif isinstance(bucket, Capture):
+                table[values] = {id(bucket): bucket, id(capture): capture}  # type: ignore[index]
+            else:
+                bucket[id(capture)] = capture
             if len(capture.templates) == 1 and _fully_indexed(capture.templates[0]):
                 self._exact.add(id(capture))
-        owned[id(capture)] = (capture, shape, values)
+        owned.append((capture, shape, values))
 
     def remove(self, capture: Capture) -> None:
         """Forget one capture (no error if it is already gone)."""
         owned = self._by_owner.get(capture.owner)
-        entry = owned.pop(id(capture), None) if owned is not None else None
-        if entry is None:
+        if owned is None:
+            return
+        for i, entry in enumerate(owned):
+            if entry[0] is capture:
+                del owned[i]
+                break
+        else:
             return
         if not owned:
             del self._by_owner[capture.owner]
@@ -225,16 +268,21 @@ class CaptureIndex:
             return
         table = self._by_shape[shape]
         bucket = table[values]
-        bucket.pop(id(capture), None)
-        if not bucket:
-            del table[values]
-            if not table:
-                del self._by_shape[shape]
-                self._shapes.pop(shape, None)
+        if isinstance(bucket, Capture):
+            if bucket is capture:
+                del table[values]
+        else:
+            bucket.pop(id(capture), None)
+            if len(bucket) == 1:
+                [table[values]] = bucket.values()
+        if not table:
+            del self._by_shape[shape]
+            self._shapes.pop(shape, None)
+            self._paths.pop(shape, None)
 
     def remove_owner(self, owner: int) -> None:
         """Forget every capture of ``owner``."""
-        for capture, _, _ in list(self._by_owner.get(owner, {}).values()):
+        for capture, _, _ in list(self._by_owner.get(owner, ())):
             self.remove(capture)
 
     def compact(self) -> None:
@@ -247,7 +295,7 @@ class CaptureIndex:
         return set(self._by_owner)
 
     def captures_of(self, owner: int) -> list[Capture]:
-        return [entry[0] for entry in self._by_owner.get(owner, {}).values()]
+        return [entry[0] for entry in self._by_owner.get(owner, ())]
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._by_owner.values())
@@ -259,18 +307,27 @@ class CaptureIndex:
 
     def owner_matches(self, owner: int, msg: Any) -> bool:
         """Whether one of ``owner``'s captures matches ``msg``."""
-        return any(_safe_match(msg, entry[0]) for entry in self._by_owner.get(owner, {}).values())
+        return any(_safe_match(msg, entry[0]) for entry in self._by_owner.get(owner, ()))
 
     def matching_owners(self, msg: Any) -> list[int]:
         """Owners with at least one pattern ``msg`` matches, in ascending owner order."""
         hits: set[int] = set()
         exact = self._exact
+        paths = self._paths
         for shape, table in self._by_shape.items():
-            for values in _extract(msg, shape):
-                bucket = table.get(values)
-                if not bucket:
+            path = paths.get(shape)
+            if path is not None:  # one key per level down to one leaf (``{'chat': {'id': 5}}``)
+                found = _follow(msg, path)
+                if not found:
                     continue
-                for capture in bucket.values():
+                offered: Any = found
+            else:
+                offered = _extract(msg, shape)
+            for values in offered:
+                bucket = table.get(values)
+                if bucket is None:
+                    continue
+                for capture in (bucket,) if isinstance(bucket, Capture) else bucket.values():
                     if capture.owner not in hits and (id(capture) in exact or _safe_match(msg, capture)):
                         hits.add(capture.owner)
         for capture in self._linear.values():

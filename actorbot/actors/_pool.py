@@ -24,10 +24,12 @@ through pykka's failure path (logged, the actor stops, ``on_failure`` runs); an
 exception while handling an ``ask`` goes to the caller's future and the actor goes on;
 ``stop()`` is queued behind earlier messages and runs ``on_stop``; asks still queued
 when an actor stops fail with :class:`~pykka.ActorDeadError`; ``actor_stopped`` is set.
-Two deliberate differences: a ``BaseException`` in a handler stops every actor with
+Two deliberate differences: a ``BaseException`` in a handler stops every registered actor with
 ``ActorRegistry.stop_all(block=False)`` (a blocking stop-all on a shared worker could
-wait for itself), and a message that races in after the actor stopped is failed at once
-(``ActorDeadError``) instead of being left unanswered in a dead inbox.
+wait for itself; a subclass may keep its actors out of the registry:
+:attr:`PooledActor.registered`), and a message that races in after the actor stopped is
+failed at once (``ActorDeadError``) instead of being left unanswered in a dead inbox.
+``actor_stopped`` is a flag that makes a ``threading.Event`` only when someone waits on it.
 
 Blocking: a handler that blocks (HTTP, ``Future.get()``, ``time.sleep``) holds its
 worker for that long. Other actors are not delayed while the pool can start another
@@ -52,6 +54,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -361,6 +364,49 @@ class WorkerPool:
                 logger.exception("%s: a task raised", self.name)
 
 
+class _StopFlag:
+    """A pooled actor's ``actor_stopped``: ``is_set``/``set``/``wait`` as a ``threading.Event``,
+    but no Condition, lock or deque until someone waits (most pooled actors are never waited on:
+    a ``threading.Event`` costs about 1 KiB per live conversation and a tenth of its start).
+
+    ``set`` runs on the worker stopping the actor; ``wait`` on any thread (the supervisor's at
+    shutdown). The waiter publishes its event before reading the flag again, and ``set`` raises
+    the flag before reading the event, so one of the two always sees the other (each step is
+    atomic under the GIL). ``lock`` (the pool's) only serialises waiters creating the event.
+    """
+
+    __slots__ = ("_flag", "_event", "_lock")
+
+    def __init__(self, lock: Any) -> None:
+        self._flag = False
+        self._event: threading.Event | None = None
+        self._lock = lock
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    isSet = is_set  # threading.Event's old name
+
+    def set(self) -> None:
+        self._flag = True
+        event = self._event
+        if event is not None:
+            event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._flag:
+            return True
+        event = self._event
+        if event is None:
+            with self._lock:
+                event = self._event
+                if event is None:
+                    event = self._event = threading.Event()
+        if self._flag:  # set before the event was published: set() may not have seen it
+            return True
+        return event.wait(timeout)
+
+
 class _PooledInbox:
     """A :class:`PooledActor`'s mailbox: a FIFO plus the "scheduled on the pool" flag.
 
@@ -374,7 +420,9 @@ class _PooledInbox:
     def __init__(self, actor: PooledActor) -> None:
         self._actor = actor
         self._lock = threading.Lock()
-        self._items: deque[Any] = deque()
+        # None while empty: an empty deque costs 760 bytes (its first block), and most of the
+        # time most conversations have nothing queued
+        self._items: deque[Any] | None = None
         self._scheduled = False
         self._started = False
         self._dead = False
@@ -383,7 +431,10 @@ class _PooledInbox:
     def put(self, envelope: Any, /) -> None:
         with self._lock:
             if not self._dead:
-                self._items.append(envelope)
+                items = self._items
+                if items is None:
+                    items = self._items = deque()
+                items.append(envelope)
                 if self._scheduled or not self._started:
                     return
                 self._scheduled = True
@@ -403,13 +454,20 @@ class _PooledInbox:
     def get(self) -> Any:
         """Next envelope, without blocking (pykka's teardown calls it only when not empty)."""
         with self._lock:
-            return self._items.popleft()
+            items = self._items
+            if items is None:
+                raise IndexError("the inbox is empty")
+            envelope = items.popleft()
+            if not items:
+                self._items = None
+            return envelope
 
     def empty(self) -> bool:
         return not self._items
 
     def qsize(self) -> int:
-        return len(self._items)
+        items = self._items
+        return len(items) if items is not None else 0
 
     # the runtime -----------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -424,8 +482,12 @@ class _PooledInbox:
     def take(self) -> Any:
         """The next envelope, or None -- and then the actor is no longer scheduled."""
         with self._lock:
-            if self._items:
-                return self._items.popleft()
+            items = self._items
+            if items:
+                envelope = items.popleft()
+                if not items:
+                    self._items = None
+                return envelope
             self._scheduled = False
             return None
 
@@ -466,14 +528,34 @@ class PooledActor(pykka.Actor):
     batch_size: ClassVar[int] = 32
     """Messages one worker handles for this actor before re-queueing it behind the others."""
 
+    registered: ClassVar[bool] = True
+    """Whether ``start()`` lists the actor in pykka's ``ActorRegistry`` (as every pykka actor).
+    A subclass whose actors something else owns and stops may say False: the registry is one
+    list, and removing an actor from it costs time in proportion to its length (stopping
+    100,000 registered actors moves gigabytes)."""
+
+    @classmethod
+    def start(cls, *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:  # type: ignore[override]
+        """Construct the actor (on the calling thread), register it unless :attr:`registered`
+        is False, and queue its ``on_start`` on the pool; returns its ref."""
+        if cls.registered:
+            return super().start(*args, **kwargs)
+        obj = cls(*args, **kwargs)
+        obj._start_actor_loop()
+        return obj.actor_ref
+
     _pool: WorkerPool
     _mailbox: _PooledInbox
 
     def __init__(self, *args: Any, pool: WorkerPool, **kwargs: Any) -> None:
         self._pool = pool
         self._set_up = False
-        self._slice = self._run_slice  # one bound method, submitted each time the actor is scheduled
-        super().__init__(*args, **kwargs)
+        # pykka.Actor.__init__'s fields, with a stop flag instead of a threading.Event (see
+        # _StopFlag): pykka's __init__ is not called, it would build the Event first.
+        self.actor_urn = uuid.uuid4().urn
+        self.actor_inbox = self._create_actor_inbox()
+        self.actor_stopped = _StopFlag(pool._cond)  # type: ignore[assignment]
+        self._actor_ref = pykka.ActorRef(self)
 
     # -- pykka's runtime hooks ---------------------------------------------------------------------
     def _create_actor_inbox(self) -> _PooledInbox:  # type: ignore[override]
@@ -494,7 +576,7 @@ class PooledActor(pykka.Actor):
     def _schedule(self) -> None:
         """Put this actor (already marked scheduled) in the pool's ready queue."""
         try:
-            self._pool.submit(self._slice)
+            self._pool.submit(self._run_slice)
         except PoolClosed:
             self._abandon()
 

@@ -25,6 +25,8 @@ def encode(value: Any) -> str:
 
 def seed_text(seed: Any) -> str:
     """A conversation seed as stable text for a store key (JSON, else its repr)."""
+    if type(seed) is int:  # a chat or user id, most seeds: JSON's text of an int is str()'s
+        return str(seed)
     try:
         return encode(seed)
     except (TypeError, ValueError):

@@ -255,7 +255,13 @@ class EventScheduler:
         return self.event_at(_clock.now(), data)
 
     def cancel(self, event: Event) -> None:
-        """Cancel an event; :class:`~actorbot.exception.EventNotFound` if it fired or was cancelled."""
+        """Cancel an event; :class:`~actorbot.exception.EventNotFound` if it fired or was cancelled.
+
+        After :meth:`stop` nothing fires any more and this does nothing: the bot's stop closes
+        every conversation, each cancelling its idle event, and 100,000 of them taking the
+        table's lock in turn from the pool's workers cost seconds of hand-offs."""
+        if self._stopped:
+            return
         self._table.cancel(event)
 
     def is_pending(self, event: Event) -> bool:

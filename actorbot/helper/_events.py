@@ -148,12 +148,12 @@ class IdleEventCoordinator:
         self._timeout_seconds = timeout
         self._timeout_event: Any = None
         self._messages = 0  # external messages seen
-        self._postpone = getattr(scheduler, "postpone_later", None)
 
     def refresh(self) -> None:
         """Restart the idle timer."""
         event, seconds = self._timeout_event, self._timeout_seconds
-        if event is not None and seconds is not None and self._postpone is not None and self._postpone(event, seconds):
+        postpone = getattr(self._scheduler, "postpone_later", None) if event is not None else None
+        if seconds is not None and postpone is not None and postpone(event, seconds):
             return  # still pending: now due ``seconds`` from now
         try:
             if self._timeout_event is not None:
@@ -170,16 +170,15 @@ class IdleEventCoordinator:
 
     def augment_on_message(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """``handler`` that refreshes the timer for every non-event message and drops stale idle events."""
+        return _RefreshingOnMessage(self, handler)
 
-        def augmented(msg: Any) -> Any:
-            if not is_event(msg):
-                self._messages += 1
-                self.refresh()
-            if flavor(msg) == "_idle" and not self._current(msg):
-                return None
-            return handler(msg)
-
-        return augmented
+    def _on_message(self, handler: Callable[[Any], Any], msg: Any) -> Any:
+        if not is_event(msg):
+            self._messages += 1
+            self.refresh()
+        if flavor(msg) == "_idle" and not self._current(msg):
+            return None
+        return handler(msg)
 
     def _current(self, msg: Any) -> bool:
         """Whether an ``_idle`` event is this conversation's timeout: the one it scheduled, or one
@@ -190,18 +189,44 @@ class IdleEventCoordinator:
 
     def augment_on_close(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """``handler`` that first cancels the pending idle event."""
+        return _CancellingOnClose(self, handler)
 
-        def augmented(ex: Any) -> Any:
-            try:
-                if self._timeout_event is not None:
-                    self._scheduler.cancel(self._timeout_event)
-            except EventNotFound:
-                pass  # closing because of that very event
-            finally:
-                self._timeout_event = None
-            return handler(ex)
+    def _on_close(self, handler: Callable[[Any], Any], ex: Any) -> Any:
+        try:
+            if self._timeout_event is not None:
+                self._scheduler.cancel(self._timeout_event)
+        except EventNotFound:
+            pass  # closing because of that very event
+        finally:
+            self._timeout_event = None
+        return handler(ex)
 
-        return augmented
+
+class _RefreshingOnMessage:
+    """``IdleEventCoordinator.augment_on_message``'s result (a closure's job, in less memory:
+    every live conversation holds one)."""
+
+    __slots__ = ("coordinator", "handler")
+
+    def __init__(self, coordinator: IdleEventCoordinator, handler: Callable[[Any], Any]) -> None:
+        self.coordinator = coordinator
+        self.handler = handler
+
+    def __call__(self, msg: Any) -> Any:
+        return self.coordinator._on_message(self.handler, msg)
+
+
+class _CancellingOnClose:
+    """``IdleEventCoordinator.augment_on_close``'s result (see :class:`_RefreshingOnMessage`)."""
+
+    __slots__ = ("coordinator", "handler")
+
+    def __init__(self, coordinator: IdleEventCoordinator, handler: Callable[[Any], Any]) -> None:
+        self.coordinator = coordinator
+        self.handler = handler
+
+    def __call__(self, ex: Any) -> Any:
+        return self.coordinator._on_close(self.handler, ex)
 
 
 _IdleEventCoordinator: TypeAlias = IdleEventCoordinator  # see _StandardEventScheduler

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from .._flavor import flavor
@@ -27,6 +29,18 @@ class _Method:
         return f"<{type(self.owner).__name__}.{self.name}>"
 
 
+_BY_FLAVOR: Mapping[str, str] = MappingProxyType({
+    "chat": "on_chat_message",
+    "callback_query": "on_callback_query",
+    "inline_query": "on_inline_query",
+    "chosen_inline_result": "on_chosen_inline_result",
+    "shipping_query": "on_shipping_query",
+    "pre_checkout_query": "on_pre_checkout_query",
+    "_idle": "on__idle",
+})
+"""The default router's table: flavor -> the handler method it calls (any other flavor ``f``: ``on_f``)."""
+
+
 class DefaultRouterMixin:
     """Installs ``self.router`` (a :class:`Router` by flavor) and ``on_message``.
 
@@ -38,22 +52,10 @@ class DefaultRouterMixin:
     ``RuntimeError``, which closes the delegate, as telepot did.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Each entry looks the handler method up at call time, so none has to exist yet.
-        self._router = Router(
-            flavor,
-            {
-                "chat": _Method(self, "on_chat_message"),
-                "callback_query": _Method(self, "on_callback_query"),
-                "inline_query": _Method(self, "on_inline_query"),
-                "chosen_inline_result": _Method(self, "on_chosen_inline_result"),
-                "shipping_query": _Method(self, "on_shipping_query"),
-                "pre_checkout_query": _Method(self, "on_pre_checkout_query"),
-                "_idle": _Method(self, "on__idle"),
-                None: self._route_by_name,
-            },
-        )
-        super().__init__(*args, **kwargs)
+    _router: Router | None = None
+    """Built on first use of ``self.router`` (a table of eight entries is about 1 KiB per live
+    conversation); until then ``on_message`` routes the same way without it, and the instance
+    has no such attribute (the conversations panel lists a handler's attributes)."""
 
     def _route_by_name(self, msg: Any) -> Any:
         kind = flavor(msg)
@@ -64,8 +66,22 @@ class DefaultRouterMixin:
 
     @property
     def router(self) -> Router:
-        return self._router
+        router = self._router
+        if router is None:
+            # Each entry looks the handler method up at call time, so none has to exist yet.
+            table: dict[Any, Any] = {kind: _Method(self, name) for kind, name in _BY_FLAVOR.items()}
+            table[None] = self._route_by_name
+            router = self._router = Router(flavor, table)
+        return router
 
     def on_message(self, msg: Any) -> None:
-        """Route ``msg`` with :attr:`router`."""
-        self._router.route(msg)
+        """Route ``msg`` with :attr:`router` (or, while nobody asked for the router, as its table would)."""
+        router = self._router
+        if router is not None:
+            router.route(msg)
+            return
+        name = _BY_FLAVOR.get(flavor(msg))
+        if name is None:
+            self._route_by_name(msg)
+        else:
+            getattr(self, name)(msg)
