@@ -236,10 +236,10 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
                 if stats["firstPoll"] is not None and cpu0 is None and sample is not None:
                     cpu0 = sample[2]
                     switches0 = switches.total()
-                elif cpu0 is not None:
-                    switches.total()  # keep the count of threads that may end before the last look
                     res.start_s = (stats["firstPoll"] - server_started) / 1000
                     last_progress = now  # the stall bound counts from the first poll
+                elif cpu0 is not None:
+                    switches.total()  # keep the count of threads that may end before the last look
                 if stats["replies"] != last_replies:
                     last_replies, last_progress = stats["replies"], now
                 if stats["replies"] >= updates:
