@@ -23,7 +23,9 @@ Per run it prints:
   package has; ``--bytecode as-is`` leaves it to the environment);
 - x best: msgs/s over the best peer's (the non-actorbot bots) in the same workload;
 - note: why a run stopped early, and "server N%": the fake server's CPU time over the
-  run's duration (startup included), showing how far it was from being the bottleneck.
+  run's duration (startup included), showing how far it was from being the bottleneck;
+  "steal N%": the share of the machine's CPU time its hypervisor gave to others during
+  the run (a virtual machine's neighbours), when there was any; replies per getUpdates.
 
 Usage (the peers: ``pip install -r benchmarks/requirements.txt``; Node.js 18+):
 
@@ -196,6 +198,16 @@ def kill_if_bot(pid: int) -> None:
         time.sleep(0.05)
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, total) jiffies of the whole machine so far (``/proc/stat``); (0, 0) where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
 def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit: float, stall: float,
             log_dir: Path, root: Path = ROOT, profile: Path | None = None, start_limit: float = 120.0,
             pycache: Path | None = None) -> Result:
@@ -211,6 +223,7 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
     res = Result(label)
     with open(log_path, "wb") as log:
         server_started = api.call("/ctl/stats")["now"]  # ms on the server's clock, as firstPoll
+        steal0, total0 = cpu_ticks()
         started = time.monotonic()
         cmd = [sys.executable, str(HERE / "e2e_bots.py"), bot, api.url]
         if profile is not None:
@@ -271,6 +284,8 @@ def run_one(api: FakeApi, bot: str, updates: int, chats: int, delay: int, limit:
             stop_process(proc)
             if pid != proc.pid:  # the bot outlived py-spy: it must not outlive the run
                 kill_if_bot(pid)
+    steal1, total1 = cpu_ticks()
+    res.extra["steal"] = (steal1 - steal0) / max(total1 - total0, 1)
     stats = api.call("/ctl/stats")
     check = api.call("/ctl/check")
     res.replies = stats["replies"]
@@ -295,6 +310,8 @@ def fmt_row(r: Result, best: float) -> str:
     ratio = f"{r.msgs_s / best:.2f}" if best else "-"
     note = r.note + (f"; {r.wrong} wrong numbers" if r.wrong else "")
     note = (note + "; " if note else "") + f"server {r.server_busy:.0%}"
+    if r.extra.get("steal"):
+        note += f"; steal {r.extra['steal']:.0%}"
     if r.extra.get("polls"):
         note += f"; {r.replies / r.extra['polls']:.0f} replies/poll"
     return (f"| {r.bot} | {r.msgs_s:,.0f} | {r.out_of_order} | {r.missing} | {r.duplicated} | "

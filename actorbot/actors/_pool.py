@@ -94,6 +94,19 @@ SATURATION_WARN_AFTER = 1.0
 through a backlog is not: only handlers blocked that long are)."""
 
 
+def machine_steal() -> tuple[int, int]:
+    """``(steal, total)`` CPU ticks of the whole machine so far, from ``/proc/stat``: the
+    time a hypervisor gave this virtual machine's CPUs to others. ``(0, 0)`` where the file
+    does not exist or says nothing of it (not Linux, a container hiding it)."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()[1:9]
+        ticks = [int(x) for x in fields]
+    except (OSError, ValueError):
+        return 0, 0
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
+
+
 class _Stamped:
     """A task queued while every worker was busy, with when it was queued."""
 
@@ -125,7 +138,9 @@ class WorkerPool:
     worker, and ends when none do. It adds workers (a quarter more each tick) when the
     workers are blocked: the process used less than ``busy_cpu`` cores (0.8) of CPU
     since its last look (``cpu_clock``, default ``time.process_time``), or no task started
-    meanwhile. When they are busy instead (the
+    meanwhile. On a virtual machine whose hypervisor gave a share of the CPU time to
+    others meanwhile (``steal_ticks``, default :func:`machine_steal`), ``busy_cpu`` is
+    lowered by that share: busy workers there use less than a core. When they are busy instead (the
     CPU is used) and more than ``core_workers`` exist, it retires one worker per tick
     (the worker ends after its current task), so a pool that grew for slow handlers
     shrinks back when the work turns CPU-bound. ``core_workers=None`` starts every worker
@@ -149,7 +164,8 @@ class WorkerPool:
                  saturation_warn_after: float = SATURATION_WARN_AFTER,
                  on_worker_exit: Callable[[], None] | None = None,
                  core_workers: int | None = DEFAULT_CORE_WORKERS, growth_tick: float = GROWTH_TICK,
-                 busy_cpu: float = BUSY_CPU, cpu_clock: Callable[[], float] = time.process_time) -> None:
+                 busy_cpu: float = BUSY_CPU, cpu_clock: Callable[[], float] = time.process_time,
+                 steal_ticks: Callable[[], tuple[int, int]] = machine_steal) -> None:
         if max_workers is not None and max_workers < 1:
             raise ValueError("max_workers must be at least 1 (or None: no limit)")
         if idle_timeout <= 0:
@@ -166,6 +182,7 @@ class WorkerPool:
         self.growth_tick = growth_tick
         self.busy_cpu = busy_cpu
         self._cpu_clock = cpu_clock  # CPU seconds of the process (tests pass their own)
+        self._steal_ticks = steal_ticks  # (steal, total) CPU ticks of the machine
         self._grower: threading.Thread | None = None
         self._grower_stop = threading.Event()
         self._started_tasks = 0  # tasks taken by workers (the grower sees progress by it)
@@ -303,12 +320,18 @@ class WorkerPool:
         """The grower's thread: while tasks wait for a worker, add workers when they are
         blocked and retire the extra ones when they are busy (see the class docstring)."""
         cpu, wall = self._cpu_clock(), real_monotonic()
+        steal, total = self._steal_ticks()
         with self._cond:
             started = self._started_tasks
         while not self._grower_stop.wait(self.growth_tick):
             cpu_now, wall_now = self._cpu_clock(), real_monotonic()
             used = (cpu_now - cpu) / max(wall_now - wall, 1e-9)  # cores, since the last look
             cpu, wall = cpu_now, wall_now
+            steal_now, total_now = self._steal_ticks()
+            # the CPU a hypervisor gave to others was not ours to use: busy means less then
+            stolen = (steal_now - steal) / (total_now - total) if total_now > total else 0.0
+            steal, total = steal_now, total_now
+            busy = self.busy_cpu * (1.0 - min(max(stolen, 0.0), 1.0))
             with self._cond:
                 waiting = len(self._ready) - self._idle
                 if self._closing or waiting <= 0:
@@ -316,7 +339,7 @@ class WorkerPool:
                     return
                 workers = len(self._workers) - self._retiring
                 progressed, started = self._started_tasks != started, self._started_tasks
-                if used < self.busy_cpu or not progressed:
+                if used < busy or not progressed:
                     room = waiting if self.max_workers is None else self.max_workers - len(self._workers)
                     for _ in range(min(waiting, room, max(1, workers // 4))):
                         self._spawn_locked()

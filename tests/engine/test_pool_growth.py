@@ -2,8 +2,9 @@
 when they are busy: the same stream of tasks gets more threads when the process's CPU says
 the workers wait on something, and stays at the core when it says they compute.
 
-The process CPU the pool reads is a clock the test controls (``cpu_clock``), so what the
-pool concludes does not depend on this machine's load. Each task holds its worker for a
+The process CPU the pool reads is a clock the test controls (``cpu_clock``), and so is the
+machine's stolen CPU time (``steal_ticks``), so what the pool concludes does not depend
+on this machine's load. Each task holds its worker for a
 millisecond (the work it stands for); every wait for an outcome is an event with a bound.
 """
 
@@ -94,6 +95,11 @@ class Stream:
             assert self.ended.acquire(timeout=WAIT)
 
 
+def no_steal() -> tuple[int, int]:
+    """A machine of its own: no CPU time goes to other virtual machines."""
+    return 0, 0
+
+
 @pytest.fixture
 def cpu() -> CpuReading:
     return CpuReading()
@@ -104,7 +110,8 @@ def make_pool(cpu: CpuReading) -> Iterator[Callable[..., WorkerPool]]:
     pools: list[WorkerPool] = []
 
     def make(max_workers: int = 16, **kwargs: object) -> WorkerPool:
-        pool = WorkerPool(max_workers, core_workers=CORE, cpu_clock=cpu, name="growth", **kwargs)  # type: ignore[arg-type]
+        pool = WorkerPool(max_workers, core_workers=CORE, cpu_clock=cpu, steal_ticks=no_steal, name="growth",
+                          **kwargs)  # type: ignore[arg-type]
         pools.append(pool)
         return pool
 
@@ -142,7 +149,8 @@ def test_a_grown_pool_shrinks_back_to_its_core_once_busy(cpu: CpuReading) -> Non
         if pool.worker_count <= CORE:
             shrunk.set()
 
-    pool = WorkerPool(16, core_workers=CORE, cpu_clock=cpu, name="shrinking", on_worker_exit=worker_ended)
+    pool = WorkerPool(16, core_workers=CORE, cpu_clock=cpu, steal_ticks=no_steal, name="shrinking",
+                      on_worker_exit=worker_ended)
     try:
         stream = Stream(pool, chains=12)
         grown = stream.until(8)
@@ -214,3 +222,36 @@ def test_invalid_growth_settings_are_refused() -> None:
         WorkerPool(4, core_workers=0)
     with pytest.raises(ValueError, match="growth_tick"):
         WorkerPool(4, growth_tick=0)
+
+
+class Steady:
+    """A process CPU clock reading ``cores`` busy cores, and a machine whose hypervisor
+    takes ``stolen`` of its CPU time (as ``/proc/stat`` ticks)."""
+
+    def __init__(self, cores: float, stolen: float) -> None:
+        self.cores = cores
+        self.stolen = stolen
+
+    def cpu(self) -> float:
+        return real_monotonic() * self.cores
+
+    def steal(self) -> tuple[int, int]:
+        ticks = int(real_monotonic() * 10_000)
+        return int(ticks * self.stolen), ticks
+
+
+@pytest.mark.parametrize(("stolen", "grows"), [(0.0, True), (0.5, False)])
+def test_cpu_stolen_by_the_hypervisor_lowers_what_counts_as_busy(stolen: float, grows: bool) -> None:
+    # 0.6 of a core: blocked on a machine of its own (under 0.8), busy when half the
+    # machine's CPU time goes to other virtual machines (over 0.8 x 0.5)
+    machine = Steady(cores=0.6, stolen=stolen)
+    pool = WorkerPool(16, core_workers=CORE, cpu_clock=machine.cpu, steal_ticks=machine.steal, name="stolen")
+    try:
+        stream = Stream(pool, chains=12)
+        worked = stream.after(300)  # a dozen of the grower's looks, tasks waiting all along
+        stream.start()
+        assert worked.wait(WAIT)
+        stream.finish()
+        assert (stream.most > CORE) is grows
+    finally:
+        assert pool.shutdown(WAIT)
