@@ -100,6 +100,21 @@ def no_steal() -> tuple[int, int]:
     return 0, 0
 
 
+def submit_stuck(pool: WorkerPool, count: int, release: threading.Event) -> list[threading.Event]:
+    """Submit ``count`` tasks that block until ``release``; each sets its event as it starts."""
+    started = [threading.Event() for _ in range(count)]
+
+    def stuck(event: threading.Event) -> Callable[[], None]:
+        def task() -> None:
+            event.set()
+            assert release.wait(WAIT)
+        return task
+
+    for event in started:
+        pool.submit(stuck(event))
+    return started
+
+
 @pytest.fixture
 def cpu() -> CpuReading:
     return CpuReading()
@@ -179,38 +194,18 @@ def test_tasks_blocked_forever_still_let_the_pool_grow_though_the_cpu_is_busy(
     cpu.set_busy(True)  # something else uses the CPU; no task starts: the workers are stuck
     pool = make_pool(max_workers=8)
     release = threading.Event()
-    started = [threading.Event() for _ in range(6)]
-
-    def stuck(n: int) -> Callable[[], None]:
-        def task() -> None:
-            started[n].set()
-            assert release.wait(WAIT)
-        return task
-
     try:
-        for n in range(6):
-            pool.submit(stuck(n))
-        for event in started:
+        for event in submit_stuck(pool, 6, release):
             assert event.wait(WAIT)  # all six run at once though only two start at once
     finally:
         release.set()
 
 
-def test_core_workers_none_starts_every_worker_at_once(make_pool: Callable[..., WorkerPool]) -> None:
+def test_core_workers_none_starts_every_worker_at_once() -> None:
     pool = WorkerPool(6, core_workers=None, growth_tick=3600.0, name="eager")
     release = threading.Event()
-    started = [threading.Event() for _ in range(6)]
-
-    def stuck(n: int) -> Callable[[], None]:
-        def task() -> None:
-            started[n].set()
-            assert release.wait(WAIT)
-        return task
-
     try:
-        for n in range(6):
-            pool.submit(stuck(n))
-        for event in started:
+        for event in submit_stuck(pool, 6, release):
             assert event.wait(WAIT)  # no grower tick (an hour away) was needed
     finally:
         release.set()
