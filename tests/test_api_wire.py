@@ -522,15 +522,20 @@ def test_a_token_cancelled_while_connecting_cuts_the_socket_as_soon_as_it_exists
     assert server.methods() == []
 
 
-def test_a_call_waiting_for_a_free_connection_is_cancelled_at_once(raw_server):
-    release = threading.Event()
+def answers_once_released(release: threading.Event, text: str) -> Callable[[Conn], None]:
+    """A server that answers each request ``text`` once ``release`` is set."""
 
     def serve(conn: Conn) -> None:
         while conn.read_request() is not None:
             release.wait(WAIT)
-            conn.send(answer(ok_body("late")))
+            conn.send(answer(ok_body(text)))
 
-    server = raw_server(serve)
+    return serve
+
+
+def test_a_call_waiting_for_a_free_connection_is_cancelled_at_once(raw_server):
+    release = threading.Event()
+    server = raw_server(answers_once_released(release, "late"))
     client = HttpClient(pool_size=1)
     token = CancelToken()
     outcome: list[Any] = []
@@ -567,13 +572,7 @@ def test_a_call_waiting_for_a_free_connection_is_cancelled_at_once(raw_server):
 
 def test_the_pool_bound_holds_under_concurrency_and_connections_are_reused(raw_server):
     release = threading.Event()
-
-    def serve(conn: Conn) -> None:
-        while conn.read_request() is not None:
-            release.wait(WAIT)
-            conn.send(answer(ok_body("ok")))
-
-    server = raw_server(serve)
+    server = raw_server(answers_once_released(release, "ok"))
     client = HttpClient(pool_size=3)
     results: list[Any] = []
     threads = [threading.Thread(target=lambda: results.append(call(client, server.url))) for _ in range(12)]

@@ -23,26 +23,26 @@ CORE = 2
 
 
 class CpuReading:
-    """A process CPU clock that reads as one busy core, or as an idle process."""
+    """A process CPU clock that reads as one busy core, or as an idle process (it stands still)."""
 
     def __init__(self) -> None:
-        self.busy = False
-        self._idle_since = 0.0
-        self._offset = 0.0
+        self._before = 0.0  # CPU seconds counted before the current busy spell
+        self._busy_since: float | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy_since is not None
 
     def __call__(self) -> float:
-        now = real_monotonic()
-        if self.busy:
-            return now - self._offset
-        self._offset = now - self._idle_since  # the reading stands still while idle
-        return self._idle_since
+        if self._busy_since is None:
+            return self._before
+        return self._before + real_monotonic() - self._busy_since
 
     def set_busy(self, busy: bool) -> None:
-        if busy and not self.busy:
-            self._offset = real_monotonic() - self._idle_since
-        elif not busy and self.busy:
-            self._idle_since = real_monotonic() - self._offset
-        self.busy = busy
+        if busy and self._busy_since is None:
+            self._busy_since = real_monotonic()
+        elif not busy and self._busy_since is not None:
+            self._before, self._busy_since = self(), None
 
 
 class Stream:
